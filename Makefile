@@ -1,0 +1,36 @@
+# cnnreport: `make setup`, `make test`, `make runs`. Variables: PYTHON, DATA (image folder or
+# CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS (runs store).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ifdef DATA
+export CNNREPORT_DATA := $(abspath $(DATA))
+endif
+ifdef RUNS
+export CNNREPORT_RUNS := $(abspath $(RUNS))
+endif
+
+.PHONY: setup test runs bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+# The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
+runs: setup
+	$(BIN)/python -m cnnreport train --model cnn --epochs 30
+	$(BIN)/python -m cnnreport train --model unet --epochs 30
+	$(BIN)/python -m cnnreport train --model resnet --epochs 25
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

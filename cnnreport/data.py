@@ -1,0 +1,116 @@
+"""One CIFAR-10 category, train and test, as uint8 tensors in memory.
+
+Sources, in order of precedence: the `data` argument, else the CNNREPORT_DATA variable, else
+torchvision's CIFAR-10 download into ~/.cache/cnnreport/cifar10. A given path may be either
+- an image folder laid out as <root>/{train,test}/<category>/*.{png,jpg,jpeg}, or
+- a torchvision CIFAR-10 root (a folder holding cifar-10-batches-py/).
+Images are decoded once per process (`load_category` is cached), never per epoch.
+"""
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+DEFAULT_ROOT = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "cnnreport" / "cifar10"
+HOW_TO_GET_DATA = (
+    "get CIFAR-10 with internet access (torchvision downloads it to {root}), or point --data / "
+    "CNNREPORT_DATA at an image folder <root>/{{train,test}}/<category>/*.png or at a folder "
+    "holding cifar-10-batches-py/")
+
+
+class DataError(ValueError):
+    """Data that is missing or unusable; the message says which file or folder and what to do."""
+
+
+@dataclass(frozen=True)
+class CategoryData:
+    train: torch.Tensor   # (N_train, 3, 32, 32) uint8 RGB
+    test: torch.Tensor    # (N_test, 3, 32, 32) uint8 RGB
+    source: str           # where it came from, for the report
+    fingerprint: str      # hash of the pixels: runs on different data never share a cache entry
+
+
+def check_category(category):
+    if category not in CLASSES:
+        raise ValueError(f"category {category!r} is not a CIFAR-10 class; choose one of {', '.join(CLASSES)}")
+
+
+def greyscale(rgb):
+    """uint8 RGB (N, 3, H, W) -> float grey (N, 1, H, W) in [0, 1]: the mean of R, G and B, as in the assignment."""
+    return rgb.float().mean(1, keepdim=True) / 255
+
+
+def resolve_data(data=None):
+    """The data location actually used: the argument, else $CNNREPORT_DATA, else None (download)."""
+    data = data or os.environ.get("CNNREPORT_DATA") or None
+    return None if data is None else str(Path(data).expanduser().resolve())
+
+
+def load_category(category="horse", data=None):
+    """Load `category` from `data` (see the module docstring); raise DataError with a remedy if impossible."""
+    check_category(category)
+    return _load(category, resolve_data(data))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(category, data):
+    if data is None:
+        train, test = _from_torchvision(DEFAULT_ROOT, category, download=True)
+        source = f"torchvision CIFAR-10 ({DEFAULT_ROOT})"
+    else:
+        root = Path(data)
+        if not root.is_dir():
+            raise DataError(f"data folder {root} does not exist; " + HOW_TO_GET_DATA.format(root=DEFAULT_ROOT))
+        if (root / "cifar-10-batches-py").is_dir():
+            train, test = _from_torchvision(root, category, download=False)
+            source = f"torchvision CIFAR-10 ({root})"
+        elif (root / "train").is_dir():
+            train, test = (_from_folder(root / split / category) for split in ("train", "test"))
+            source = f"image folder {root}"
+        else:
+            raise DataError(f"{root} holds neither train/{category}/ images nor cifar-10-batches-py/; "
+                            + HOW_TO_GET_DATA.format(root=DEFAULT_ROOT))
+    digest = hashlib.sha256(train.numpy().tobytes() + test.numpy().tobytes()).hexdigest()[:16]
+    return CategoryData(train, test, source, digest)
+
+
+def _from_folder(folder):
+    from PIL import Image, UnidentifiedImageError
+
+    if not folder.is_dir():
+        raise DataError(f"missing split folder {folder}: an image folder needs both train/ and test/ splits")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"no .png or .jpg images in {folder}")
+    images = np.empty((len(files), 32, 32, 3), np.uint8)
+    for i, path in enumerate(files):
+        try:
+            with Image.open(path) as im:
+                if im.size != (32, 32):
+                    raise DataError(f"image {path} is {im.size[0]}x{im.size[1]}, not 32x32")
+                images[i] = np.asarray(im.convert("RGB"))
+        except (UnidentifiedImageError, OSError, SyntaxError) as e:
+            raise DataError(f"cannot read image {path}: {e}") from None
+    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+
+
+def _from_torchvision(root, category, download):
+    from torchvision.datasets import CIFAR10
+
+    label = CLASSES.index(category)
+    splits = []
+    for train in (True, False):
+        try:
+            ds = CIFAR10(str(root), train=train, download=download)
+        except Exception as e:  # offline download (URLError), corrupt archive, ... : say what to do instead
+            raise DataError(f"CIFAR-10 is not available ({type(e).__name__}: {e}); "
+                            + HOW_TO_GET_DATA.format(root=DEFAULT_ROOT)) from None
+        keep = np.asarray(ds.targets) == label
+        splits.append(torch.from_numpy(ds.data[keep]).permute(0, 3, 1, 2).contiguous())
+    return splits

@@ -1,0 +1,137 @@
+"""The colourization networks, built by name: `build_model("unet", kernel=3, num_filters=32)`.
+
+Every network maps a greyscale batch (N, 1, H, W) to per-pixel colour logits (N, NC, H, W), with
+H and W divisible by 4. Padding is kernel // 2, so every odd kernel keeps the 32x32 size.
+
+Layouts follow the University of Toronto CSC321/CSC413 colourization assignment (its 2021-22
+version, whose numbers the seed report matches). `convtranspose` is ours: the U-Net without its
+skip connections, to separate what the skips add from what learned resampling adds. `resnet` is
+ours too (see `ResUNet`): the residual network the seed report trains.
+"""
+import torch
+from torch import nn
+
+ARCHITECTURES = ("cnn", "unet", "convtranspose", "resnet")
+
+
+def conv(cin, cout, k, stride=1):
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
+
+
+def up(cin, cout, k):
+    """Transposed convolution doubling H and W for any odd k: (H-1)*2 - 2(k//2) + k + 1 = 2H."""
+    return nn.ConvTranspose2d(cin, cout, k, stride=2, padding=k // 2, output_padding=1)
+
+
+def bn_relu(c):
+    return [nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+
+
+class CNN(nn.Module):
+    """The base "pool/upsample" network: fixed resampling, no skips."""
+
+    def __init__(self, k, nf, nc):
+        super().__init__()
+        self.layers = nn.Sequential(
+            conv(1, nf, k), nn.MaxPool2d(2), *bn_relu(nf),                      # (N, NF, 16, 16)
+            conv(nf, 2 * nf, k), nn.MaxPool2d(2), *bn_relu(2 * nf),             # (N, 2NF, 8, 8)
+            conv(2 * nf, nf, k), nn.Upsample(scale_factor=2), *bn_relu(nf),     # (N, NF, 16, 16)
+            conv(nf, nc, k), nn.Upsample(scale_factor=2), *bn_relu(nc),         # (N, NC, 32, 32)
+            conv(nc, nc, k),                                                    # (N, NC, 32, 32)
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class UNet(nn.Module):
+    """Strided convolutions down, transposed convolutions up; `skips=False` drops both concatenations."""
+
+    def __init__(self, k, nf, nc, skips=True):
+        super().__init__()
+        self.skips = skips
+        s1, s0 = (nf, 1) if skips else (0, 0)  # extra input channels brought by each skip
+        self.down1 = nn.Sequential(conv(1, nf, k, stride=2), *bn_relu(nf))            # (N, NF, 16, 16)
+        self.down2 = nn.Sequential(conv(nf, 2 * nf, k, stride=2), *bn_relu(2 * nf))   # (N, 2NF, 8, 8)
+        self.up1 = nn.Sequential(up(2 * nf, nf, k), *bn_relu(nf))                     # (N, NF, 16, 16)
+        self.up2 = nn.Sequential(up(nf + s1, nc, k), *bn_relu(nc))                    # (N, NC, 32, 32)
+        self.final = conv(nc + s0, nc, k)                                             # (N, NC, 32, 32)
+
+    def forward(self, x):
+        d1 = self.down1(x)
+        u1 = self.up1(self.down2(d1))
+        u2 = self.up2(torch.cat([u1, d1], 1) if self.skips else u1)
+        return self.final(torch.cat([u2, x], 1) if self.skips else u2)
+
+
+class ResBlock(nn.Module):
+    """Two k x k convolutions with BN added to a shortcut (He et al. 2016): identity when the shape
+    is kept, else a 1x1 (strided) projection with BN."""
+
+    def __init__(self, cin, cout, k, stride=1):
+        super().__init__()
+        self.body = nn.Sequential(conv(cin, cout, k, stride), *bn_relu(cout), conv(cout, cout, k), nn.BatchNorm2d(cout))
+        self.shortcut = (nn.Identity() if cin == cout and stride == 1 else
+                         nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride), nn.BatchNorm2d(cout)))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class ResUNet(nn.Module):
+    """The residual network: a U-Net whose every stage is a residual block.
+
+    stem   Conv(1->NF), BN, ReLU                               (N, NF, 32, 32)
+    down1  ResBlock(NF->NF, stride 2)                          (N, NF, 16, 16)
+    down2  ResBlock(NF->2NF, stride 2)                         (N, 2NF, 8, 8)
+    up1    ConvT(2NF->NF), BN, ReLU; cat down1; ResBlock(2NF->NF)   (N, NF, 16, 16)
+    up2    ConvT(NF->NF), BN, ReLU;  cat stem;  ResBlock(2NF->NF)   (N, NF, 32, 32)
+    head   Conv1x1(NF->NC)                                     (N, NC, 32, 32)
+
+    Unlike the U-Net, it keeps NF feature channels at full resolution from the first layer on
+    and refines them with residual blocks, where the U-Net's only full-resolution layer is its
+    final convolution; identity paths keep this deeper net as easy to train as the shallow ones.
+    """
+
+    def __init__(self, k, nf, nc):
+        super().__init__()
+        self.stem = nn.Sequential(conv(1, nf, k), *bn_relu(nf))
+        self.down1 = ResBlock(nf, nf, k, stride=2)
+        self.down2 = ResBlock(nf, 2 * nf, k, stride=2)
+        self.up1 = nn.Sequential(up(2 * nf, nf, k), *bn_relu(nf))
+        self.res1 = ResBlock(2 * nf, nf, k)
+        self.up2 = nn.Sequential(up(nf, nf, k), *bn_relu(nf))
+        self.res2 = ResBlock(2 * nf, nf, k)
+        self.head = nn.Conv2d(nf, nc, 1)
+
+    def forward(self, x):
+        s = self.stem(x)
+        d1 = self.down1(s)
+        u1 = self.res1(torch.cat([self.up1(self.down2(d1)), d1], 1))
+        u2 = self.res2(torch.cat([self.up2(u1), s], 1))
+        return self.head(u2)
+
+
+def check_shape_params(kernel, num_filters, num_colours=24):
+    """Raise a ValueError naming the first bad size (shared by models and configs)."""
+    for name, value in (("kernel", kernel), ("num_filters", num_filters), ("num_colours", num_colours)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if kernel % 2 == 0:
+        raise ValueError(f"kernel must be odd (1, 3, 5, ...) to keep 32x32 outputs, got {kernel}")
+    if num_colours < 2:
+        raise ValueError(f"num_colours must be >= 2, got {num_colours}")
+
+
+def build_model(name, kernel=3, num_filters=32, num_colours=24):
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+    check_shape_params(kernel, num_filters, num_colours)
+    k, nf, nc = kernel, num_filters, num_colours
+    if name == "cnn":
+        return CNN(k, nf, nc)
+    if name == "resnet":
+        return ResUNet(k, nf, nc)
+    return UNet(k, nf, nc, skips=name == "unet")

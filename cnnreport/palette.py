@@ -1,0 +1,69 @@
+"""The colour categories: k-means over all training pixels of the category, as the course made
+its palette file; each pixel's label is its nearest palette colour.
+
+The palette depends only on the data and k (the k-means seed is fixed), so every run on the same
+data classifies into the same categories and accuracies stay comparable across seeds.
+"""
+import json
+from pathlib import Path
+
+import torch
+
+from .runs import atomic_write
+
+SEED = 0        # k-means++ seeding; fixed on purpose (see above)
+ITERATIONS = 50  # Lloyd steps at most; it stops earlier when no pixel changes cluster
+
+
+def nearest(pixels, palette):
+    """(M, 3) float pixels, (K, 3) palette -> (M,) index of the nearest colour (squared distance)."""
+    return torch.argmin((palette * palette).sum(1) - 2 * pixels @ palette.T, dim=1)
+
+
+def labels(rgb, palette):
+    """uint8 RGB (N, 3, H, W) -> (N, H, W) int64 colour categories."""
+    n, _, h, w = rgb.shape
+    pixels = rgb.permute(0, 2, 3, 1).reshape(-1, 3).float() / 255
+    return torch.cat([nearest(chunk, palette) for chunk in pixels.split(1 << 20)]).view(n, h, w)
+
+
+def to_rgb(labels, palette):
+    """(N, H, W) colour categories -> (N, 3, H, W) float RGB in [0, 1], for pictures."""
+    return palette.to(labels.device)[labels].permute(0, 3, 1, 2)
+
+
+def kmeans(rgb, k=24, seed=SEED):
+    """k-means++ seeding on a sample, then Lloyd's algorithm over every pixel (run on the distinct
+    colours weighted by their counts: the same result, 8x less work). Colours are sorted by
+    luminance so that category numbers read dark to light. Returns (k, 3) float in [0, 1]."""
+    codes = rgb.permute(0, 2, 3, 1).reshape(-1, 3).int() @ torch.tensor([65536, 256, 1], dtype=torch.int32)
+    codes, counts = torch.unique(codes, return_counts=True)                 # (U,) distinct colours
+    colours = torch.stack([codes // 65536, codes // 256 % 256, codes % 256], 1).float() / 255  # (U, 3)
+    g = torch.Generator().manual_seed(seed)
+    sample = colours[torch.multinomial(counts.double(), 20000, replacement=True, generator=g)]
+    centres = sample[torch.randint(len(sample), (1,), generator=g)]
+    for _ in range(k - 1):                                                  # k-means++: far points first
+        d2 = torch.cdist(sample, centres).min(1).values ** 2
+        centres = torch.cat([centres, sample[torch.multinomial(d2, 1, generator=g)]])
+    weights, assign = counts.double(), None
+    for _ in range(ITERATIONS):
+        new = nearest(colours, centres)
+        if assign is not None and torch.equal(new, assign):
+            break
+        assign = new
+        mass = torch.bincount(assign, weights, minlength=k)
+        sums = torch.stack([torch.bincount(assign, weights * colours[:, c], minlength=k) for c in range(3)], 1)
+        filled = mass > 0                                                   # an empty cluster keeps its centre
+        centres[filled] = (sums[filled] / mass[filled, None]).float()
+    luminance = centres @ torch.tensor([0.299, 0.587, 0.114])
+    return centres[torch.argsort(luminance)].contiguous()
+
+
+def load_palette(data, k, cache_dir):
+    """The palette of `data` (a CategoryData), computed once and cached as JSON under cache_dir."""
+    path = Path(cache_dir) / f"palette-{data.fingerprint}-k{k}-s{SEED}.json"
+    if path.exists():
+        return torch.tensor(json.loads(path.read_text()), dtype=torch.float32)
+    palette = kmeans(data.train, k)
+    atomic_write(path, json.dumps(palette.tolist()))
+    return palette

@@ -1,0 +1,116 @@
+"""The runs store: one directory per finished (or interrupted) training run.
+
+    <runs_dir>/<model>-nf<NF>-k<K>-<hash>/
+        config.json      what was asked for, plus the data's source and fingerprint
+        checkpoint.pt    model + optimizer after the last completed epoch (only while unfinished)
+        history.csv      one row per completed epoch (readable, diffable)
+        model.pt         final weights
+        result.json      written last: status, final metrics, versions, device, file checksums
+        lock             held while a process trains this run
+
+The hash covers every setting that changes the numbers and the data fingerprint, so a finished
+run is found again by its config and runs on different data never share an entry. A run counts
+as finished only once result.json exists and the checksums it records still match its files.
+Every file is written atomically (temporary file + rename), so a killed process leaves either the
+old file or the new one, never half of one.
+
+Hand-written rather than joblib.Memory: the store must keep readable CSV/JSON, resume from epoch
+checkpoints and lock per run, none of which a function-call cache gives.
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock
+
+FORMAT = 1  # bump when stored runs stop being comparable (training or palette algorithm changes)
+HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
+
+
+def runs_dir(path=None):
+    """The store location: the argument, else $CNNREPORT_RUNS, else ./runs."""
+    return Path(path or os.environ.get("CNNREPORT_RUNS") or "runs").expanduser()
+
+
+def key(config_dict, fingerprint):
+    blob = json.dumps({"config": config_dict, "data": fingerprint, "format": FORMAT}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def run_path(root, config_dict, fingerprint):
+    c = config_dict
+    return Path(root) / f"{c['model']}-nf{c['num_filters']}-k{c['kernel']}-{key(c, fingerprint)}"
+
+
+def atomic_write(path, data):
+    """Write bytes or text to path so that readers see the old content or the new, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_json(path, obj):
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def history_csv(history):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
+
+
+def read_history(path):
+    with open(path, newline="") as f:
+        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def lock(path):
+    """An inter-process lock for one run: a second process asking for it waits, then finds it finished."""
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(path) / "lock"))
+
+
+def load_result(path):
+    """result.json of a finished, untampered run, or None. Raises ValueError naming the damaged file."""
+    path = Path(path)
+    if not (path / "result.json").exists():
+        return None
+    try:
+        result = json.loads((path / "result.json").read_text())
+        sums = result["checksums"]
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"{path / 'result.json'} is damaged ({e})") from None
+    for name, digest in sums.items():
+        if not (path / name).exists() or sha256(path / name) != digest:
+            raise ValueError(f"{path / name} was modified or truncated after the run finished")
+    return result
+
+
+def clear(path):
+    """Forget a damaged or stale run (its config.json stays, the rest goes)."""
+    for name in ("result.json", "history.csv", "model.pt", "checkpoint.pt"):
+        (Path(path) / name).unlink(missing_ok=True)
+
+
+def remove(path):
+    shutil.rmtree(path, ignore_errors=True)

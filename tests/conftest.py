@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+# Four colours of clearly different brightness: a pixel's grey level tells its colour, so the
+# task is learnable in a few epochs, and k-means with k=4 finds these colours exactly.
+COLOURS = np.array([[200, 30, 30], [30, 160, 40], [40, 60, 220], [250, 240, 60]], np.uint8)
+
+
+def make_images(n, rng):
+    """(n, 32, 32, 3) uint8 images made of 8x8 blocks of the four colours."""
+    blocks = rng.integers(0, len(COLOURS), (n, 4, 4))
+    return COLOURS[blocks.repeat(8, 1).repeat(8, 2)]
+
+
+def write_folder(root, n_train=512, n_test=64, category="horse", seed=0):
+    rng = np.random.default_rng(seed)
+    for split, n in (("train", n_train), ("test", n_test)):
+        folder = root / split / category
+        folder.mkdir(parents=True)
+        for i, image in enumerate(make_images(n, rng)):
+            Image.fromarray(image).save(folder / f"{i:04d}.png")
+    return root
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """A small learnable image folder, in the layout of ../shared/data/cifar10-horse."""
+    return write_folder(tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Every test gets its own runs store and no progress bars; user settings never leak in."""
+    monkeypatch.setenv("CNNREPORT_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("CNNREPORT_DATA", raising=False)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+
+
+@pytest.fixture
+def shared_horses():
+    """The workplace's copy of the CIFAR-10 horses, when it is there (CI has it)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-horse"
+    if not (root / "train" / "horse").is_dir():
+        pytest.skip(f"{root} is not here")
+    return root

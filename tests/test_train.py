@@ -1,0 +1,167 @@
+import json
+import math
+
+import pytest
+import torch
+
+from cnnreport import train as train_module
+from cnnreport.train import Config, colourize, load_run, train
+
+FAST = dict(num_colours=4, num_filters=8, batch_size=32, lr=0.01)
+
+
+def numbers(history):
+    """A history without its timings, which differ from run to run."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+
+def test_loss_falls_and_accuracy_rises_well_above_chance(data_dir):
+    run = train(Config(model="unet", epochs=4, **FAST), data=str(data_dir), verbose=False)
+    h = run.history
+    assert [r["epoch"] for r in h] == [1, 2, 3, 4] and run.status == "finished"
+    assert h[-1]["train_loss"] < h[0]["train_loss"] and h[-1]["val_loss"] < h[0]["val_loss"]
+    assert h[-1]["val_acc"] > 60  # chance is 25 % with four colours
+
+
+def test_epoch_lines_in_the_seed_reports_format(data_dir, capsys):
+    train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir))
+    out = capsys.readouterr().out
+    assert "Epoch [1/1], Loss: " in out and ", Time (s): " in out
+    assert "Epoch [1/1], Val Loss: " in out and "%, Time(s): " in out
+
+
+def test_a_second_identical_request_reuses_the_stored_run(data_dir, monkeypatch):
+    config = Config(model="cnn", epochs=2, **FAST)
+    first = train(config, data=str(data_dir), verbose=False)
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained twice"))
+    again = train(config, data=str(data_dir), verbose=False)
+    assert again.path == first.path and again.history == first.history
+    assert first.path.name.startswith("cnn-nf8-k3-")
+    assert {"config.json", "history.csv", "model.pt", "result.json"} <= {p.name for p in first.path.iterdir()}
+
+
+def test_different_configs_and_data_get_different_runs(data_dir, tmp_path):
+    from conftest import write_folder
+    other_data = write_folder(tmp_path / "other", seed=1)
+    paths = {train(c, data=str(d), verbose=False).path for c, d in [
+        (Config(model="cnn", epochs=1, **FAST), data_dir),
+        (Config(model="cnn", epochs=1, seed=1, **FAST), data_dir),
+        (Config(model="cnn", epochs=1, **FAST), other_data)]}
+    assert len(paths) == 3
+
+
+def test_same_config_and_seed_give_identical_numbers(data_dir, tmp_path):
+    config = Config(model="resnet", epochs=2, **FAST)
+    a = train(config, data=str(data_dir), runs_dir=tmp_path / "a", verbose=False)
+    b = train(config, data=str(data_dir), runs_dir=tmp_path / "b", verbose=False)
+    assert numbers(a.history) == numbers(b.history)
+    assert all(torch.equal(x, y) for x, y in zip(a.model().state_dict().values(), b.model().state_dict().values()))
+
+
+def interrupt_at_epoch(monkeypatch, epoch):
+    """Make the next training die in the middle of `epoch` as a Ctrl-C would."""
+    real, calls = train_module.train_epoch, []
+
+    def dying(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(train_module, "train_epoch", dying)
+
+
+def test_an_interrupted_run_is_not_reused_and_resumes_to_the_same_numbers(data_dir, tmp_path, monkeypatch):
+    config = Config(model="cnn", epochs=3, **FAST)
+    whole = train(config, data=str(data_dir), runs_dir=tmp_path / "whole", verbose=False)
+    interrupt_at_epoch(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, data=str(data_dir), runs_dir=tmp_path / "cut", verbose=False)
+    monkeypatch.undo()
+    cut = whole.path.parent.parent / "cut" / whole.path.name
+    assert not (cut / "result.json").exists() and (cut / "checkpoint.pt").exists()
+    with pytest.raises(ValueError, match="no finished run"):
+        load_run(cut)
+    resumed = train(config, data=str(data_dir), runs_dir=tmp_path / "cut", verbose=False)
+    assert numbers(resumed.history) == numbers(whole.history)
+    assert not (cut / "checkpoint.pt").exists()
+
+
+def test_an_edited_stored_run_is_detected_and_retrained(data_dir):
+    config = Config(model="cnn", epochs=1, **FAST)
+    run = train(config, data=str(data_dir), verbose=False)
+    history = run.path / "history.csv"
+    history.write_text(history.read_text().replace("1,", "1,9", 1))
+    with pytest.warns(UserWarning, match="history.csv was modified"):
+        again = train(config, data=str(data_dir), verbose=False)
+    assert numbers(again.history) == numbers(run.history)
+
+
+def test_a_diverging_run_is_stored_as_diverged(data_dir):
+    run = train(Config(model="cnn", epochs=5, **{**FAST, "lr": 1e30}), data=str(data_dir), verbose=False)
+    assert run.status == "diverged" and len(run.history) < 5
+    assert not math.isfinite(run.final["train_loss"]) or not math.isfinite(run.final["val_loss"])
+    assert json.loads((run.path / "result.json").read_text())["status"] == "diverged"
+
+
+def test_colourize_returns_rgb_from_the_palette(data_dir):
+    run = train(Config(model="unet", epochs=1, **FAST), data=str(data_dir), verbose=False)
+    rgb = colourize(run, torch.rand(3, 1, 32, 32))
+    assert rgb.shape == (3, 3, 32, 32)
+    colours = set(map(tuple, rgb.permute(0, 2, 3, 1).reshape(-1, 3).tolist()))
+    assert colours <= set(map(tuple, run.palette.tolist()))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("lr", 0, "lr must be a positive number, got 0"),
+    ("lr", -1e-3, "lr must be a positive number"),
+    ("epochs", 0, "epochs must be >= 1, got 0"),
+    ("batch_size", 0, "batch_size must be >= 1, got 0"),
+    ("num_filters", 0, "num_filters must be >= 1, got 0"),
+    ("kernel", 2, "kernel must be odd"),
+    ("kernel", -1, "kernel must be >= 1"),
+    ("model", "vgg", "unknown model 'vgg'"),
+    ("category", "unicorn", "'unicorn' is not a CIFAR-10 class"),
+    ("epochs", "30", "epochs must be an integer, got '30'"),
+])
+def test_bad_settings_are_refused_up_front(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Config(**{field: value})
+
+
+@pytest.mark.slow
+def test_one_epoch_on_the_shared_horses(shared_horses):
+    run = train(Config(model="unet", epochs=1), data=str(shared_horses), verbose=False)
+    assert run.history[0]["val_acc"] > 30  # 24 colours: chance is about 4 %
+    assert run.info["data_source"].startswith("image folder")
+
+
+def test_cli_trains_prints_the_run_directory_then_colourizes(data_dir, tmp_path, capsys):
+    from cnnreport.cli import main
+    main(["train", "--model", "cnn", "--epochs", "1", "--num-colours", "4", "--num-filters", "8",
+          "--data", str(data_dir), "--runs-dir", str(tmp_path / "store"), "--quiet"])
+    run_dir = capsys.readouterr().out.strip().splitlines()[-1]
+    assert (tmp_path / "store") in __import__("pathlib").Path(run_dir).parents
+    image = next((data_dir / "test" / "horse").iterdir())
+    main(["colourize", str(image), str(image), "--run", run_dir, "-o", str(tmp_path / "out.png")])
+    from PIL import Image
+    assert Image.open(tmp_path / "out.png").size == (2 * 32 + 3, 2 * 32 + 3)  # 2 rows: grey | colour
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "0"], "error: lr must be a positive number, got 0.0"),
+    (["train", "--kernel", "4"], "error: kernel must be odd"),
+    (["train", "--category", "unicorn"], "error: category 'unicorn' is not a CIFAR-10 class"),
+    (["train", "--data", "/no/such/folder"], "error: data folder /no/such/folder does not exist"),
+    (["colourize", "x.png", "--run", "/no/such/run", "-o", "o.png"], "error: /no/such/run holds no finished run"),
+])
+def test_cli_bad_input_exits_non_zero_with_one_line(args, message):
+    from cnnreport.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert str(exit_.value).startswith(message) and "\n" not in str(exit_.value)
+
+
+def test_image_limits_use_the_first_images_only(data_dir):
+    run = train(Config(model="cnn", epochs=1, train_images=64, test_images=16, **FAST), data=str(data_dir), verbose=False)
+    assert run.config.train_images == 64
+    assert run.path != train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), verbose=False).path
