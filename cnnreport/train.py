@@ -175,7 +175,9 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True):
     return load_run(path)
 
 
-def _train(config, t, path, device, verbose):
+def setup(config, t, device):
+    """What every epoch of `config` uses: the model, its optimizer, the autocast context and the
+    (x, y) train and test tensors on `device`, in the fast layout. Shared with the benchmark."""
     c = config
     set_threads()
     torch.manual_seed(c.seed)
@@ -186,6 +188,12 @@ def _train(config, t, path, device, verbose):
     x, xv = (t[k][part].to(device, memory_format=torch.channels_last)
              for k, part in (("x_train", train_part), ("x_test", test_part)))
     y, yv = (t[k][part].to(device) for k, part in (("y_train", train_part), ("y_test", test_part)))
+    return model, opt, autocast, (x, y), (xv, yv)
+
+
+def _train(config, t, path, device, verbose):
+    c = config
+    model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device)
     info = dict(device=str(device), torch=torch.__version__, torchvision=torchvision.__version__,
                 cnnreport=__version__, data_source=t["source"], data_fingerprint=t["fingerprint"])
     runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))

@@ -1,0 +1,141 @@
+"""Training throughput of cnnreport's trainer against a plain textbook loop, in one process.
+
+    python benchmarks/bench.py [--models cnn,unet,resnet] [--nf 32,128] [--epochs 2] [--data PATH]
+
+For each model and NF (kernel 3, batch 100) it times full epochs over 5,000 training images
+after one warm-up epoch, for
+- reference: eager PyTorch, NCHW float32, DataLoader over a TensorDataset, per-batch .item(),
+  torch.no_grad evaluation: the usual textbook loop;
+- cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
+and prints images/s of both, their ratio, and our achieved GFLOP/s (FLOPs of one training step
+counted by torch.utils.flop_counter) beside a float32 matmul peak measured in the same run.
+Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
+"""
+import argparse
+import contextlib
+import os
+import platform
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnnreport.models import build_model
+from cnnreport.train import Config, evaluate, prepare, set_threads, setup, train_epoch
+
+
+class NoBar:
+    def update(self):
+        pass
+
+
+def reference_epoch(model, opt, loader, test, device):
+    """The textbook loop: host batches copied to the device, a sync per batch for the loss."""
+    model.train()
+    losses = []
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for xb, yb in zip(*(t.split(100) for t in test)):
+            out = model(xb.to(device))
+            F.cross_entropy(out, yb.to(device)).item()
+            correct += (out.argmax(1) == yb.to(device)).sum().item()
+    return sum(losses) / len(losses)
+
+
+def timed(fn, epochs, images, device):
+    fn()  # warm-up: allocator, oneDNN primitive caches, cuDNN autotuning
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return epochs * images / (time.perf_counter() - start)
+
+
+def matmul_peak(device, dtype=torch.float32, n=2048, reps=20):
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+
+
+def step_flops(config, device):
+    """FLOPs of one training step (forward + backward) on one batch."""
+    model = build_model(config.model, config.kernel, config.num_filters, config.num_colours).to(device)
+    x = torch.rand(config.batch_size, 1, 32, 32, device=device)
+    y = torch.randint(0, config.num_colours, (config.batch_size, 32, 32), device=device)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(model(x), y).backward()
+    return counter.get_total_flops()
+
+
+def tensors(data):
+    """The real horses when available, else random data of the same size."""
+    try:
+        return prepare("horse", data, 24, os.path.join("runs", "palettes"))
+    except ValueError as e:
+        print(f"(random data: {e})")
+        g = torch.Generator().manual_seed(0)
+        return dict(x_train=torch.rand(5000, 1, 32, 32, generator=g), y_train=torch.randint(0, 24, (5000, 32, 32), generator=g),
+                    x_test=torch.rand(1000, 1, 32, 32, generator=g), y_test=torch.randint(0, 24, (1000, 32, 32), generator=g))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="cnn,unet,resnet")
+    ap.add_argument("--nf", default="32,128")
+    ap.add_argument("--epochs", type=int, default=2, help="timed epochs per measurement, after one warm-up")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    set_threads()
+    t = tensors(args.data)
+    images = len(t["x_train"])
+    peak = matmul_peak(device)
+    print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"float32 matmul peak: {peak:.0f} GFLOP/s\n")
+    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
+    for name in args.models.split(","):
+        for nf in map(int, args.nf.split(",")):
+            config = Config(model=name, num_filters=nf)
+            torch.manual_seed(0)
+            ref_model = build_model(name, 3, nf).to(device)
+            ref_opt = torch.optim.Adam(ref_model.parameters(), lr=config.lr)
+            loader = DataLoader(TensorDataset(t["x_train"], t["y_train"]), batch_size=100, shuffle=True)
+            ref = timed(lambda: reference_epoch(ref_model, ref_opt, loader, (t["x_test"], t["y_test"]), device),
+                        args.epochs, images, device)
+            model, opt, autocast, (x, y), (xv, yv) = setup(config, t, device)
+            g = torch.Generator().manual_seed(0)
+
+            def ours():
+                train_epoch(model, opt, x, y, 100, g, autocast, NoBar()).item()
+                evaluate(model, xv, yv, autocast)
+            fast = timed(ours, args.epochs, images, device)
+            gflops = step_flops(config, device) / 100 * fast / 1e9
+            print(f"{name:8} {nf:>4} {ref:>16.0f} {fast:>16.0f} {fast / ref:>5.2f}x {gflops:>8.1f} {100 * gflops / peak:>6.0f}%",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
