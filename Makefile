@@ -1,6 +1,8 @@
-# cnnreport: `make setup`, `make test`, `make runs`. Variables: PYTHON, DATA (image folder or
-# CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS (runs store).
+# cnnreport: `make setup`, `make report`, `make test`, `make runs`. Variables: PYTHON, DATA (image
+# folder or CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS (runs
+# store), PROFILE (report profile: smoke, quick or paper; default quick).
 PYTHON ?= python3
+PROFILE ?= quick
 VENV   := .venv
 BIN    := $(VENV)/bin
 ifdef DATA
@@ -10,7 +12,7 @@ ifdef RUNS
 export CNNREPORT_RUNS := $(abspath $(RUNS))
 endif
 
-.PHONY: setup test runs bench clean
+.PHONY: setup test report runs bench clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +24,11 @@ $(VENV)/.installed: pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval notebooks
+
+# Executes every notebook into reports/$(PROFILE)/, then report.html and report.pdf there.
+report: setup
+	TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(PROFILE)
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup

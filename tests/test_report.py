@@ -1,0 +1,68 @@
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnreport.report import NOTEBOOKS, ROOT
+
+
+def section_titles():
+    """Every notebook's title (its first '# ' heading) and its '## ' headings."""
+    titles = []
+    for stem in NOTEBOOKS:
+        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        titles += [t.strip() for t in re.findall(r"^#{1,2}\s+(.+)$", text, re.M)]
+    return titles + ["Contents", "Build information"]
+
+
+def plain(text):
+    """Markdown or PDF text reduced to words, so line breaks and code marks do not matter."""
+    return " ".join(re.sub(r"[`*$\\]|<[^>]+>", " ", text).split())
+
+
+@pytest.mark.slow
+def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNREPORT_DATA", str(shared_horses))
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "-m", "cnnreport.report", "--profile", "smoke", "--out", str(out)],
+                          capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    html, pdf = out / "report.html", out / "report.pdf"
+    assert html.stat().st_size > 10_000 and pdf.stat().st_size > 10_000
+    assert all((out / f"{stem}.ipynb").exists() for stem in NOTEBOOKS)
+    page = html.read_text()
+    assert "MathJax" in page and "data:image/png;base64" in page
+    body = plain(re.sub(r"<[^>]+>", " ", page.replace("&amp;", "&")))
+    titles = [plain(t) for t in section_titles()]
+    assert [t for t in titles if t not in body] == []
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")
+    text = plain(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    assert [t for t in titles if t not in text] == []
+
+
+def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypatch):
+    from cnnreport import report
+    for name in ("CNNREPORT_PROFILE", "JUPYTER_PATH", "PYTHONWARNINGS"):   # build() sets them
+        monkeypatch.delenv(name, raising=False)
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'arithmetic broke'")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nb_dir / "01_theory.ipynb")
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    monkeypatch.setattr(report, "NOTEBOOKS", ("01_theory",))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "01_theory.ipynb").write_text("earlier good result")
+    with pytest.raises(report.NotebookFailed, match="arithmetic broke") as e:
+        report.build("smoke", out, pdf=False, log=lambda *a, **k: None)
+    assert "assert 1 + 1 == 3" in str(e.value)
+    assert (out / "01_theory.failed.ipynb").exists()
+    assert (out / "01_theory.ipynb").read_text() == "earlier good result"
