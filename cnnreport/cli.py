@@ -25,6 +25,7 @@ def parser():
     t.add_argument("--category", default=d.category, help="CIFAR-10 class")
     t.add_argument("--train-images", type=int, default=d.train_images, help="first N training images only (0: all)")
     t.add_argument("--test-images", type=int, default=d.test_images, help="first N test images only (0: all)")
+    t.add_argument("--no-amp", dest="amp", action="store_false", help="float32 even where bf16 is native")
     t.add_argument("--data", help="image folder or CIFAR-10 root (default: $CNNREPORT_DATA, else download)")
     t.add_argument("--runs-dir", help="runs store (default: $CNNREPORT_RUNS, else ./runs)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")

@@ -165,3 +165,9 @@ def test_image_limits_use_the_first_images_only(data_dir):
     run = train(Config(model="cnn", epochs=1, train_images=64, test_images=16, **FAST), data=str(data_dir), verbose=False)
     assert run.config.train_images == 64
     assert run.path != train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), verbose=False).path
+
+
+def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir):
+    run = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
+    assert run.info["precision"] == "float32"
+    assert {"torch", "torchvision", "cnnreport", "device", "data_fingerprint"} <= set(run.info)
