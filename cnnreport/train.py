@@ -136,8 +136,9 @@ def precision(config, device):
         return "float32"
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "float32"
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return "bf16" if device.type == "cpu" and native else "float32"
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu helpers, torch >= 2.3
+    native = device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return "bf16" if native else "float32"
 
 
 def set_threads():
