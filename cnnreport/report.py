@@ -40,19 +40,31 @@ PROFILE_NOTES = {
 }
 PRINT_CSS = """
 <style>
-  body { max-width: 60rem; margin: 0 auto; }
+  body { max-width: 48rem; margin: 0 auto; }
   .jp-Notebook { padding: 0 1rem; }
   .report-title { text-align: center; margin-top: 30vh; }
   .report-section { break-before: page; }
   .jp-RenderedHTMLCommon table { font-size: 0.85em; }
+  @page { size: A4; margin: 14mm 12mm; }
   @media print {
     body { max-width: none; }
+    .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-RenderedHTML { overflow: visible !important; }
     .jp-Cell, .jp-OutputArea-output img, table { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }
-    .jp-RenderedHTMLCommon table { font-size: 0.72em; }
+    .jp-RenderedHTMLCommon table { font-size: 0.7em; }
+    .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.15em 0.35em !important; }
     a { color: inherit; }
   }
 </style>
+<script>
+  // Wide tables shrink to fit an A4 page (and the screen column alike) instead of being cut off.
+  window.addEventListener("load", () => {
+    document.querySelectorAll(".jp-RenderedHTMLCommon table").forEach(t => {
+      const room = Math.min(t.parentElement.clientWidth || 680, 680);
+      if (t.scrollWidth > room) t.style.zoom = (room / t.scrollWidth).toFixed(3);
+    });
+  });
+</script>
 """
 
 
@@ -192,7 +204,7 @@ def build_information(profile, timings, total):
 | Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
 | Total build time | {total:,.1f} s (executing the notebooks and assembling this document) |
 
-Time per notebook (seconds; stored training runs are loaded, not trained again):
+Time per notebook (seconds; training runs already in the runs store are loaded, not trained again):
 
 | notebook | seconds |
 |:--|--:|
@@ -240,7 +252,7 @@ def print_pdf(html, pdf, timeout=600):
     return pdf
 
 
-def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, log=print):
+def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, log=print):
     started = time.time()
     out_dir = Path(out_dir) if out_dir else ROOT / "reports" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +262,15 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, log=prin
         raise NotebookFailed(f"missing notebooks: {', '.join(missing)} (--allow-missing builds without them)")
     kernel_environment(profile)
     timings, executed = {}, []
-    for n, stem in enumerate(present, 1):
+    if not execute_notebooks:   # re-assemble the notebooks executed last time
+        stored = json.loads((out_dir / "build.json").read_text())["seconds"] if (out_dir / "build.json").exists() else {}
+        for stem in present:
+            if not (out_dir / f"{stem}.ipynb").exists():
+                raise NotebookFailed(f"{out_dir / stem}.ipynb is missing: build once without --no-execute")
+            executed.append((stem, out_dir / f"{stem}.ipynb"))
+            timings[stem] = stored.get(stem, 0.0)
+        started -= sum(timings.values())   # the total counts the stored execution times
+    for n, stem in enumerate(present if execute_notebooks else [], 1):
         t = time.time()
         log(f"[{n}/{len(present)}] {stem} ({profile}) ...", end=" ", flush=True)
         executed.append((stem, execute(stem, profile, out_dir)))
@@ -272,9 +292,11 @@ def main(argv=None):
     ap.add_argument("--out", help="output folder (default: reports/<profile>)")
     ap.add_argument("--allow-missing", action="store_true", help="build from the notebooks that exist")
     ap.add_argument("--no-pdf", action="store_true", help="stop after report.html")
+    ap.add_argument("--no-execute", action="store_true",
+                    help="re-assemble the notebooks executed last time (after a change of layout)")
     args = ap.parse_args(argv)
     try:
-        build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf)
+        build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf, execute_notebooks=not args.no_execute)
     except (NotebookFailed, RuntimeError) as e:
         print(f"\nreport: {e}", file=sys.stderr)
         return 1
