@@ -1,0 +1,217 @@
+"""Sweeps: train a grid of configs (stored runs are reused) and tabulate them beside the seed report.
+
+    runs = sweep(dict(epochs=30), "num_filters", [16, 32, 64], models=["cnn", "unet"], seeds=[0, 1])
+    table = summary(runs)      # per (model, value): mean ± std over seeds, the seed's number, the difference
+    best_values(table)         # per model: the best value, the runner-up and whether the gap beats the noise
+
+A diverged run keeps its row, says "diverged" and counts in no mean: an accuracy taken after the
+loss became NaN measures nothing, and a 0 % would pull the mean down as if it were a result.
+"""
+import math
+
+import pandas as pd
+from tqdm import tqdm
+
+from .models import build_model
+from .train import Config, train
+
+# ----------------------------------------------------------------------------- the seed report's numbers
+
+# Final val acc (%) after 30 epochs at kernel 3, by swept field, model and value. The kernel sweep
+# is a figure only (kernel 3 best for both). The CNN's NF sweep has a second column in the report's
+# summary table, apparently the best epoch: "num_filters_best".
+SEED_REPORT = {
+    "num_filters": {
+        "cnn": {16: 43.2, 32: 45.2, 48: 44.0, 64: 45.4, 80: 44.3, 96: 46.0, 128: 45.3},
+        "unet": {16: 55.0, 32: 56.4, 48: 56.4, 64: 57.4, 80: 56.1, 96: 56.8, 128: 56.5},
+    },
+    "num_filters_best": {"cnn": {16: 43.2, 32: 45.4, 48: 44.2, 64: 45.8, 80: 46.0, 96: 46.7, 128: 46.7}},
+    "num_filters_seconds": {"cnn": {16: 459, 32: 646, 48: 838, 64: 1071, 80: 1288, 96: 1665, 128: 2379}},
+    "lr": {
+        "cnn": {1.0: 7.4, 0.1: 41.5, 0.01: 46.7, 0.001: 45.5, 0.0001: 41.5, 0.00001: 27.3},
+        "unet": {10.0: 39.8, 1.0: 61.2, 0.1: 54.0, 0.01: 57.6, 0.001: 56.4, 0.0001: 45.7},
+    },
+    "kernel": {},
+    # NF 32, kernel 3, lr 0.001; resnet: NF not stated, 25 epochs. Times on the student's machine.
+    "final": {
+        "cnn": dict(epochs=30, train_loss=1.4972, val_loss=1.5197, val_acc=44.7, seconds=635),
+        "unet": dict(epochs=30, train_loss=1.2096, val_loss=1.2101, val_acc=56.4, seconds=694),
+        "resnet": dict(epochs=25, train_loss=0.9064, val_loss=0.8474, val_acc=70.5, seconds=4359),
+    },
+}
+
+SHORT = {"num_filters": "nf", "kernel": "k", "lr": "lr", "seed": "seed", "epochs": "epochs", "batch_size": "bs"}
+
+
+def seed_numbers(field):
+    """{model: {value: val acc}} of the seed report for a swept field; for "final", {model: val acc}."""
+    if field == "final":
+        return {m: r["val_acc"] for m, r in SEED_REPORT["final"].items()}
+    return SEED_REPORT.get(field, {})
+
+# ----------------------------------------------------------------------------- running a sweep
+
+
+def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
+    """Every Config of the grid, built (and so validated) before anything trains.
+
+    values: a list, or {model: list} where models sweep different grids (the seed's LR sweeps).
+    per_model: {model: {field: value}} overrides, e.g. {"resnet": {"epochs": 25}}."""
+    per_model = per_model or {}
+    configs = []
+    for model in models:
+        grid = values[model] if isinstance(values, dict) else values
+        for value in grid:
+            for seed in seeds:
+                settings = {**base, **per_model.get(model, {}), "model": model, "seed": seed}
+                if field is not None:
+                    settings[field] = value
+                configs.append(Config(**settings))
+    return configs
+
+
+def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True):
+    """Train (or load) every run of the grid in order; one DataFrame row per run.
+
+    Columns: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final epoch),
+    best_val_acc, seconds (training time of the run), path. Diverged runs: val_acc is NaN."""
+    configs = sweep_configs(base, field, values, models, seeds, per_model)
+    rows = []
+    with tqdm(configs, unit="run", **({} if verbose else dict(disable=True))) as bar:  # TQDM_DISABLE=1 also works
+        for c in bar:
+            name = f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
+            bar.set_description(name)
+            run = train(c, data=data, runs_dir=runs_dir, verbose=False)
+            rows.append(row(run, field))
+            if verbose:
+                r = rows[-1]
+                acc = "diverged" if r["status"] == "diverged" else f"val acc {r['val_acc']:.1f} %"
+                tqdm.write(f"{name}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
+    df = pd.DataFrame(rows)
+    df.attrs["field"] = field
+    return df
+
+
+def row(run, field=None):
+    """One run as a table row (see sweep)."""
+    final, diverged = run.final, run.status == "diverged"
+    finite = [h["val_acc"] for h in run.history if math.isfinite(h["train_loss"]) and math.isfinite(h["val_loss"])]
+    return dict(model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
+                status=run.status, epochs=len(run.history), train_loss=final["train_loss"],
+                val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
+                best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], path=str(run.path))
+
+# ----------------------------------------------------------------------------- tables
+
+
+def summary(runs, seed_report=None):
+    """Per (model, value): finished runs, diverged runs, mean and std of the final val acc over
+    finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
+    "45.3 (1 of 3 diverged)"), the seed report's number, ours minus theirs, mean seconds, and
+    "best" marking each model's highest mean. Diverged runs count in no mean.
+
+    seed_report: {model: {value: acc}} or {model: acc}; default: the seed report's numbers for
+    the sweep's field."""
+    if seed_report is None:
+        seed_report = seed_numbers(runs.attrs.get("field"))
+    out = []
+    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+        ok = g[g.status != "diverged"]
+        n, bad = len(ok), len(g) - len(ok)
+        mean = ok.val_acc.mean() if n else math.nan
+        std = ok.val_acc.std() if n > 1 else math.nan
+        if n == 0:
+            text = "diverged"
+        else:
+            text = f"{mean:.1f}" + (f" ± {std:.1f}" if n > 1 else "") + (f" ({bad} of {len(g)} diverged)" if bad else "")
+        theirs = seed_report.get(model, math.nan)
+        if isinstance(theirs, dict):
+            theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+        out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
+                        seed_report=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan))
+    table = pd.DataFrame(out)
+    table["best"] = False
+    for model, g in table.groupby("model", sort=False):
+        if g["mean"].notna().any():
+            table.loc[g["mean"].idxmax(), "best"] = True
+    table.attrs["field"] = runs.attrs.get("field")
+    return table
+
+
+def _same(a, b):
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9)
+    except (TypeError, ValueError):
+        return a == b
+
+
+def _larger(a, b):
+    """The larger of two stds, ignoring a NaN (a value with one finished seed)."""
+    known = [x for x in (a, b) if not math.isnan(x)]
+    return max(known) if known else math.nan
+
+
+def best_values(table):
+    """Per model: the best value, the runner-up, the gap between their means and the seed spread
+    (the larger std of the two), with a verdict: a gap under twice the spread is seed noise."""
+    out = []
+    for model, g in table.groupby("model", sort=False):
+        g = g[g["mean"].notna()].sort_values("mean", ascending=False)
+        if g.empty:
+            out.append(dict(model=model, best=None, mean=math.nan, runner_up=None, gap=math.nan,
+                            spread=math.nan, verdict="every run diverged"))
+            continue
+        first = g.iloc[0]
+        second = g.iloc[1] if len(g) > 1 else None
+        gap = first["mean"] - second["mean"] if second is not None else math.nan
+        spread = _larger(first["std"], second["std"]) if second is not None else first["std"]
+        if second is None:
+            verdict = "only one value finished"
+        elif math.isnan(spread):
+            verdict = f"one seed per value: a gap of {gap:.1f} points cannot be told from seed noise"
+        elif gap > 2 * spread:
+            verdict = f"clear: the gap ({gap:.1f} points) is over twice the seed spread ({spread:.1f})"
+        else:
+            verdict = f"not clear: the gap ({gap:.1f} points) is within twice the seed spread ({spread:.1f})"
+        out.append(dict(model=model, best=first["value"], mean=first["mean"],
+                        runner_up=None if second is None else second["value"], gap=gap, spread=spread,
+                        verdict=verdict))
+    return pd.DataFrame(out)
+
+
+def architecture_table(runs):
+    """The architecture comparison: summary(runs) with losses, parameter counts and the seed
+    report's final numbers (accuracy, epochs, seconds) beside ours."""
+    table = summary(runs, seed_report=seed_numbers("final"))
+    ok = runs[runs.status != "diverged"].groupby("model", sort=False)
+    table["epochs"] = table.model.map(runs.groupby("model").epochs.max())
+    table["train_loss"] = table.model.map(ok.train_loss.mean())
+    table["val_loss"] = table.model.map(ok.val_loss.mean())
+    table["parameters"] = [parameters(runs[runs.model == m].iloc[0]) for m in table.model]
+    final = SEED_REPORT["final"]
+    table["seed_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
+    table["seed_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
+    cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
+            "seed_report", "diff", "seconds", "seed_epochs", "seed_seconds", "best"]
+    return table[cols]
+
+
+def parameters(r):
+    """Trainable parameter count of a run row's network."""
+    from .train import load_run
+    c = load_run(r["path"]).config
+    return sum(p.numel() for p in build_model(c.model, c.kernel, c.num_filters, c.num_colours).parameters())
+
+
+def steps(table):
+    """What each architectural change adds, measured as differences of mean final val acc:
+    learned resampling (convtranspose - cnn), skips (unet - convtranspose), residual blocks
+    (resnet - unet). The spread is the larger std of the two, NaN with one seed."""
+    t = table.set_index("model")
+    out = []
+    for what, a, b in (("learned down/up-sampling", "cnn", "convtranspose"), ("skip connections", "convtranspose", "unet"),
+                       ("residual blocks", "unet", "resnet")):
+        if a in t.index and b in t.index:
+            out.append(dict(change=what, model=f"{b} - {a}", diff=t.loc[b, "mean"] - t.loc[a, "mean"],
+                            spread=_larger(t.loc[a, "std"], t.loc[b, "std"])))
+    return pd.DataFrame(out)

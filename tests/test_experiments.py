@@ -1,0 +1,90 @@
+import math
+
+import pandas as pd
+import pytest
+
+from cnnreport import experiments, plots
+from cnnreport import train as train_module
+from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
+
+FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
+
+
+def run_sweep(data_dir, field="num_filters", values=(4, 8), models=("cnn", "unet"), seeds=(0,), **base):
+    return sweep({**FAST, **base}, field, list(values), list(models), list(seeds), data=str(data_dir), verbose=False)
+
+
+def test_one_row_per_model_value_and_seed(data_dir):
+    runs = run_sweep(data_dir, seeds=(0, 1))
+    assert len(runs) == 2 * 2 * 2
+    assert set(zip(runs.model, runs.value, runs.seed)) == {(m, v, s) for m in ("cnn", "unet") for v in (4, 8) for s in (0, 1)}
+    assert (runs.status == "finished").all() and runs.val_acc.between(0, 100).all()
+    assert runs.path.nunique() == len(runs) and (runs.epochs == 1).all()
+
+
+def test_a_bad_value_fails_before_any_run_trains(data_dir, monkeypatch):
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained before checking the grid"))
+    with pytest.raises(ValueError, match="kernel must be odd"):
+        run_sweep(data_dir, "kernel", [3, 4])
+
+
+def test_a_second_identical_sweep_trains_nothing(data_dir, monkeypatch):
+    first = run_sweep(data_dir)
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained twice"))
+    again = run_sweep(data_dir)
+    assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
+
+
+def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
+    runs = run_sweep(data_dir, "lr", [0.01, 1e30], models=("cnn",), seeds=(0, 1))
+    assert (runs[runs.value == 1e30].status == "diverged").all()
+    assert runs[runs.value == 1e30].val_acc.isna().all()
+    table = summary(runs)
+    bad = table[table.value == 1e30].iloc[0]
+    assert bad.acc == "diverged" and bad.runs == 0 and bad.diverged == 2 and math.isnan(bad["mean"])
+    good = table[table.value == 0.01].iloc[0]
+    assert good.best and not bad.best and good["mean"] == pytest.approx(runs[runs.value == 0.01].val_acc.mean())
+    assert best_values(table).iloc[0].best == 0.01
+    plots.sweep_plot(runs)  # the diverged point is drawn, not a crash
+    plots.loss_curves(runs)
+
+
+def test_a_partly_diverged_value_averages_the_finished_seeds_only(data_dir):
+    ok = run_sweep(data_dir, "lr", [0.01], models=("cnn",), seeds=(0, 1))
+    bad = run_sweep(data_dir, "lr", [1e30], models=("cnn",), seeds=(2,))
+    runs = pd.concat([ok, bad.assign(value=0.01)], ignore_index=True)  # three seeds of one setting, one diverged
+    row = summary(runs, seed_report={}).iloc[0]
+    assert row.runs == 2 and row.diverged == 1 and row["mean"] == pytest.approx(ok.val_acc.mean())
+    assert row.acc.endswith("(1 of 3 diverged)")
+
+
+def test_mean_and_std_over_seeds(data_dir):
+    runs = run_sweep(data_dir, "num_filters", [8], models=("cnn",), seeds=(0, 1, 2))
+    row = summary(runs).iloc[0]
+    accs = runs.val_acc
+    assert row.runs == 3 and row["mean"] == pytest.approx(accs.mean()) and row["std"] == pytest.approx(accs.std())
+    assert row.acc == f"{accs.mean():.1f} ± {accs.std():.1f}"
+    single = summary(run_sweep(data_dir, "num_filters", [8], models=("cnn",))).iloc[0]
+    assert math.isnan(single["std"]) and "±" not in single.acc
+
+
+def test_the_seed_reports_number_and_the_difference(data_dir):
+    runs = run_sweep(data_dir, "num_filters", [16, 8], models=("unet",))
+    table = summary(runs)
+    at16, at8 = table.iloc[0], table.iloc[1]
+    assert at16.seed_report == SEED_REPORT["num_filters"]["unet"][16]
+    assert at16["diff"] == pytest.approx(at16["mean"] - 55.0)
+    assert math.isnan(at8.seed_report) and math.isnan(at8["diff"])
+
+
+def test_architecture_table_and_figures(data_dir):
+    runs = sweep(FAST, None, [None], ["cnn", "unet", "convtranspose", "resnet"], [0],
+                 per_model={"resnet": {"epochs": 2}}, data=str(data_dir), verbose=False)
+    table = experiments.architecture_table(runs)
+    assert list(table.model) == ["cnn", "unet", "convtranspose", "resnet"]
+    assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
+    assert table.set_index("model").seed_report["resnet"] == 70.5
+    assert len(experiments.steps(table)) == 3
+    plots.accuracy_curves(runs)
+    fig = plots.samples({m: p for m, p in zip(runs.model, runs.path)}, n=3, data=str(data_dir))
+    assert len(fig.axes) == (3 + 4) * 3
