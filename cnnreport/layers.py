@@ -1,24 +1,26 @@
 """Layer by layer: output shape, parameters and receptive field of each network, from formulas.
 
 `layer_table` walks a network's computation graph (torch.fx, so concatenations and residual
-additions are seen too) and applies to every layer the textbook relations
+additions are seen too) and derives every layer's numbers from its hyper-parameters alone,
+without running it:
 
     convolution, pooling:      out = floor((in + 2p - k) / s) + 1
     transposed convolution:    out = (in - 1) s - 2p + k + output_padding
-    receptive field r, jump j: r' = r + (k - 1) j, j' = j s        (convolution, pooling)
-                               r' = r + (ceil(k / s) - 1) j, j' = j / s   (transposed)
+    receptive field (exact):   follow, for every output position, the interval of input pixels
+                               it reads through each layer's index map (the union at a concat/add)
+    textbook recursion:        r' = r + (k - 1) j, j' = j s (conv, pool); j' = j / f (upsample)
 
-using only the modules' hyper-parameters, never running them. `hook_shapes` and
-`measured_receptive_fields` then run the real modules, so the report's numbers are checked
-rather than trusted: shapes by forward hooks, receptive fields by which input pixels get a
-gradient. `count_formula` turns counts into polynomials in NF and NC.
+The recursion assumes every layer treats all positions alike; nearest upsampling and strided
+transposed convolutions do not, so the table shows both and the report explains the gap.
+`hook_shapes` and `measured_receptive_fields` then run the real modules, so the numbers are
+checked rather than trusted: shapes by forward hooks, fields by which input pixels get a
+gradient. `count_formula` turns totals into exact polynomials in NF and NC.
 """
 import copy
 import functools
 import math
 import operator
 from fractions import Fraction
-from itertools import product
 
 import numpy as np
 import torch
