@@ -56,7 +56,7 @@ def _step(m, shape, rf, jump):
     if isinstance(m, nn.Upsample):
         f = int(m.scale_factor)
         return (c, h * f, w * f), rf, jump / f   # nearest: each output copies one input
-    if isinstance(m, (nn.BatchNorm2d, nn.ReLU, nn.Identity)):
+    if isinstance(m, (nn.BatchNorm2d, nn.ReLU, nn.Identity, nn.Dropout2d)):
         return None
     raise TypeError(f"no formula for {type(m).__name__}")
 

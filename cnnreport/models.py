@@ -66,16 +66,21 @@ class UNet(nn.Module):
 
 class ResBlock(nn.Module):
     """Two k x k convolutions with BN added to a shortcut (He et al. 2016): identity when the shape
-    is kept, else a 1x1 (strided) projection with BN."""
+    is kept, else a 1x1 (strided) projection with BN. Optional channel dropout between the two
+    convolutions, as in wide residual networks (Zagoruyko & Komodakis 2016)."""
 
-    def __init__(self, cin, cout, k, stride=1):
+    def __init__(self, cin, cout, k, stride=1, dropout=0.0):
         super().__init__()
-        self.body = nn.Sequential(conv(cin, cout, k, stride), *bn_relu(cout), conv(cout, cout, k), nn.BatchNorm2d(cout))
+        self.body = nn.Sequential(conv(cin, cout, k, stride), *bn_relu(cout), nn.Dropout2d(dropout),
+                                  conv(cout, cout, k), nn.BatchNorm2d(cout))
         self.shortcut = (nn.Identity() if cin == cout and stride == 1 else
                          nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride), nn.BatchNorm2d(cout)))
 
     def forward(self, x):
         return torch.relu(self.body(x) + self.shortcut(x))
+
+
+DROPOUT = 0.2  # ResUNet's channel dropout: 25 epochs, NF 32, seed 0: val acc 64.6 %, val loss 0.884
 
 
 class ResUNet(nn.Module):
@@ -91,17 +96,21 @@ class ResUNet(nn.Module):
     Unlike the U-Net, it keeps NF feature channels at full resolution from the first layer on
     and refines them with residual blocks, where the U-Net's only full-resolution layer is its
     final convolution; identity paths keep this deeper net as easy to train as the shallow ones.
+    Every block has Dropout2d(DROPOUT) between its convolutions: without it the net overfits the
+    5,000 horses after ~15 epochs (25 epochs, NF 32: train loss 0.78, val loss 1.01, val acc
+    61.6 % against the U-Net's 60.4 %); with it, see DROPOUT.
     """
 
     def __init__(self, k, nf, nc):
         super().__init__()
+        d = DROPOUT
         self.stem = nn.Sequential(conv(1, nf, k), *bn_relu(nf))
-        self.down1 = ResBlock(nf, nf, k, stride=2)
-        self.down2 = ResBlock(nf, 2 * nf, k, stride=2)
+        self.down1 = ResBlock(nf, nf, k, stride=2, dropout=d)
+        self.down2 = ResBlock(nf, 2 * nf, k, stride=2, dropout=d)
         self.up1 = nn.Sequential(up(2 * nf, nf, k), *bn_relu(nf))
-        self.res1 = ResBlock(2 * nf, nf, k)
+        self.res1 = ResBlock(2 * nf, nf, k, dropout=d)
         self.up2 = nn.Sequential(up(nf, nf, k), *bn_relu(nf))
-        self.res2 = ResBlock(2 * nf, nf, k)
+        self.res2 = ResBlock(2 * nf, nf, k, dropout=d)
         self.head = nn.Conv2d(nf, nc, 1)
 
     def forward(self, x):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-FORMAT = 1  # bump when stored runs stop being comparable (training or palette algorithm changes)
+FORMAT = 2  # bump when stored runs stop being comparable (training or palette algorithm changes)
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
 
 

@@ -12,7 +12,8 @@ Where the speed comes from (measured by benchmarks/bench.py against a plain text
 - tried and left out, no gain measured here: fused Adam; torch.compile (0.95-1.08x on the CPU,
   after 8-25 s of compiling per model)
 The numbers are deterministic on the CPU: same config and seed, same history, bit for bit,
-also across an interruption (shuffles are seeded per epoch, checkpoints hold the rest).
+also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
+optimizer and the random state that dropout draws from).
 """
 import io
 import math
@@ -224,6 +225,7 @@ def _train(config, t, path, device, verbose):
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
+        torch.set_rng_state(state["rng"])  # dropout draws from it: the resumed run goes on as if never stopped
         history = runs.read_history(path / "history.csv")[:state["epoch"]]
         if verbose:
             tqdm.write(f"Resuming {path.name} after epoch {state['epoch']}")
@@ -253,7 +255,7 @@ def _train(config, t, path, device, verbose):
                 break
             if epoch < c.epochs:
                 buf = io.BytesIO()
-                torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), epoch=epoch), buf)
+                torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), epoch=epoch), buf)
                 runs.atomic_write(checkpoint, buf.getvalue())
 
     buf = io.BytesIO()

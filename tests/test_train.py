@@ -70,8 +70,9 @@ def interrupt_at_epoch(monkeypatch, epoch):
     monkeypatch.setattr(train_module, "train_epoch", dying)
 
 
-def test_an_interrupted_run_is_not_reused_and_resumes_to_the_same_numbers(data_dir, tmp_path, monkeypatch):
-    config = Config(model="cnn", epochs=3, **FAST)
+@pytest.mark.parametrize("model", ["cnn", "resnet"])  # resnet: dropout's random state must resume too
+def test_an_interrupted_run_is_not_reused_and_resumes_to_the_same_numbers(data_dir, tmp_path, monkeypatch, model):
+    config = Config(model=model, epochs=3, **FAST)
     whole = train(config, data=str(data_dir), runs_dir=tmp_path / "whole", verbose=False)
     interrupt_at_epoch(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
