@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -110,7 +109,3 @@ def clear(path):
     """Forget a damaged or stale run (its config.json stays, the rest goes)."""
     for name in ("result.json", "history.csv", "model.pt", "checkpoint.pt"):
         (Path(path) / name).unlink(missing_ok=True)
-
-
-def remove(path):
-    shutil.rmtree(path, ignore_errors=True)

@@ -16,6 +16,7 @@ also across an interruption (shuffles are seeded per epoch, checkpoints hold the
 optimizer and the random state that dropout draws from).
 """
 import io
+import json
 import math
 import os
 import time
@@ -100,12 +101,15 @@ def load_run(path):
     result = runs.load_result(path)
     if result is None:
         raise ValueError(f"{path} holds no finished run (no result.json)")
-    stored = runs.json.loads((path / "config.json").read_text())
+    stored = json.loads((path / "config.json").read_text())
     return Run(Config(**stored["config"]), path, result["status"], runs.read_history(path / "history.csv"),
                result["info"], torch.tensor(stored["palette"]))
 
 
 # ----------------------------------------------------------------------------- data on the device
+
+
+_prepared = {}  # per process: sweeps load and label the data once
 
 
 def prepare(category, data, num_colours, cache_dir):
@@ -119,9 +123,6 @@ def prepare(category, data, num_colours, cache_dir):
             x_test=greyscale(ds.test), y_test=labels(ds.test, palette),
             palette=palette, source=ds.source, fingerprint=ds.fingerprint)
     return _prepared[key]
-
-
-_prepared = {}
 
 # ----------------------------------------------------------------------------- the loop
 

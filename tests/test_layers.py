@@ -1,5 +1,4 @@
 import pytest
-import torch
 
 from cnnreport.layers import (conv_out, conv_transpose_out, count_formula, format_formula, hook_shapes,
                               layer_table, measured_receptive_fields, total)

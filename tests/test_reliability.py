@@ -1,5 +1,4 @@
 """Guarantees that need real processes: SIGKILL at any moment, two processes on one store."""
-import os
 import signal
 import subprocess
 import sys
