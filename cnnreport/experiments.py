@@ -191,6 +191,7 @@ def architecture_table(runs):
     final = SEED_REPORT["final"]
     table["seed_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
     table["seed_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
+    table["best"] = table["mean"] == table["mean"].max()  # one row per model: the best across models
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
             "seed_report", "diff", "seconds", "seed_epochs", "seed_seconds", "best"]
     return table[cols]
