@@ -28,7 +28,6 @@ compiling, unet 32 1931 -> 2095 after 8 s: not worth its compile time, so not us
 """
 import argparse
 import contextlib
-import os
 import platform
 import time
 
@@ -38,6 +37,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnreport.models import build_model
+from cnnreport.runs import runs_dir
 from cnnreport.train import Config, evaluate, precision, prepare, set_threads, setup, train_epoch
 
 
@@ -106,7 +106,7 @@ def step_flops(config, device):
 def tensors(data):
     """The real horses when available, else random data of the same size."""
     try:
-        return prepare("horse", data, 24, os.path.join("runs", "palettes"))
+        return prepare("horse", data, 24, runs_dir() / "palettes")
     except ValueError as e:
         print(f"(random data: {e})")
         g = torch.Generator().manual_seed(0)

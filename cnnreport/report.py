@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from . import __version__
-from .params import PROFILES
+from .params import PROFILES, default_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
@@ -169,6 +169,8 @@ def combine(executed, profile, timings, started):
 def build_information(profile, timings, total):
     import torch
     import torchvision
+
+    from .train import usable_cores
     try:
         from .data import load_category
         ds = load_category("horse")
@@ -179,7 +181,7 @@ def build_information(profile, timings, total):
     if Path("/proc/cpuinfo").exists():
         m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
         cpu = m.group(1) if m else cpu
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
@@ -288,7 +290,7 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m cnnreport.report", description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", choices=PROFILES, default=os.environ.get("CNNREPORT_PROFILE") or "quick")
+    ap.add_argument("--profile", choices=PROFILES, default=default_profile())
     ap.add_argument("--out", help="output folder (default: reports/<profile>)")
     ap.add_argument("--allow-missing", action="store_true", help="build from the notebooks that exist")
     ap.add_argument("--no-pdf", action="store_true", help="stop after report.html")

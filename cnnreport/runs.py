@@ -25,6 +25,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import torch
 from filelock import FileLock
 
 FORMAT = 2  # bump when stored runs stop being comparable (training or palette algorithm changes)
@@ -60,6 +61,13 @@ def atomic_write(path, data):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def save_torch(path, obj):
+    """torch.save, atomically (checkpoints and weights)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write(path, buf.getvalue())
 
 
 def write_json(path, obj):

@@ -15,7 +15,6 @@ The numbers are deterministic on the CPU: same config and seed, same history, bi
 also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
 optimizer and the random state that dropout draws from).
 """
-import io
 import json
 import math
 import os
@@ -143,9 +142,14 @@ def precision(config, device):
     return "bf16" if native else "float32"
 
 
+def usable_cores():
+    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def set_threads():
     """Torch sizes its pool from the host; use exactly the cores this process may run on."""
-    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    torch.set_num_threads(usable_cores())
 
 
 def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress):
@@ -226,7 +230,7 @@ def _train(config, t, path, device, verbose):
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        torch.set_rng_state(state["rng"])  # dropout draws from it: the resumed run goes on as if never stopped
+        torch.set_rng_state(state["rng"].cpu())  # dropout draws from it: the resumed run goes on as if never stopped
         history = runs.read_history(path / "history.csv")[:state["epoch"]]
         if verbose:
             tqdm.write(f"Resuming {path.name} after epoch {state['epoch']}")
@@ -255,13 +259,10 @@ def _train(config, t, path, device, verbose):
                     tqdm.write(f"Diverged at epoch {epoch} (loss {train_loss}); stopping this run")
                 break
             if epoch < c.epochs:
-                buf = io.BytesIO()
-                torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), epoch=epoch), buf)
-                runs.atomic_write(checkpoint, buf.getvalue())
+                runs.save_torch(checkpoint, dict(model=model.state_dict(), opt=opt.state_dict(),
+                                                 rng=torch.get_rng_state(), epoch=epoch))
 
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    runs.atomic_write(path / "model.pt", buf.getvalue())
+    runs.save_torch(path / "model.pt", model.state_dict())
     final = history[-1]
     runs.write_json(path / "result.json", dict(
         status=status, epochs_run=len(history), info=info,
