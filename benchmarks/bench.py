@@ -1,15 +1,19 @@
 """Training throughput of cnnreport's trainer against a plain textbook loop, in one process.
 
-    python benchmarks/bench.py [--models cnn,unet,resnet] [--nf 32,128] [--epochs 2] [--data PATH]
+    python benchmarks/bench.py [--models cnn,unet,resnet] [--nf 32,128] [--repeats 3] [--data PATH]
+                               [--device cuda] [--compile MODE]
 
-For each model and NF (kernel 3, batch 100) it times full epochs over 5,000 training images
-after one warm-up epoch, for
+For each model and NF (kernel 3, batch 100) it times full epochs (5,000 training images, then
+evaluation on 1,000) after one warm-up epoch each, alternating the two loops `--repeats` times and
+keeping each one's fastest epoch, so that a burst of load on a shared host hits both alike:
 - reference: eager PyTorch, NCHW float32, DataLoader over a TensorDataset, per-batch .item(),
   torch.no_grad evaluation: the usual textbook loop;
 - cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
-and prints images/s of both, their ratio, and our achieved GFLOP/s (FLOPs of one training step
-counted by torch.utils.flop_counter) as a share of the matmul peak, measured in the same run, of
-the precision our trainer used (bf16 where native, see cnnreport.train.precision).
+and prints training images/s of both, their ratio, and our achieved GFLOP/s (the FLOPs of the
+epoch's training steps and evaluation, counted by torch.utils.flop_counter) as a share of the
+matmul peak, measured in the same run, of the precision our trainer used (bf16 where native, see
+cnnreport.train.precision). `--compile MODE` wraps our model in torch.compile(mode=MODE), to
+measure whether compiling pays (it is timed after the warm-up epoch has compiled it).
 Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
 
 Evidence behind the trainer's choices (2-core AMD EPYC with AVX512-BF16, img/s, batch 100,
@@ -67,19 +71,24 @@ def reference_epoch(model, opt, loader, test, device):
     return sum(losses) / len(losses)
 
 
-def timed(fn, epochs, images, device):
-    fn()  # warm-up: allocator, oneDNN primitive caches, cuDNN autotuning
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(epochs):
+def fastest_epochs(fns, repeats, device):
+    """Seconds of each function's fastest call, calls alternating, after one warm-up call each
+    (allocator, oneDNN primitive caches, cuDNN autotuning, compiling)."""
+    def seconds(fn):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
         fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return epochs * images / (time.perf_counter() - start)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+    for fn in fns:
+        seconds(fn)
+    return [min(column) for column in zip(*([seconds(fn) for fn in fns] for _ in range(repeats)))]
 
 
-def matmul_peak(device, dtype, n=2048, reps=20):
+def matmul_peak(device, dtype, reps=20):
+    n = 8192 if device.type == "cuda" else 2048  # big enough to reach the peak, small enough to be quick
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
     for _ in range(3):
         a @ b
@@ -93,14 +102,16 @@ def matmul_peak(device, dtype, n=2048, reps=20):
     return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def step_flops(config, device):
-    """FLOPs of one training step (forward + backward) on one batch."""
+def image_flops(config, device):
+    """FLOPs per image of a training step (forward + backward) and of evaluation (forward)."""
     model = build_model(config.model, config.kernel, config.num_filters, config.num_colours).to(device)
-    x = torch.rand(config.batch_size, 1, 32, 32, device=device)
-    y = torch.randint(0, config.num_colours, (config.batch_size, 32, 32), device=device)
-    with FlopCounterMode(display=False) as counter:
+    x = torch.rand(100, 1, 32, 32, device=device)
+    y = torch.randint(0, config.num_colours, (100, 32, 32), device=device)
+    with FlopCounterMode(display=False) as train_step:
         F.cross_entropy(model(x), y).backward()
-    return counter.get_total_flops()
+    with FlopCounterMode(display=False) as forward, torch.no_grad():
+        model(x)
+    return train_step.get_total_flops() / 100, forward.get_total_flops() / 100
 
 
 def tensors(data):
@@ -118,20 +129,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="cnn,unet,resnet")
     ap.add_argument("--nf", default="32,128")
-    ap.add_argument("--epochs", type=int, default=2, help="timed epochs per measurement, after one warm-up")
+    ap.add_argument("--repeats", type=int, default=3, help="timed epochs of each loop (the fastest counts)")
     ap.add_argument("--data", default=None)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--compile", metavar="MODE", help="torch.compile our model with this mode (default, reduce-overhead, ...)")
     args = ap.parse_args()
     device = torch.device(args.device)
     set_threads()
     t = tensors(args.data)
-    images = len(t["x_train"])
+    images, tests = len(t["x_train"]), len(t["x_test"])
     peaks = {"float32": matmul_peak(device, torch.float32), "bf16": matmul_peak(device, torch.bfloat16)}
-    ours = precision(Config(), device)
-    print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    trained_in = precision(Config(), device)
+    print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+          f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}")
     print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s; "
-          f"cnnreport trains in {ours}\n")
-    peak = peaks[ours]
+          f"cnnreport trains in {trained_in}{', compiled (' + args.compile + ')' if args.compile else ''}\n")
     print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
     for name in args.models.split(","):
         for nf in map(int, args.nf.split(",")):
@@ -140,19 +152,22 @@ def main():
             ref_model = build_model(name, 3, nf).to(device)
             ref_opt = torch.optim.Adam(ref_model.parameters(), lr=config.lr)
             loader = DataLoader(TensorDataset(t["x_train"], t["y_train"]), batch_size=100, shuffle=True)
-            ref = timed(lambda: reference_epoch(ref_model, ref_opt, loader, (t["x_test"], t["y_test"]), device),
-                        args.epochs, images, device)
             model, opt, autocast, (x, y), (xv, yv) = setup(config, t, device)
+            if args.compile:
+                model = torch.compile(model, mode=args.compile)
             g = torch.Generator().manual_seed(0)
+
+            def reference():
+                reference_epoch(ref_model, ref_opt, loader, (t["x_test"], t["y_test"]), device)
 
             def ours():
                 train_epoch(model, opt, x, y, 100, g, autocast, NoBar()).item()
                 evaluate(model, xv, yv, autocast)
-            fast = timed(ours, args.epochs, images, device)
-            gflops = step_flops(config, device) / 100 * fast / 1e9
-            print(f"{name:8} {nf:>4} {ref:>16.0f} {fast:>16.0f} {fast / ref:>5.2f}x {gflops:>8.1f} {100 * gflops / peak:>6.0f}%",
-                  flush=True)
-
+            ref_s, our_s = fastest_epochs([reference, ours], args.repeats, device)
+            train_flops, eval_flops = image_flops(config, device)
+            gflops = (train_flops * images + eval_flops * tests) / our_s / 1e9
+            print(f"{name:8} {nf:>4} {images / ref_s:>16.0f} {images / our_s:>16.0f} {ref_s / our_s:>5.2f}x "
+                  f"{gflops:>8.1f} {100 * gflops / peaks[trained_in]:>6.0f}%", flush=True)
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 
-FORMAT = 2  # bump when stored runs stop being comparable (training or palette algorithm changes)
+FORMAT = 3  # bump when stored runs stop being comparable (training, loss or palette numerics change)
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
 
 
