@@ -3,18 +3,26 @@
 Where the speed comes from (measured by benchmarks/bench.py against a plain textbook loop):
 - both splits live on the device as tensors, labels precomputed; a batch is one index_select
 - no host synchronisation inside an epoch: losses accumulate on the device, one .item() per epoch
+- channels_last activations and weights: oneDNN's (CPU) and cuDNN's fast convolution layout
+  (1.2-1.5x on the CPU for these nets)
+- bfloat16 autocast where the hardware computes it natively (CUDA; CPUs with AVX512-BF16 or
+  AMX): 1.4-2.2x on a 2-core AVX512-BF16 CPU at equal accuracy (`amp=False` turns it off); the
+  inputs are stored in bf16 then, so no layer promotes back to float32
+- the loss over (N*H*W, NC) rows (`pixel_loss`): log-softmax over channels_last logits' dim 1
+  is ~1.5x slower on the CPU
 - evaluation under inference_mode in batches of 250: at 1000, each batch's activations outgrow
   what malloc keeps for reuse and page-fault ~400 MB of fresh memory on the CPU (eval 1.3-1.5x slower)
-- channels_last activations and weights: oneDNN's (CPU) and cuDNN's fast convolution layout
-  (1.2-1.5x on the CPU for these nets, measured in benchmarks/bench.py)
-- bfloat16 autocast where the hardware computes it natively (CUDA; CPUs with AVX512-BF16 or
-  AMX): 1.4-2.2x on a 2-core AVX512-BF16 CPU at equal accuracy (`amp=False` turns it off)
+- on CUDA, the training forward and backward replayed as CUDA graphs (`cuda_graphed`): at batch
+  100 these nets are bound by kernel-launch latency, not by the GPU (H200: 2.2-3.0x the plain
+  loop, against 1.0-1.2x without graphs)
 - threads set to the cores this process may use; cuDNN autotuning on CUDA
-- tried and left out, no gain measured here: fused Adam; torch.compile (0.95-1.08x on the CPU,
-  after 8-25 s of compiling per model)
+- tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
+  8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
+  CUDA graphs above give without compiling)
 The numbers are deterministic on the CPU: same config and seed, same history, bit for bit,
 also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
-optimizer and the random state that dropout draws from).
+optimizer and the random state that dropout draws from). On an H200 the same-seed and resume
+tests passed too, but cuDNN does not promise bit-identical results.
 """
 import json
 import math

@@ -172,3 +172,24 @@ def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir):
     run = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
     assert run.info["precision"] == "float32"
     assert {"torch", "torchvision", "cnnreport", "device", "data_fingerprint"} <= set(run.info)
+
+
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_pixel_loss_is_the_mean_cross_entropy_over_pixels(layout):
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, 4, 6, generator=g).to(memory_format=layout)
+    y = torch.randint(0, 5, (3, 4, 6), generator=g)
+    assert torch.allclose(train_module.pixel_loss(logits, y), torch.nn.functional.cross_entropy(logits, y))
+    assert torch.allclose(train_module.pixel_loss(logits.bfloat16(), y, reduction="sum"),
+                          torch.nn.functional.cross_entropy(logits.bfloat16().float(), y, reduction="sum"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graphs_train_as_eager_code_does(data_dir, tmp_path, monkeypatch):
+    config = Config(model="resnet", epochs=2, **FAST)  # BN statistics and dropout: what capturing disturbs
+    graphed = train(config, data=str(data_dir), runs_dir=tmp_path / "graphed", verbose=False)
+    monkeypatch.setattr(train_module, "cuda_graphed", lambda model, autocast, sample: model)
+    eager = train(config, data=str(data_dir), runs_dir=tmp_path / "eager", verbose=False)
+    for a, b in zip(graphed.history, eager.history):
+        for key in ("train_loss", "val_loss", "val_acc"):
+            assert a[key] == pytest.approx(b[key], rel=0.01), (key, a, b)
