@@ -10,11 +10,11 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
   torch.no_grad evaluation: the usual textbook loop;
 - cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
 and prints images/s of both (training images over the epoch's time, evaluation included), their
-ratio, and our achieved GFLOP/s (the FLOPs of the
-epoch's training steps and evaluation, counted by torch.utils.flop_counter) as a share of the
-matmul peak, measured in the same run, of the precision our trainer used (bf16 where native, see
-cnnreport.train.precision). `--compile MODE` wraps our model in torch.compile(mode=MODE), to
-measure whether compiling pays (it is timed after the warm-up epoch has compiled it).
+ratio, and our achieved GFLOP/s (the FLOPs of the epoch's training steps and evaluation, counted
+by torch.utils.flop_counter) as a share of the matmul peak, measured in the same run, of the
+precision our trainer used (bf16 where native, see cnnreport.train.precision).
+`--compile MODE` wraps our model in torch.compile(mode=MODE), to measure whether compiling pays
+(it is timed after the warm-up epoch has compiled it).
 Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
 
 Evidence behind the trainer's choices (2-core AMD EPYC with AVX512-BF16, img/s, batch 100,
@@ -188,6 +188,7 @@ def main():
             gflops = (train_flops * images + eval_flops * tests) / our_s / 1e9
             print(f"{name:8} {nf:>4} {images / ref_s:>16.0f} {images / our_s:>16.0f} {ref_s / our_s:>5.2f}x "
                   f"{gflops:>8.1f} {100 * gflops / peaks[trained_in]:>6.0f}%", flush=True)
+
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
