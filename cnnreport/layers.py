@@ -273,9 +273,16 @@ def count_formula(name, quantity, kernel=3, size=32):
     a = np.array([_monomials(*p) for p in points], dtype=float)
     b = np.array([count(*p) for p in points], dtype=float)
     coefs = [Fraction(c).limit_denominator(16) for c in np.linalg.solve(a, b)]
+    poly = {m: c for m, c in zip(MONOMIALS, coefs) if c}
     for nf, nc in [(4, 5), (7, 3), (16, 24), (32, 24)]:
-        assert sum(c * m for c, m in zip(coefs, _monomials(nf, nc))) == count(nf, nc), (name, quantity)
-    return {m: c for m, c in zip(MONOMIALS, coefs) if c}
+        assert evaluate_formula(poly, nf, nc) == count(nf, nc), (name, quantity)
+    return poly
+
+
+def evaluate_formula(poly, nf, nc):
+    """The value of a `count_formula` polynomial at NF = nf, NC = nc."""
+    terms = dict(zip(MONOMIALS, _monomials(nf, nc)))
+    return sum(c * terms[m] for m, c in poly.items())
 
 
 def format_formula(poly):
