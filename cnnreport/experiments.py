@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .models import build_model
-from .train import Config, train
+from .train import Config, load_run, train
 
 # ----------------------------------------------------------------------------- the seed report's numbers
 
@@ -100,6 +100,21 @@ def row(run, field=None):
                 status=run.status, epochs=len(run.history), train_loss=final["train_loss"],
                 val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
                 best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], path=str(run.path))
+
+
+def check_sweep(runs, table, models, values, seeds, epochs):
+    """Assert what must hold for every sweep notebook's results under any profile: one row per
+    run and per (model, value), every model present, accuracies in range, diverged runs without
+    an accuracy and reading "diverged", at most one best value per model, finished runs complete."""
+    n_values = sum(len(values[m]) for m in models) if isinstance(values, dict) else len(values) * len(models)
+    assert len(runs) == n_values * len(seeds), "one row per (model, value, seed)"
+    assert len(table) == n_values, "one summary row per (model, value)"
+    assert set(runs.model) == set(table.model) == set(models), "every model present"
+    assert runs.val_acc.dropna().between(0, 100).all() and table["mean"].dropna().between(0, 100).all()
+    assert runs.val_acc[runs.status == "diverged"].isna().all(), "a diverged run has no accuracy"
+    assert (table.acc[table.runs == 0] == "diverged").all(), "a value whose every seed diverged reads 'diverged'"
+    assert (table.groupby("model").best.sum() <= 1).all()
+    assert (runs.epochs[runs.status == "finished"] == epochs).all()
 
 # ----------------------------------------------------------------------------- tables
 
@@ -199,7 +214,6 @@ def architecture_table(runs):
 
 def parameters(r):
     """Trainable parameter count of a run row's network."""
-    from .train import load_run
     c = load_run(r["path"]).config
     return sum(p.numel() for p in build_model(c.model, c.kernel, c.num_filters, c.num_colours).parameters())
 
