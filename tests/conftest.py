@@ -6,6 +6,14 @@ from PIL import Image
 # task is learnable in a few epochs, and k-means with k=4 finds these colours exactly.
 COLOURS = np.array([[200, 30, 30], [30, 160, 40], [40, 60, 220], [250, 240, 60]], np.uint8)
 
+# Training settings small enough for tests on that data.
+FAST = dict(num_colours=4, num_filters=8, batch_size=32, lr=0.01)
+
+
+def numbers(history):
+    """A history without its timings, which differ from run to run."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
 
 def make_images(n, rng):
     """(n, 32, 32, 3) uint8 images made of 8x8 blocks of the four colours."""

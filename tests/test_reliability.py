@@ -7,8 +7,7 @@ import time
 import pytest
 
 from cnnreport.train import Config, train
-
-FAST = dict(num_colours=4, num_filters=8, batch_size=32, lr=0.01)
+from conftest import FAST, numbers
 
 
 def cli_train(data_dir, runs_dir, epochs, *extra):
@@ -16,10 +15,6 @@ def cli_train(data_dir, runs_dir, epochs, *extra):
             "--num-colours", "4", "--num-filters", "8", "--batch-size", "32", "--lr", "0.01",
             "--data", str(data_dir), "--runs-dir", str(runs_dir), *extra]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def numbers(history):
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
 @pytest.mark.slow

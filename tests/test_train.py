@@ -6,13 +6,7 @@ import torch
 
 from cnnreport import train as train_module
 from cnnreport.train import Config, colourize, load_run, train
-
-FAST = dict(num_colours=4, num_filters=8, batch_size=32, lr=0.01)
-
-
-def numbers(history):
-    """A history without its timings, which differ from run to run."""
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+from conftest import FAST, numbers, write_folder
 
 
 def test_loss_falls_and_accuracy_rises_well_above_chance(data_dir):
@@ -41,7 +35,6 @@ def test_a_second_identical_request_reuses_the_stored_run(data_dir, monkeypatch)
 
 
 def test_different_configs_and_data_get_different_runs(data_dir, tmp_path):
-    from conftest import write_folder
     other_data = write_folder(tmp_path / "other", seed=1)
     paths = {train(c, data=str(d), verbose=False).path for c, d in [
         (Config(model="cnn", epochs=1, **FAST), data_dir),
