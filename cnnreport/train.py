@@ -10,12 +10,13 @@ Where the speed comes from (measured by benchmarks/bench.py against a plain text
   inputs are stored in bf16 then, so no layer promotes back to float32
 - the loss over (N*H*W, NC) rows (`pixel_loss`): log-softmax over channels_last logits' dim 1
   is ~1.5x slower on the CPU
-- evaluation under inference_mode in batches of 250: at 1000, each batch's activations outgrow
-  what malloc keeps for reuse and page-fault ~400 MB of fresh memory on the CPU (eval 1.3-1.5x slower)
+- evaluation under inference_mode, in batches of 250 (as fast as 100 or 1000, less memory)
 - on CUDA, the training forward and backward replayed as CUDA graphs (`cuda_graphed`): at batch
   100 these nets are bound by kernel-launch latency, not by the GPU (H200: 2.2-3.0x the plain
   loop, against 1.0-1.2x without graphs)
 - threads set to the cores this process may use; cuDNN autotuning on CUDA
+- freed memory kept by the process (`keep_freed_memory`): glibc otherwise hands activations back
+  to the OS after each step and page-faults them in again at the next (CPU: 1.1-1.2x)
 - tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
   8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
   CUDA graphs above give without compiling)
@@ -24,9 +25,11 @@ also across an interruption (shuffles are seeded per epoch, checkpoints hold the
 optimizer and the random state that dropout draws from). On an H200 the same-seed and resume
 tests passed too, but cuDNN does not promise bit-identical results.
 """
+import ctypes
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, fields
@@ -161,6 +164,19 @@ def set_threads():
     torch.set_num_threads(usable_cores())
 
 
+def keep_freed_memory():
+    """Stop glibc from handing freed activations back to the OS between training steps. By default
+    it returns big blocks (mmap'd ones, and the heap's free top beyond a threshold) and then
+    page-faults them in afresh at the next step: 6,500 faults a step for the U-Net at NF 32, 20,000
+    at NF 128, where the steps get 1.2x faster without them (benchmarks/bench.py). The process
+    keeps its peak memory instead. No-op where the C library has no mallopt (macOS, Windows)."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if sys.platform.startswith("linux") else None
+    if mallopt:
+        M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's <malloc.h>
+        mallopt(M_TRIM_THRESHOLD, 2 ** 30)      # return free heap top only beyond 1 GiB
+        mallopt(M_MMAP_MAX, 0)                  # big blocks from the heap too, so they are reused
+
+
 def pixel_loss(logits, y, reduction="mean"):
     """Cross-entropy over every pixel, in float32. The class dim goes last first: a free view of
     channels_last logits (N, NC, H, W) -> (N*H*W, NC), whose log-softmax the CPU computes ~1.5x
@@ -224,6 +240,7 @@ def setup(config, t, device):
     (x, y) train and test tensors on `device`, in the fast layout. Shared with the benchmark."""
     c = config
     set_threads()
+    keep_freed_memory()
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(c.seed)
     model = build_model(c.model, c.kernel, c.num_filters, c.num_colours).to(device, memory_format=torch.channels_last)
