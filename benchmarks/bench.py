@@ -1,4 +1,4 @@
-"""Training throughput of cnnreport's trainer against a plain textbook loop, in one process.
+"""Training throughput of cnnreport's trainer against a plain textbook loop, in one run.
 
     python benchmarks/bench.py [--models cnn,unet,resnet] [--nf 32,128] [--repeats 3] [--data PATH]
                                [--device cuda] [--compile MODE]
@@ -7,7 +7,9 @@ For each model and NF (kernel 3, batch 100) it times full epochs (5,000 training
 evaluation on 1,000) after one warm-up epoch each, alternating the two loops `--repeats` times and
 keeping each one's fastest epoch, so that a burst of load on a shared host hits both alike:
 - reference: eager PyTorch, NCHW float32, DataLoader over a TensorDataset, per-batch .item(),
-  torch.no_grad evaluation: the usual textbook loop;
+  torch.no_grad evaluation: the usual textbook loop, in a process of its own that runs an epoch
+  when the benchmark asks, so that it runs as in a user's script, untouched by what cnnreport's
+  setup() sets for its whole process (threads aside, which both loops set alike);
 - cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
 and prints images/s of both (training images over the epoch's time, evaluation included), their
 ratio, and our achieved GFLOP/s (the FLOPs of the epoch's training steps and evaluation, counted
@@ -34,6 +36,17 @@ a 30-epoch run saves about what it spends compiling, so not used.
 Then, U-Net NF 32, ms a training step (min of 4 alternating epochs): 57.0 as above; 53.7 with the
 loss over (N*H*W, NC) rows; 52.3 with bf16 inputs too. Evaluating 1,000 images in batches of 250
 instead of 1000: 204-258 ms instead of 315-351, and no page faults instead of ~100,000.
+Then glibc's habit of handing freed activations back to the OS, only to page-fault them in again
+at the next step (ms a step, page faults a step; min of 3 epochs, separate processes):
+
+    U-Net NF 32    cnnreport  55-58 (6,500)          with keep_freed_memory  48-50 (0)
+    U-Net NF 128   cnnreport  167-178 (13,000-20,000)                        141-148 (0)
+    ResNet NF 128  cnnreport  1355-1408                                      1304-1319
+    U-Net NF 32    reference  100-122 (13,000-15,500)                        88-94 (0)
+    U-Net NF 128   reference  305-322 (24,000-27,000)                        233-248 (0)
+
+The setting is process-wide, hence the reference loop's own process. torch.compile on the model
+and loss after that: 50 against 52 ms a step (U-Net NF 32), after 11 s of compiling.
 
 On CUDA (NVIDIA H200, torch 2.11, bf16; `--repeats 3`), eager, then with the training step
 replayed as CUDA graphs (cnnreport.train.cuda_graphed), ratios to the plain loop in the same run:
@@ -52,6 +65,7 @@ The same throughput at NF 32 and 128 shows that launch latency, not the GPU, bou
 """
 import argparse
 import contextlib
+import multiprocessing
 import platform
 import time
 
@@ -89,6 +103,22 @@ def reference_epoch(model, opt, loader, test, device):
             F.cross_entropy(out, yb.to(device)).item()
             correct += (out.argmax(1) == yb.to(device)).sum().item()
     return sum(losses) / len(losses)
+
+
+def reference_worker(conn, name, nf, device, t):
+    """The reference loop's own process, which runs an epoch whenever `conn` receives True. It gets
+    what a fresh training script gets, not what cnnreport's setup() does to the benchmark's process
+    (keep_freed_memory is process-wide): the textbook loop page-faults its activations back in
+    every step (13,000 faults a step for the U-Net at NF 32), as it would in a user's script."""
+    set_threads()
+    t = {k: torch.from_numpy(v) for k, v in t.items()}  # sent as arrays: copied, not in shared memory
+    torch.manual_seed(0)
+    model = build_model(name, 3, nf).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=Config().lr)
+    loader = DataLoader(TensorDataset(t["x_train"], t["y_train"]), batch_size=100, shuffle=True)
+    while conn.recv():
+        reference_epoch(model, opt, loader, (t["x_test"], t["y_test"]), device)
+        conn.send(None)
 
 
 def fastest_epochs(fns, repeats, device):
@@ -155,6 +185,7 @@ def main():
     ap.add_argument("--compile", metavar="MODE", help="torch.compile our model with this mode (default, reduce-overhead, ...)")
     args = ap.parse_args()
     device = torch.device(args.device)
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter for the reference loop, on any OS
     set_threads()
     t = tensors(args.data)
     images, tests = len(t["x_train"]), len(t["x_test"])
@@ -168,22 +199,25 @@ def main():
     for name in args.models.split(","):
         for nf in map(int, args.nf.split(",")):
             config = Config(model=name, num_filters=nf)
-            torch.manual_seed(0)
-            ref_model = build_model(name, 3, nf).to(device)
-            ref_opt = torch.optim.Adam(ref_model.parameters(), lr=config.lr)
-            loader = DataLoader(TensorDataset(t["x_train"], t["y_train"]), batch_size=100, shuffle=True)
+            conn, child_conn = spawn.Pipe()
+            worker = spawn.Process(target=reference_worker, daemon=True, args=(
+                child_conn, name, nf, device, {k: t[k].numpy() for k in ("x_train", "y_train", "x_test", "y_test")}))
+            worker.start()
             model, opt, autocast, (x, y), (xv, yv) = setup(config, t, device)
             if args.compile:
                 model = torch.compile(model, mode=args.compile)
             g = torch.Generator().manual_seed(0)
 
             def reference():
-                reference_epoch(ref_model, ref_opt, loader, (t["x_test"], t["y_test"]), device)
+                conn.send(True)
+                conn.recv()
 
             def ours():
                 train_epoch(model, opt, x, y, 100, g, autocast, NoBar()).item()
                 evaluate(model, xv, yv, autocast)
             ref_s, our_s = fastest_epochs([reference, ours], args.repeats, device)
+            conn.send(False)
+            worker.join()
             train_flops, eval_flops = image_flops(config, device)
             gflops = (train_flops * images + eval_flops * tests) / our_s / 1e9
             print(f"{name:8} {nf:>4} {images / ref_s:>16.0f} {images / our_s:>16.0f} {ref_s / our_s:>5.2f}x "
