@@ -35,7 +35,8 @@ compiling, unet 32 1931 -> 2095 after 8 s; later, unet 32 87.0 -> 75.0 ms a step
 a 30-epoch run saves about what it spends compiling, so not used.
 Then, U-Net NF 32, ms a training step (min of 4 alternating epochs): 57.0 as above; 53.7 with the
 loss over (N*H*W, NC) rows; 52.3 with bf16 inputs too. Evaluating 1,000 images in batches of 250
-instead of 1000: 204-258 ms instead of 315-351, and no page faults instead of ~100,000.
+instead of 1000: 204-258 ms instead of 315-351, and no page faults instead of ~100,000 (with
+keep_freed_memory, below, batches of 100 to 1000 take the same time: 164-173 ms).
 Then glibc's habit of handing freed activations back to the OS, only to page-fault them in again
 at the next step (ms a step, page faults a step; min of 3 epochs, separate processes):
 

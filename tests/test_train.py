@@ -4,7 +4,6 @@ import sys
 
 import pytest
 import torch
-from tqdm import tqdm
 
 from cnnreport import train as train_module
 from cnnreport.train import Config, colourize, load_run, train
