@@ -91,9 +91,6 @@ def test_architecture_table_and_figures(data_dir):
 
 
 def test_architecture_table_marks_the_single_best_model(data_dir):
-    from cnnreport.experiments import architecture_table, sweep
-    runs = sweep(dict(epochs=1, num_colours=4, num_filters=8, batch_size=32, lr=0.01), None, [None],
-                 models=["cnn", "unet"], data=str(data_dir), verbose=False)
-    table = architecture_table(runs)
+    table = experiments.architecture_table(run_sweep(data_dir, field=None, values=[None]))
     assert table.best.sum() == 1
     assert table.loc[table.best, "mean"].item() == table["mean"].max()
