@@ -25,7 +25,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 from torch import nn
-from torch.fx import symbolic_trace
+from torch.fx import Tracer
 
 from .models import build_model
 
@@ -95,7 +95,8 @@ def _width(field):
 def describe(m):
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         k, s = _one(m.kernel_size), _one(m.stride)
-        return f"{type(m).__name__} {m.in_channels}->{m.out_channels} {k}x{k}" + (f" /{s}" if s > 1 else "")
+        kind = "ConvTranspose2d" if isinstance(m, nn.ConvTranspose2d) else "Conv2d"  # also for models.Up
+        return f"{kind} {m.in_channels}->{m.out_channels} {k}x{k}" + (f" /{s}" if s > 1 else "")
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return f"{type(m).__name__} {_one(m.kernel_size)}x{_one(m.kernel_size)}"
     if isinstance(m, nn.Upsample):
@@ -124,8 +125,16 @@ def layer_table(model, size=32):
         line *= 2
 
 
+class _Tracer(Tracer):
+    """torch.fx's tracer, which also keeps models.Up (a torch.nn.ConvTranspose2d with a backward of
+    its own) as one layer instead of tracing into its forward."""
+
+    def is_leaf_module(self, m, qualified_name):
+        return isinstance(m, nn.ConvTranspose2d) or super().is_leaf_module(m, qualified_name)
+
+
 def _walk(model, size, line):
-    graph = symbolic_trace(model).graph
+    graph = _Tracer().trace(model)
     modules = dict(model.named_modules())
     state, rows = {}, []
     for node in graph.nodes:

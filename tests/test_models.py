@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from cnnreport.models import ARCHITECTURES, build_model
+from torch import nn
+
+from cnnreport.models import ARCHITECTURES, Up, build_model
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -35,3 +37,25 @@ def test_convtranspose_is_the_unet_without_skips():
 def test_bad_model_settings_name_the_bad_value(kwargs, bad):
     with pytest.raises(ValueError, match=bad):
         build_model(**kwargs)
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_up_computes_what_torch_nn_conv_transpose_does(kernel, channels_last):
+    """Up has a backward of its own (see models.py); its output and all three gradients must be
+    those of the torch.nn layer with the same weights, in either memory format."""
+    torch.manual_seed(0)
+    ours = Up(6, 5, kernel).double()
+    theirs = nn.ConvTranspose2d(6, 5, kernel, stride=2, padding=kernel // 2, output_padding=1).double()
+    theirs.load_state_dict(ours.state_dict())
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(3, 6, 8, 8, dtype=torch.double).contiguous(memory_format=fmt)
+    results = []
+    for net in (ours, theirs):
+        xi = x.clone().requires_grad_()
+        y = net.to(memory_format=fmt)(xi)
+        (y * torch.linspace(-1, 1, y.numel(), dtype=torch.double).view_as(y)).sum().backward()
+        results.append((y, xi.grad, net.weight.grad, net.bias.grad))
+    assert results[0][0].shape == (3, 5, 16, 16)
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b)
