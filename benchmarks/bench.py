@@ -11,10 +11,13 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
   when the benchmark asks, so that it runs as in a user's script, untouched by what cnnreport's
   setup() sets for its whole process (threads aside, which both loops set alike);
 - cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
-and prints images/s of both (training images over the epoch's time, evaluation included), their
-ratio, and our achieved GFLOP/s (the FLOPs of the epoch's training steps and evaluation, counted
-by torch.utils.flop_counter) as a share of the matmul peak, measured in the same run, of the
-precision our trainer used (bf16 where native, see cnnreport.train.precision).
+and prints images/s of both (training images over the epoch's time, evaluation included) as each
+model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOPs of the epoch's
+training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
+of the precision our trainer used (bf16 where native, see cnnreport.train.precision). The peak
+is the best of measurements taken before each model and at the end of the run: on a shared host
+a single one can come out a fifth low (333 against 404-424 GFLOP/s in bf16 here), which would
+pass a busy moment off as efficiency.
 `--compile MODE` wraps our model in torch.compile(mode=MODE), to measure whether compiling pays
 (it is timed after the warm-up epoch has compiled it).
 Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
@@ -48,6 +51,27 @@ at the next step (ms a step, page faults a step; min of 3 epochs, separate proce
 
 The setting is process-wide, hence the reference loop's own process. torch.compile on the model
 and loss after that: 50 against 52 ms a step (U-Net NF 32), after 11 s of compiling.
+Then the transposed convolutions' bias gradient, which oneDNN computes in a loop of its own when
+asked for it with the other gradients (ms, bf16; input and weight gradients with the bias
+gradient, then without it plus a plain sum for the bias):
+
+    ConvT 64->32,   8->16 (U-Net NF 32, up1)     3.29    2.01 + 0.04
+    ConvT 64->24,  16->32 (U-Net NF 32, up2)     8.82    4.67 + 0.15
+    ConvT 256->128, 8->16 (U-Net NF 128, up1)   27.86   22.01 + 0.10
+    ConvT 256->24, 16->32 (U-Net NF 128, up2)   19.60   15.48 + 0.15
+
+models.Up takes the second way: a U-Net step at NF 32 went from 49-50 to 45-46 ms, at NF 128
+from 136 to 130-132 (alternating processes). Tried after that and not kept:
+- the weight gradients of the strided and transposed convolutions as matmuls, which oneDNN's
+  jit_bf16 kernels compute at ~270 GFLOP/s (NF 128, 128->256: 13.5 ms, 21.5 in some processes).
+  One matmul over im2col columns: 11.5 ms alone, but in a step its 15 MB of columns cost memory
+  bandwidth the kernels do not (NF 128: 129 against 133 ms a step; NF 32: 48 against 49), and
+  for 5x5 kernels and up it is slower outright (NF 32, 5x5: 3.0 against 2.5 ms). One matmul per
+  kernel tap: 139 against 144 ms a step at NF 128, slower below 64 channels (NF 32: 1.7 against
+  1.5 ms). Not worth a convolution backward of our own.
+- a cross-entropy backward of our own (softmax minus one-hot, straight to bf16): 4.2-4.7 ms
+  against 4.1-4.4 for the loss's forward and backward with cold caches.
+- OMP_WAIT_POLICY=ACTIVE or PASSIVE: 51-53 ms a step against 46-49 with libgomp's default.
 
 On CUDA (NVIDIA H200, torch 2.11, bf16; `--repeats 3`), eager, then with the training step
 replayed as CUDA graphs (cnnreport.train.cuda_graphed), ratios to the plain loop in the same run:
@@ -190,15 +214,19 @@ def main():
     set_threads()
     t = tensors(args.data)
     images, tests = len(t["x_train"]), len(t["x_test"])
-    peaks = {"float32": matmul_peak(device, torch.float32), "bf16": matmul_peak(device, torch.bfloat16)}
+    peaks = {"float32": [], "bf16": []}
+
+    def measure_peaks():
+        for key, dtype in (("float32", torch.float32), ("bf16", torch.bfloat16)):
+            peaks[key].append(matmul_peak(device, dtype))
     trained_in = precision(Config(), device)
     print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-          f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}")
-    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s; "
-          f"cnnreport trains in {trained_in}{', compiled (' + args.compile + ')' if args.compile else ''}\n")
-    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
+          f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}; "
+          f"cnnreport trains in {trained_in}{', compiled (' + args.compile + ')' if args.compile else ''}", flush=True)
+    rows = []
     for name in args.models.split(","):
         for nf in map(int, args.nf.split(",")):
+            measure_peaks()
             config = Config(model=name, num_filters=nf)
             conn, child_conn = spawn.Pipe()
             worker = spawn.Process(target=reference_worker, daemon=True, args=(
@@ -220,9 +248,15 @@ def main():
             conn.send(False)
             worker.join()
             train_flops, eval_flops = image_flops(config, device)
-            gflops = (train_flops * images + eval_flops * tests) / our_s / 1e9
-            print(f"{name:8} {nf:>4} {images / ref_s:>16.0f} {images / our_s:>16.0f} {ref_s / our_s:>5.2f}x "
-                  f"{gflops:>8.1f} {100 * gflops / peaks[trained_in]:>6.0f}%", flush=True)
+            rows.append((name, nf, images / ref_s, images / our_s, (train_flops * images + eval_flops * tests) / our_s / 1e9))
+            print(f"  {name} NF {nf}: reference {images / ref_s:.0f} img/s, cnnreport {images / our_s:.0f} img/s", flush=True)
+    measure_peaks()
+    peak = {key: max(values) for key, values in peaks.items()}
+    print(f"\nmatmul peak: float32 {peak['float32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s (the best of "
+          f"{len(peaks['bf16'])} measurements, before each model and at the end; lowest bf16 {min(peaks['bf16']):.0f})\n")
+    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
+    for name, nf, ref, ours, gflops in rows:
+        print(f"{name:8} {nf:>4} {ref:>16.0f} {ours:>16.0f} {ours / ref:>5.2f}x {gflops:>8.1f} {100 * gflops / peak[trained_in]:>6.0f}%")
 
 
 if __name__ == "__main__":

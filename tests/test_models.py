@@ -1,6 +1,5 @@
 import pytest
 import torch
-
 from torch import nn
 
 from cnnreport.models import ARCHITECTURES, Up, build_model
@@ -59,3 +58,22 @@ def test_up_computes_what_torch_nn_conv_transpose_does(kernel, channels_last):
     assert results[0][0].shape == (3, 5, 16, 16)
     for a, b in zip(*results):
         torch.testing.assert_close(a, b)
+
+
+def test_up_under_bf16_autocast_computes_in_bf16_and_returns_float32_gradients():
+    """The trainer's mixed precision: bf16 activations, float32 weights and gradients."""
+    torch.manual_seed(0)
+    ours = Up(8, 4, 3)
+    theirs = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 8, 8, 8).to(torch.bfloat16)
+    outs = []
+    for net in (ours, theirs):
+        with torch.autocast("cpu", torch.bfloat16):
+            y = net(x)
+        y.float().square().sum().backward()
+        outs.append(y)
+    assert outs[0].dtype == torch.bfloat16 and torch.equal(outs[0], outs[1])
+    for a, b in ((ours.weight.grad, theirs.weight.grad), (ours.bias.grad, theirs.bias.grad)):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=1e-2)
