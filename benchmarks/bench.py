@@ -16,7 +16,7 @@ model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOP
 training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
 of the precision our trainer used (bf16 where native, see cnnreport.train.precision). The peak
 is the best of measurements taken before each model and at the end of the run: on a shared host
-a single one can come out a fifth low (333 against 404-424 GFLOP/s in bf16 here), which would
+a single one can come out a fifth low (333 against 398-424 GFLOP/s in bf16 here), which would
 pass a busy moment off as efficiency.
 `--compile MODE` wraps our model in torch.compile(mode=MODE), to measure whether compiling pays
 (it is timed after the warm-up epoch has compiled it).
