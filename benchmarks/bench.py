@@ -91,7 +91,9 @@ The same throughput at NF 32 and 128 shows that launch latency, not the GPU, bou
 import argparse
 import contextlib
 import multiprocessing
+import os
 import platform
+import threading
 import time
 
 import torch
@@ -134,7 +136,11 @@ def reference_worker(conn, name, nf, device, t):
     """The reference loop's own process, which runs an epoch whenever `conn` receives True. It gets
     what a fresh training script gets, not what cnnreport's setup() does to the benchmark's process
     (keep_freed_memory is process-wide): the textbook loop page-faults its activations back in
-    every step (13,000 faults a step for the U-Net at NF 32), as it would in a user's script."""
+    every step (13,000 faults a step for the U-Net at NF 32), as it would in a user's script.
+    It exits as soon as the benchmark does, even mid-epoch: a killed benchmark must not leave an
+    epoch of NF 128 running (minutes of both cores) under whatever is timed next."""
+    parent = multiprocessing.parent_process()
+    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()
     set_threads()
     t = {k: torch.from_numpy(v) for k, v in t.items()}  # sent as arrays: copied, not in shared memory
     torch.manual_seed(0)
