@@ -35,7 +35,10 @@ min of 3 repeats, everything else on the machine paused):
 
 torch.compile on top of channels_last + bf16: cnn 32 2147 -> 2041 img/s after 25 s of
 compiling, unet 32 1931 -> 2095 after 8 s; later, unet 32 87.0 -> 75.0 ms a step after 10.5 s:
-a 30-epoch run saves about what it spends compiling, so not used.
+a 30-epoch run saves about what it spends compiling, so not used. Nor at NF 128, where the
+memory-bound layers weigh less: U-Net epochs (5,000 + 1,000 images) alternating eager and compiled
+in one process, fastest of 6 each, two processes: 7.48 and 7.85 s eager, 7.64 and 7.58 s compiled,
+whose first epoch took 4.5-10.6 s longer (Inductor's on-disk cache already warm).
 Then, U-Net NF 32, ms a training step (min of 4 alternating epochs): 57.0 as above; 53.7 with the
 loss over (N*H*W, NC) rows; 52.3 with bf16 inputs too. Evaluating 1,000 images in batches of 250
 instead of 1000: 204-258 ms instead of 315-351, and no page faults instead of ~100,000 (with
@@ -72,6 +75,11 @@ from 136 to 130-132 (alternating processes). Tried after that and not kept:
 - a cross-entropy backward of our own (softmax minus one-hot, straight to bf16): 4.2-4.7 ms
   against 4.1-4.4 for the loss's forward and backward with cold caches.
 - OMP_WAIT_POLICY=ACTIVE or PASSIVE: 51-53 ms a step against 46-49 with libgomp's default.
+- batch norm at 24 channels over wide (N*H, W*C) views of channels_last activations, in eager
+  PyTorch ops: 13.5-17.7 ms forward and backward against 4.2-4.9 for the native kernel.
+- the U-Net's final convolution as two (24 and 1 input channels) summed instead of one over
+  cat([u2, x]): 145 against 140 ms a step at NF 128; a cat whose backward hands on dense instead
+  of sliced gradients: ReLU's backward 2.6 -> 0.4 ms at 24 channels, but batch norm's 3.0 -> 4.8.
 
 On CUDA (NVIDIA H200, torch 2.11, bf16; `--repeats 3`), eager, then with the training step
 replayed as CUDA graphs (cnnreport.train.cuda_graphed), ratios to the plain loop in the same run:
