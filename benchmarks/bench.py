@@ -14,10 +14,12 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
 and prints images/s of both (training images over the epoch's time, evaluation included) as each
 model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOPs of the epoch's
 training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
-of the precision our trainer used (bf16 where native, see cnnreport.train.precision). The peak
-is the best of measurements taken before each model and at the end of the run: on a shared host
-a single one can come out a fifth low (333 against 398-424 GFLOP/s in bf16 here), which would
-pass a busy moment off as efficiency.
+of the precision our trainer used (bf16 where native, see cnnreport.train.precision), measured
+just before and just after each of our epochs: `% peak` is the best of our epochs' shares of the
+higher of their two measurements, `% best peak` the fastest epoch's share of the run's best
+measurement. A single measurement on a shared host can come out a fifth low (333 against 398-424
+GFLOP/s in bf16 here), which would pass a busy moment off as efficiency; so can a peak measured
+minutes away from the epoch it is compared with.
 `--compile MODE` wraps our model in torch.compile(mode=MODE), to measure whether compiling pays
 (it is timed after the warm-up epoch has compiled it).
 Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
@@ -160,20 +162,29 @@ def reference_worker(conn, name, nf, device, t):
         conn.send(None)
 
 
-def fastest_epochs(fns, repeats, device):
-    """Seconds of each function's fastest call, calls alternating, after one warm-up call each
-    (allocator, oneDNN primitive caches, cuDNN autotuning, compiling)."""
-    def seconds(fn):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
-    for fn in fns:
-        seconds(fn)
-    return [min(column) for column in zip(*([seconds(fn) for fn in fns] for _ in range(repeats)))]
+def seconds(fn, device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def timed_epochs(reference, ours, repeats, device, peak):
+    """Seconds of each loop's epochs, calls alternating, after one warm-up call each (allocator,
+    oneDNN primitive caches, cuDNN autotuning, compiling); and the matmul peak around each of our
+    epochs: the higher of the measurements just before and just after it."""
+    seconds(reference, device)
+    seconds(ours, device)
+    ref_s, our_s, our_peaks = [], [], []
+    for _ in range(repeats):
+        ref_s.append(seconds(reference, device))
+        before = peak()
+        our_s.append(seconds(ours, device))
+        our_peaks.append(max(before, peak()))
+    return ref_s, our_s, our_peaks
 
 
 def matmul_peak(device, dtype, reps=20):
@@ -228,19 +239,18 @@ def main():
     set_threads()
     t = tensors(args.data)
     images, tests = len(t["x_train"]), len(t["x_test"])
-    peaks = {"float32": [], "bf16": []}
-
-    def measure_peaks():
-        for key, dtype in (("float32", torch.float32), ("bf16", torch.bfloat16)):
-            peaks[key].append(matmul_peak(device, dtype))
     trained_in = precision(Config(), device)
+    peaks = []  # every matmul peak measured, in the precision our trainer computes in
+
+    def peak():
+        peaks.append(matmul_peak(device, torch.bfloat16 if trained_in == "bf16" else torch.float32))
+        return peaks[-1]
     print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}"
           f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}; "
           f"cnnreport trains in {trained_in}{', compiled (' + args.compile + ')' if args.compile else ''}", flush=True)
     rows = []
     for name in args.models.split(","):
         for nf in map(int, args.nf.split(",")):
-            measure_peaks()
             config = Config(model=name, num_filters=nf)
             conn, child_conn = spawn.Pipe()
             worker = spawn.Process(target=reference_worker, daemon=True, args=(
@@ -258,19 +268,21 @@ def main():
             def ours():
                 train_epoch(model, opt, x, y, 100, g, autocast, NoBar()).item()
                 evaluate(model, xv, yv, autocast)
-            ref_s, our_s = fastest_epochs([reference, ours], args.repeats, device)
+            ref_s, our_s, our_peaks = timed_epochs(reference, ours, args.repeats, device, peak)
             conn.send(False)
             worker.join()
             train_flops, eval_flops = image_flops(config, device)
-            rows.append((name, nf, images / ref_s, images / our_s, (train_flops * images + eval_flops * tests) / our_s / 1e9))
-            print(f"  {name} NF {nf}: reference {images / ref_s:.0f} img/s, cnnreport {images / our_s:.0f} img/s", flush=True)
-    measure_peaks()
-    peak = {key: max(values) for key, values in peaks.items()}
-    print(f"\nmatmul peak: float32 {peak['float32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s (the best of "
-          f"{len(peaks['bf16'])} measurements, before each model and at the end; lowest bf16 {min(peaks['bf16']):.0f})\n")
-    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
-    for name, nf, ref, ours, gflops in rows:
-        print(f"{name:8} {nf:>4} {ref:>16.0f} {ours:>16.0f} {ours / ref:>5.2f}x {gflops:>8.1f} {100 * gflops / peak[trained_in]:>6.0f}%")
+            gflop = (train_flops * images + eval_flops * tests) / 1e9  # one epoch of ours
+            rows.append((name, nf, images / min(ref_s), images / min(our_s), gflop / min(our_s),
+                         max(gflop / s / p for s, p in zip(our_s, our_peaks))))
+            print(f"  {name} NF {nf}: reference {images / min(ref_s):.0f} img/s, cnnreport {images / min(our_s):.0f} img/s", flush=True)
+    print(f"\nmatmul peak in {trained_in}: {max(peaks):.0f} GFLOP/s at best, {min(peaks):.0f} at worst "
+          f"({len(peaks)} measurements, just before and after each of cnnreport's epochs)\n")
+    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} "
+          f"{'% peak':>7} {'% best peak':>12}")
+    for name, nf, ref, ours, gflops, share in rows:
+        print(f"{name:8} {nf:>4} {ref:>16.0f} {ours:>16.0f} {ours / ref:>5.2f}x {gflops:>8.1f} {100 * share:>6.0f}% "
+              f"{100 * gflops / max(peaks):>11.0f}%")
 
 
 if __name__ == "__main__":
