@@ -240,10 +240,11 @@ def main():
     t = tensors(args.data)
     images, tests = len(t["x_train"]), len(t["x_test"])
     trained_in = precision(Config(), device)
+    peak_dtype = torch.bfloat16 if trained_in == "bf16" else torch.float32
     peaks = []  # every matmul peak measured, in the precision our trainer computes in
 
     def peak():
-        peaks.append(matmul_peak(device, torch.bfloat16 if trained_in == "bf16" else torch.float32))
+        peaks.append(matmul_peak(device, peak_dtype))
         return peaks[-1]
     print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}"
           f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}; "
@@ -273,9 +274,9 @@ def main():
             worker.join()
             train_flops, eval_flops = image_flops(config, device)
             gflop = (train_flops * images + eval_flops * tests) / 1e9  # one epoch of ours
-            rows.append((name, nf, images / min(ref_s), images / min(our_s), gflop / min(our_s),
-                         max(gflop / s / p for s, p in zip(our_s, our_peaks))))
-            print(f"  {name} NF {nf}: reference {images / min(ref_s):.0f} img/s, cnnreport {images / min(our_s):.0f} img/s", flush=True)
+            ref, fast = images / min(ref_s), images / min(our_s)
+            rows.append((name, nf, ref, fast, gflop / min(our_s), max(gflop / s / p for s, p in zip(our_s, our_peaks))))
+            print(f"  {name} NF {nf}: reference {ref:.0f} img/s, cnnreport {fast:.0f} img/s", flush=True)
     print(f"\nmatmul peak in {trained_in}: {max(peaks):.0f} GFLOP/s at best, {min(peaks):.0f} at worst "
           f"({len(peaks)} measurements, just before and after each of cnnreport's epochs)\n")
     print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} "
