@@ -43,7 +43,7 @@ class _TransposedConv(torch.autograd.Function):
     def forward(ctx, x, weight, bias, m):
         ctx.save_for_backward(x, weight)
         ctx.m = m
-        return F.conv_transpose2d(x, weight, bias, m.stride, m.padding, m.output_padding)  # autocast applies
+        return F.conv_transpose2d(x, weight, bias, m.stride, m.padding, m.output_padding, m.groups, m.dilation)  # autocast applies
 
     @staticmethod
     def backward(ctx, gy):
