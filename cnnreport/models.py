@@ -16,43 +16,80 @@ ARCHITECTURES = ("cnn", "unet", "convtranspose", "resnet")
 
 
 def conv(cin, cout, k, stride=1):
-    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
+    return Down(cin, cout, k) if stride == 2 else nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
 
 
 def bn_relu(c):
     return [nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
 
 
-class Up(nn.ConvTranspose2d):
-    """Transposed convolution doubling H and W for any odd k: (H-1)*2 - 2(k//2) + k + 1 = 2H.
+class Down(nn.Conv2d):
+    """Convolution halving H and W (stride 2, padding k // 2), with the backward of `_Conv`."""
 
-    Its backward computes the bias gradient as a plain sum, which oneDNN (the CPU backend)
-    computes in a slow loop of its own: 1.3 and 4.2 ms of a 49 ms U-Net step at NF 32, where the
-    sums take 0.04 and 0.15 ms (benchmarks/bench.py). Same parameters and forward as the torch.nn
-    layer; gradients equal up to rounding."""
+    def __init__(self, cin, cout, k):
+        super().__init__(cin, cout, k, stride=2, padding=k // 2)
+
+    def forward(self, x):
+        return _Conv.apply(x, self.weight, self.bias, self)
+
+
+class Up(nn.ConvTranspose2d):
+    """Transposed convolution doubling H and W for any odd k: (H-1)*2 - 2(k//2) + k + 1 = 2H,
+    with the backward of `_Conv`."""
 
     def __init__(self, cin, cout, k):
         super().__init__(cin, cout, k, stride=2, padding=k // 2, output_padding=1)
 
     def forward(self, x):
-        return _TransposedConv.apply(x, self.weight, self.bias, self)
+        return _Conv.apply(x, self.weight, self.bias, self)
 
 
-class _TransposedConv(torch.autograd.Function):
+WIDE = 4096  # in x out channels from which a weight gradient is one matmul on the CPU (see _Conv)
+
+
+class _Conv(torch.autograd.Function):
+    """The forward of module m (a Down or an Up), and a backward that mends two slow spots of
+    oneDNN, the CPU backend (ms from benchmarks/bench.py; gradients equal up to rounding):
+    - bias gradients as a plain sum: oneDNN computes a transposed convolution's in a slow loop
+      of its own (U-Net NF 32: 1.3 and 4.2 ms of a 49 ms step, where the sums take 0.04 and 0.15);
+    - on the CPU, the weight gradient of wide layers (in x out channels >= WIDE) as one matmul
+      over im2col columns (`_weight_grad`), which runs near the matmul peak where oneDNN's
+      jit_bf16 kernels reach ~225 GFLOP/s (U-Net NF 128: 157 -> 138 ms a step; none of its
+      layers at NF 32, where that gains nothing)."""
+
     @staticmethod
     def forward(ctx, x, weight, bias, m):
         ctx.save_for_backward(x, weight)
         ctx.m = m
-        return F.conv_transpose2d(x, weight, bias, m.stride, m.padding, m.output_padding, m.groups, m.dilation)  # autocast applies
+        if m.transposed:  # autocast applies to both
+            return F.conv_transpose2d(x, weight, bias, m.stride, m.padding, m.output_padding, m.groups, m.dilation)
+        return F.conv2d(x, weight, bias, m.stride, m.padding, m.dilation, m.groups)
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors
         m, dt = ctx.m, gy.dtype   # gy's dtype is the one the forward computed in (bf16 under autocast)
-        gx, gw, _ = torch.ops.aten.convolution_backward(
-            gy, x.to(dt), w.to(dt), None, m.stride, m.padding, m.dilation, True, m.output_padding, m.groups,
-            [ctx.needs_input_grad[0], True, False])
+        x, w = (t.to(dt) for t in ctx.saved_tensors)
+        by_matmul = gy.device.type == "cpu" and m.in_channels * m.out_channels >= WIDE and m.groups == 1
+        gx = gw = None
+        if ctx.needs_input_grad[0] or not by_matmul:
+            gx, gw, _ = torch.ops.aten.convolution_backward(
+                gy, x, w, None, m.stride, m.padding, m.dilation, m.transposed, m.output_padding, m.groups,
+                [ctx.needs_input_grad[0], not by_matmul, False])
+        if by_matmul:  # a convolution correlates its output with its input; a transposed one the reverse
+            gw = _weight_grad(x, gy, m) if m.transposed else _weight_grad(gy, x, m)
         return gx, gw.to(w.dtype), gy.sum((0, 2, 3)).to(w.dtype), None
+
+
+def _weight_grad(low, high, m):
+    """The weight gradient of m as one (A, N*h*w) @ (N*h*w, k*k*B) matmul: every position of the
+    low-resolution side low (N, A, h, w) times the k x k taps, stride s, of the padded
+    high-resolution side high (N, B, H, W) that it meets; returns (A, B, k, k)."""
+    (k, _), (s, _), (p, _) = m.kernel_size, m.stride, m.padding
+    n, a, h, w = low.shape
+    high = F.pad(high, (p, p, p, p)).permute(0, 2, 3, 1)                           # (N, H+2p, W+2p, B)
+    taps = [high[:, i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s] for i in range(k) for j in range(k)]
+    cols = torch.stack(taps, 3).view(n * h * w, -1)                                 # (N*h*w, k*k*B)
+    return (low.permute(0, 2, 3, 1).reshape(-1, a).t() @ cols).view(a, k, k, -1).permute(0, 3, 1, 2)
 
 
 class CNN(nn.Module):

@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnreport.models import ARCHITECTURES, Up, build_model
+from cnnreport import models
+from cnnreport.models import ARCHITECTURES, Down, Up, build_model
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -38,35 +39,48 @@ def test_bad_model_settings_name_the_bad_value(kwargs, bad):
         build_model(**kwargs)
 
 
+def pair(kind, cin, cout, kernel):
+    """models.Down or models.Up, and the torch.nn layer it stands for, with the same weights."""
+    p = kernel // 2
+    ours = (Down if kind == "down" else Up)(cin, cout, kernel)
+    theirs = (nn.Conv2d(cin, cout, kernel, stride=2, padding=p) if kind == "down" else
+              nn.ConvTranspose2d(cin, cout, kernel, stride=2, padding=p, output_padding=1))
+    theirs.load_state_dict(ours.state_dict())
+    return ours, theirs
+
+
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 @pytest.mark.parametrize("channels_last", [True, False])
-def test_up_computes_what_torch_nn_conv_transpose_does(kernel, channels_last):
-    """Up has a backward of its own (see models.py); its output and all three gradients must be
-    those of the torch.nn layer with the same weights, in either memory format."""
+@pytest.mark.parametrize("by_matmul", [True, False])
+@pytest.mark.parametrize("kind", ["down", "up"])
+def test_down_and_up_compute_what_torch_nn_layers_do(kind, by_matmul, channels_last, kernel, monkeypatch):
+    """Down and Up have a backward of their own (see models.py), whose weight gradient is a matmul
+    for wide layers; by either route, their output and all three gradients must be those of the
+    torch.nn layer, in either memory format, also for odd sizes."""
+    monkeypatch.setattr(models, "WIDE", 1 if by_matmul else 10 ** 9)
     torch.manual_seed(0)
-    ours = Up(6, 5, kernel).double()
-    theirs = nn.ConvTranspose2d(6, 5, kernel, stride=2, padding=kernel // 2, output_padding=1).double()
-    theirs.load_state_dict(ours.state_dict())
+    ours, theirs = (net.double() for net in pair(kind, 6, 5, kernel))
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    x = torch.randn(3, 6, 8, 8, dtype=torch.double).contiguous(memory_format=fmt)
+    x = torch.randn(3, 6, 7, 8, dtype=torch.double).contiguous(memory_format=fmt)
     results = []
     for net in (ours, theirs):
         xi = x.clone().requires_grad_()
         y = net.to(memory_format=fmt)(xi)
         (y * torch.linspace(-1, 1, y.numel(), dtype=torch.double).view_as(y)).sum().backward()
         results.append((y, xi.grad, net.weight.grad, net.bias.grad))
-    assert results[0][0].shape == (3, 5, 16, 16)
+    assert results[0][0].shape == ((3, 5, 4, 4) if kind == "down" else (3, 5, 14, 16))
     for a, b in zip(*results):
         torch.testing.assert_close(a, b)
 
 
-def test_up_under_bf16_autocast_computes_in_bf16_and_returns_float32_gradients():
+@pytest.mark.parametrize("by_matmul", [True, False])
+@pytest.mark.parametrize("kind", ["down", "up"])
+def test_down_and_up_under_bf16_autocast_compute_in_bf16_and_return_float32_gradients(kind, by_matmul, monkeypatch):
     """The trainer's mixed precision: bf16 activations, float32 weights and gradients."""
+    monkeypatch.setattr(models, "WIDE", 1 if by_matmul else 10 ** 9)
     torch.manual_seed(0)
-    ours = Up(8, 4, 3)
-    theirs = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
-    theirs.load_state_dict(ours.state_dict())
-    x = torch.randn(2, 8, 8, 8).to(torch.bfloat16)
+    ours, theirs = pair(kind, 8, 4, 3)
+    x = torch.randn(2, 8, 8, 8).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
     outs = []
     for net in (ours, theirs):
         with torch.autocast("cpu", torch.bfloat16):
