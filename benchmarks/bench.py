@@ -66,14 +66,20 @@ gradient, then without it plus a plain sum for the bias):
     ConvT 256->24, 16->32 (U-Net NF 128, up2)   19.60   15.48 + 0.15
 
 models.Up takes the second way: a U-Net step at NF 32 went from 49-50 to 45-46 ms, at NF 128
-from 136 to 130-132 (alternating processes). Tried after that and not kept:
-- the weight gradients of the strided and transposed convolutions as matmuls, which oneDNN's
-  jit_bf16 kernels compute at ~270 GFLOP/s (NF 128, 128->256: 13.5 ms, 21.5 in some processes).
-  One matmul over im2col columns: 11.5 ms alone, but in a step its 15 MB of columns cost memory
-  bandwidth the kernels do not (NF 128: 129 against 133 ms a step; NF 32: 48 against 49), and
-  for 5x5 kernels and up it is slower outright (NF 32, 5x5: 3.0 against 2.5 ms). One matmul per
-  kernel tap: 139 against 144 ms a step at NF 128, slower below 64 channels (NF 32: 1.7 against
-  1.5 ms). Not worth a convolution backward of our own.
+from 136 to 130-132 (alternating processes). Then the weight gradients of the strided and
+transposed convolutions, which oneDNN's jit_bf16 kernels compute at ~225 GFLOP/s (NF 128,
+128->256: 16.6 ms, where the forward takes 8.8). One matmul per kernel tap: 139 against 144 ms a
+step at NF 128, slower below 64 channels. One matmul over im2col columns for one layer: 129
+against 133. The same for all three of the U-Net's wide layers (models.Down, models.Up, from
+in x out channels >= 4096), epochs alternating in one process, ms a step, min of 6:
+
+    U-Net NF 128    138.0, 135.5, 142.2 against 156.1, 157.1, 152.0 (three processes)
+    U-Net NF 64     97.6 against 100.9 (down2 and up1 only: up2 is 128 x 24 channels)
+    U-Net NF 48     74.3 against 78.7
+    ResNet NF 128   1295 against 1284 (every Down and Up: no gain, no loss)
+    U-Net NF 32     47.5 against 43.7 with all three layers by matmul, hence the threshold
+
+Tried after that and not kept:
 - a cross-entropy backward of our own (softmax minus one-hot, straight to bf16): 4.2-4.7 ms
   against 4.1-4.4 for the loss's forward and backward with cold caches.
 - OMP_WAIT_POLICY=ACTIVE or PASSIVE: 51-53 ms a step against 46-49 with libgomp's default.

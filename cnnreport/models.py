@@ -54,8 +54,8 @@ class _Conv(torch.autograd.Function):
       of its own (U-Net NF 32: 1.3 and 4.2 ms of a 49 ms step, where the sums take 0.04 and 0.15);
     - on the CPU, the weight gradient of wide layers (in x out channels >= WIDE) as one matmul
       over im2col columns (`_weight_grad`), which runs near the matmul peak where oneDNN's
-      jit_bf16 kernels reach ~225 GFLOP/s (U-Net NF 128: 157 -> 138 ms a step; none of its
-      layers at NF 32, where that gains nothing)."""
+      jit_bf16 kernels reach ~225 GFLOP/s (U-Net NF 128: 152-157 -> 138-142 ms a step; none of
+      its layers at NF 32, where it gains nothing)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, m):

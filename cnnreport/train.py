@@ -19,6 +19,9 @@ Where the speed comes from (measured by benchmarks/bench.py against a plain text
   to the OS after each step and page-faults them in again at the next (CPU: 1.1-1.2x)
 - transposed convolutions' bias gradient as a plain sum (`models.Up`), which oneDNN computes in
   a slow loop of its own (CPU, U-Net: 1.1x at NF 32, 1.05x at NF 128)
+- the weight gradients of wide strided and transposed convolutions as one matmul each over
+  im2col columns (`models.Down`, `models.Up`), near the matmul peak where oneDNN's kernels are
+  not (CPU, U-Net NF 128: 1.07-1.14x; at NF 32 no layer is wide enough for it to pay)
 - tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
   8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
   CUDA graphs above give without compiling)
