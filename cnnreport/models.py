@@ -69,21 +69,22 @@ class _Conv(torch.autograd.Function):
     def backward(ctx, gy):
         m, dt = ctx.m, gy.dtype   # gy's dtype is the one the forward computed in (bf16 under autocast)
         x, w = (t.to(dt) for t in ctx.saved_tensors)
-        by_matmul = gy.device.type == "cpu" and m.in_channels * m.out_channels >= WIDE and m.groups == 1
+        by_matmul = gy.device.type == "cpu" and m.in_channels * m.out_channels >= WIDE
         gx = gw = None
         if ctx.needs_input_grad[0] or not by_matmul:
             gx, gw, _ = torch.ops.aten.convolution_backward(
                 gy, x, w, None, m.stride, m.padding, m.dilation, m.transposed, m.output_padding, m.groups,
                 [ctx.needs_input_grad[0], not by_matmul, False])
-        if by_matmul:  # a convolution correlates its output with its input; a transposed one the reverse
+        if by_matmul:  # the low-resolution side first: a Down's output, an Up's input
             gw = _weight_grad(x, gy, m) if m.transposed else _weight_grad(gy, x, m)
         return gx, gw.to(w.dtype), gy.sum((0, 2, 3)).to(w.dtype), None
 
 
 def _weight_grad(low, high, m):
-    """The weight gradient of m as one (A, N*h*w) @ (N*h*w, k*k*B) matmul: every position of the
-    low-resolution side low (N, A, h, w) times the k x k taps, stride s, of the padded
-    high-resolution side high (N, B, H, W) that it meets; returns (A, B, k, k)."""
+    """The weight gradient of m (a Down or an Up: square kernel, stride 2, no dilation or groups)
+    as one (A, N*h*w) @ (N*h*w, k*k*B) matmul: every position of the low-resolution side low
+    (N, A, h, w) times the k x k taps, stride s, of the padded high-resolution side high
+    (N, B, H, W) that it meets; returns (A, B, k, k)."""
     (k, _), (s, _), (p, _) = m.kernel_size, m.stride, m.padding
     n, a, h, w = low.shape
     high = F.pad(high, (p, p, p, p)).permute(0, 2, 3, 1)                           # (N, H+2p, W+2p, B)
