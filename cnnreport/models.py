@@ -68,7 +68,8 @@ class _Conv(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gy):
         m, dt = ctx.m, gy.dtype   # gy's dtype is the one the forward computed in (bf16 under autocast)
-        x, w = (t.to(dt) for t in ctx.saved_tensors)
+        x, weight = ctx.saved_tensors
+        x, w = x.to(dt), weight.to(dt)
         by_matmul = gy.device.type == "cpu" and m.in_channels * m.out_channels >= WIDE
         gx = gw = None
         if ctx.needs_input_grad[0] or not by_matmul:
@@ -77,7 +78,7 @@ class _Conv(torch.autograd.Function):
                 [ctx.needs_input_grad[0], not by_matmul, False])
         if by_matmul:  # the low-resolution side first: a Down's output, an Up's input
             gw = _weight_grad(x, gy, m) if m.transposed else _weight_grad(gy, x, m)
-        return gx, gw.to(w.dtype), gy.sum((0, 2, 3)).to(w.dtype), None
+        return gx, gw.to(weight.dtype), gy.sum((0, 2, 3)).to(weight.dtype), None
 
 
 def _weight_grad(low, high, m):
