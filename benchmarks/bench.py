@@ -196,16 +196,12 @@ def timed_epochs(reference, ours, repeats, device, peak):
 def matmul_peak(device, dtype, reps=20):
     n = 8192 if device.type == "cuda" else 2048  # big enough to reach the peak, small enough to be quick
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
-    for _ in range(3):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+
+    def products(count):
+        for _ in range(count):
+            a @ b
+    seconds(lambda: products(3), device)  # warm-up
+    return 2 * n ** 3 * reps / seconds(lambda: products(reps), device) / 1e9
 
 
 def image_flops(config, device):
