@@ -3,9 +3,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data import DataError, greyscale
+from .data import greyscale, load_image
+from .metrics import DECODINGS
 from .models import ARCHITECTURES
 from .train import Config, colourize, load_run, train
+
+CELL = 256  # pixels a side of each picture in the colourize grid, enlarged so a person can judge colours
 
 
 def parser():
@@ -26,15 +29,21 @@ def parser():
     t.add_argument("--train-images", type=int, default=d.train_images, help="first N training images only (0: all)")
     t.add_argument("--test-images", type=int, default=d.test_images, help="first N test images only (0: all)")
     t.add_argument("--no-amp", dest="amp", action="store_false", help="float32 even where bf16 is native")
+    t.add_argument("--rebalance", action="store_true", help="weight each pixel's loss by its colour's rarity")
     t.add_argument("--data", help="image folder or CIFAR-10 root (default: $CNNREPORT_DATA, else download)")
     t.add_argument("--runs-dir", help="runs store (default: $CNNREPORT_RUNS, else ./runs)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    t.add_argument("--threads", type=int, help="CPU threads (default: every core this process may use)")
     t.add_argument("--quiet", action="store_true", help="no epoch lines or progress bar")
 
     c = sub.add_parser("colourize", help="colourize greyscale versions of images with a trained run")
-    c.add_argument("images", nargs="+", type=Path, help="image files; sides must be multiples of 4")
+    c.add_argument("images", nargs="+", type=Path,
+                   help="image files of any size: each is resized to 32x32, the size the networks learned on")
     c.add_argument("--run", required=True, type=Path, help="a run directory printed by `train`")
-    c.add_argument("-o", "--output", required=True, type=Path, help="PNG grid: input grey | prediction per row")
+    c.add_argument("--decoding", choices=DECODINGS, default="argmax",
+                   help="colour per pixel: most probable, mean, or annealed mean (Zhang et al.)")
+    c.add_argument("-o", "--output", required=True, type=Path,
+                   help=f"PNG grid, one row per image: grey input | prediction | original, {CELL} px each")
     return p
 
 
@@ -43,34 +52,27 @@ def main(argv=None):
     try:
         if args.command == "train":
             config = Config(**{k: getattr(args, k) for k in Config.names()})
-            run = train(config, data=args.data, runs_dir=args.runs_dir, device=args.device, verbose=not args.quiet)
+            run = train(config, data=args.data, runs_dir=args.runs_dir, device=args.device, verbose=not args.quiet,
+                        threads=args.threads)
             f = run.final
             print(f"{run.status}: val acc {f['val_acc']:.1f}%, val loss {f['val_loss']:.4f} after "
                   f"{f['epoch']} epochs", file=sys.stderr)
             print(run.path)
         else:
-            write_colourized(load_run(args.run), args.images, args.output)
+            write_colourized(load_run(args.run), args.images, args.output, args.decoding)
             print(args.output)
     except (ValueError, OSError) as e:  # DataError is a ValueError: one line, no traceback
         sys.exit(f"error: {e}")
 
 
-def write_colourized(run, images, output):
+def write_colourized(run, images, output, decoding="argmax"):
+    """One row per image file: its greyscale version, the run's colourization and the original,
+    at 32x32 each (what the network sees), enlarged to CELL pixels without smoothing."""
     import torch
-    from PIL import Image, UnidentifiedImageError
-    from torchvision.transforms.functional import pil_to_tensor
+    import torch.nn.functional as F
     from torchvision.utils import save_image
 
-    rows = []
-    for path in images:
-        try:
-            rgb = pil_to_tensor(Image.open(path).convert("RGB"))[None]
-        except (UnidentifiedImageError, OSError) as e:
-            raise DataError(f"cannot read image {path}: {e}") from None
-        if rgb.shape[2] % 4 or rgb.shape[3] % 4:
-            raise DataError(f"image {path} is {rgb.shape[3]}x{rgb.shape[2]}; sides must be multiples of 4")
-        grey = greyscale(rgb)
-        rows += [grey.expand(-1, 3, -1, -1), colourize(run, grey)]
-    if len({r.shape for r in rows}) > 1:
-        raise DataError("images must all have the same size to share one grid")
-    save_image(torch.cat(rows), output, nrow=2, padding=1, pad_value=1.0)
+    rgb = torch.cat([load_image(path) for path in images]).float() / 255      # (N, 3, 32, 32)
+    grey = greyscale(rgb * 255)
+    cells = torch.stack([grey.expand(-1, 3, -1, -1), colourize(run, grey, decoding), rgb], 1).flatten(0, 1)
+    save_image(F.interpolate(cells, size=CELL, mode="nearest"), output, nrow=3, padding=4, pad_value=1.0)

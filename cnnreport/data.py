@@ -46,6 +46,19 @@ def greyscale(rgb):
     return rgb.float().mean(1, keepdim=True) / 255
 
 
+def load_image(path, size=32):
+    """Any image file -> (1, 3, size, size) uint8 RGB, resized (Lanczos, aspect ratio not kept) to
+    the size the networks were trained on; DataError naming the file if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(f"cannot read image {path}: {e}") from None
+    return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)[None]
+
+
 def resolve_data(data=None):
     """The data location actually used: the argument, else $CNNREPORT_DATA, else None (download)."""
     data = data or os.environ.get("CNNREPORT_DATA") or None

@@ -12,8 +12,9 @@ import math
 import pandas as pd
 from tqdm import tqdm
 
-from .models import build_model
-from .train import Config, load_run, train
+from .executor import train_all
+from .metrics import METRICS
+from .train import Config
 
 # ----------------------------------------------------------------------------- the seed report's numbers
 
@@ -70,24 +71,28 @@ def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
     return configs
 
 
-def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True):
-    """Train (or load) every run of the grid in order; one DataFrame row per run.
+def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True,
+          workers=None):
+    """Train (or load) every run of the grid; one DataFrame row per run, in grid order.
+    workers: train N runs side by side in local processes (see executor.train_all).
 
     Columns: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final epoch),
-    best_val_acc, seconds (training time of the run), path. Diverged runs: val_acc is NaN."""
+    best_val_acc, seconds (training time of the run), parameters, the colour metrics of
+    cnnreport.metrics, path. Diverged runs: val_acc and the colour metrics are NaN."""
     configs = sweep_configs(base, field, values, models, seeds, per_model)
-    rows = []
-    with tqdm(configs, unit="run", **({} if verbose else dict(disable=True))) as bar:  # TQDM_DISABLE=1 also works
-        for c in bar:
-            name = f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
-            bar.set_description(name)
-            run = train(c, data=data, runs_dir=runs_dir, verbose=False)
-            rows.append(row(run, field))
+
+    def name(c):
+        return f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
+
+    with tqdm(total=len(configs), unit="run", **({} if verbose else dict(disable=True))) as bar:  # TQDM_DISABLE=1 also works
+        def done(c, run):
+            bar.update()
             if verbose:
-                r = rows[-1]
+                r = row(run, field)
                 acc = "diverged" if r["status"] == "diverged" else f"val acc {r['val_acc']:.1f} %"
-                tqdm.write(f"{name}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
-    df = pd.DataFrame(rows)
+                tqdm.write(f"{name(c)}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
+        runs = train_all(configs, data=data, runs_dir=runs_dir, workers=workers, done=done, name=name)
+    df = pd.DataFrame([row(run, field) for run in runs])
     df.attrs["field"] = field
     return df
 
@@ -99,7 +104,8 @@ def row(run, field=None):
     return dict(model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
                 status=run.status, epochs=len(run.history), train_loss=final["train_loss"],
                 val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
-                best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], path=str(run.path))
+                best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], parameters=run.parameters,
+                **{m: math.nan if diverged else run.metrics[m] for m in METRICS}, path=str(run.path))
 
 
 def check_sweep(runs, table, models, values, seeds, epochs):
@@ -202,7 +208,7 @@ def architecture_table(runs):
     table["epochs"] = table.model.map(runs.groupby("model").epochs.max())
     table["train_loss"] = table.model.map(ok.train_loss.mean())
     table["val_loss"] = table.model.map(ok.val_loss.mean())
-    table["parameters"] = [parameters(runs[runs.model == m].iloc[0]) for m in table.model]
+    table["parameters"] = table.model.map(runs.groupby("model").parameters.first())
     final = SEED_REPORT["final"]
     table["seed_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
     table["seed_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
@@ -210,12 +216,6 @@ def architecture_table(runs):
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
             "seed_report", "diff", "seconds", "seed_epochs", "seed_seconds", "best"]
     return table[cols]
-
-
-def parameters(r):
-    """Trainable parameter count of a run row's network."""
-    c = load_run(r["path"]).config
-    return sum(p.numel() for p in build_model(c.model, c.kernel, c.num_filters, c.num_colours).parameters())
 
 
 def steps(table):

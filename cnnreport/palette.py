@@ -9,10 +9,13 @@ from pathlib import Path
 
 import torch
 
+from .colour import srgb_to_lab
 from .runs import atomic_write
 
 SEED = 0        # k-means++ seeding; fixed on purpose (see above)
 ITERATIONS = 50  # Lloyd steps at most; it stops earlier when no pixel changes cluster
+MIX = 0.5       # class rebalancing: weight of the uniform distribution mixed in (Zhang et al.'s lambda)
+SIGMA = 5.0     # class rebalancing: Gaussian smoothing of the colour frequencies, in CIELAB ab units
 
 
 def nearest(pixels, palette):
@@ -67,3 +70,18 @@ def load_palette(data, k, cache_dir):
     palette = kmeans(data.train, k)
     atomic_write(path, json.dumps(palette.tolist()))
     return palette
+
+
+def rebalance_weights(labels, palette, mix=MIX, sigma=SIGMA):
+    """(NC,) per-colour loss weights of Zhang et al.'s class rebalancing: w proportional to
+    1 / ((1 - mix) p + mix / NC), scaled so that the mean weight under p is 1, where p is
+    the colours' frequency in `labels` smoothed by a Gaussian of `sigma` over the palette colours'
+    ab distances. Rare colours weigh more, so the loss stops favouring the dull common ones."""
+    q = len(palette)
+    freq = torch.bincount(labels.flatten(), minlength=q).double()
+    freq /= freq.sum()
+    ab = srgb_to_lab(palette)[:, 1:].double()                                   # (NC, 2)
+    kernel = torch.exp(-torch.cdist(ab, ab) ** 2 / (2 * sigma ** 2))            # (NC, NC)
+    smoothed = (kernel / kernel.sum(0)) @ freq   # each colour spreads its share over its neighbours
+    weights = 1 / ((1 - mix) * smoothed + mix / q)
+    return (weights / (smoothed @ weights)).float()

@@ -31,6 +31,7 @@ from .params import PROFILES, default_profile
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
              "06_architectures")
+PAPER_RUNS = ROOT / "reports" / "paper" / "runs"   # the paper profile's runs, committed (records; few weights)
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
 CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"
 PROFILE_NOTES = {
@@ -73,9 +74,12 @@ class NotebookFailed(RuntimeError):
 
 
 def kernel_environment(profile):
-    """The environment kernels inherit: the profile, no progress bars, and the kernelspec
+    """The environment kernels inherit: the profile, no progress bars, the paper's committed runs
+    store for the paper profile (unless CNNREPORT_RUNS says otherwise), and the kernelspec
     `python3` of this interpreter's environment first (not one the user installed elsewhere)."""
     os.environ["CNNREPORT_PROFILE"] = profile
+    if profile == "paper":
+        os.environ.setdefault("CNNREPORT_RUNS", str(PAPER_RUNS))
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
     here = str(Path(sys.prefix) / "share" / "jupyter")

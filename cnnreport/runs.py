@@ -4,13 +4,17 @@
         config.json      what was asked for, plus the data's source and fingerprint
         checkpoint.pt    model + optimizer after the last completed epoch (only while unfinished)
         history.csv      one row per completed epoch (readable, diffable)
-        model.pt         final weights
-        result.json      written last: status, final metrics, versions, device, file checksums
+        model.pt         final weights (a record without them still loads: see load_result)
+        confusion.csv    test-pixel confusion matrix of the final network (not for diverged runs)
+        result.json      written last: status, final and colour metrics, parameter count,
+                         versions, device, threads, file checksums
         lock             held while a process trains this run
 
 The hash covers every setting that changes the numbers and the data fingerprint, so a finished
 run is found again by its config and runs on different data never share an entry. A run counts
-as finished only once result.json exists and the checksums it records still match its files.
+as finished only once result.json exists and the checksums it records still match its files;
+model.pt alone may be absent, so that a run's record can be kept (and committed) without its
+weights.
 Every file is written atomically (temporary file + rename), so a killed process leaves either the
 old file or the new one, never half of one.
 
@@ -28,7 +32,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 
-FORMAT = 3  # bump when stored runs stop being comparable (training, loss or palette numerics change)
+FORMAT = 4  # bump when stored runs stop being comparable (numerics of training, loss or palette, or what a run records)
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
 
 
@@ -82,6 +86,14 @@ def history_csv(history):
     return out.getvalue()
 
 
+def matrix_csv(rows):
+    return "".join(",".join(map(str, row)) + "\n" for row in rows)
+
+
+def read_matrix(path):
+    return [[int(v) for v in line.split(",")] for line in Path(path).read_text().splitlines()]
+
+
 def read_history(path):
     with open(path, newline="") as f:
         return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
@@ -108,6 +120,8 @@ def load_result(path):
     except (ValueError, KeyError) as e:
         raise ValueError(f"{path / 'result.json'} is damaged ({e})") from None
     for name, digest in sums.items():
+        if name == "model.pt" and not (path / name).exists():
+            continue   # a record kept without its weights
         if not (path / name).exists() or sha256(path / name) != digest:
             raise ValueError(f"{path / name} was modified or truncated after the run finished")
     return result
@@ -115,5 +129,5 @@ def load_result(path):
 
 def clear(path):
     """Forget a damaged or stale run (its config.json stays, the rest goes)."""
-    for name in ("result.json", "history.csv", "model.pt", "checkpoint.pt"):
+    for name in ("result.json", "history.csv", "model.pt", "confusion.csv", "checkpoint.pt"):
         (Path(path) / name).unlink(missing_ok=True)

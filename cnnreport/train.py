@@ -34,6 +34,9 @@ import ctypes
 import json
 import math
 import os
+import platform
+import re
+import socket
 import sys
 import time
 import warnings
@@ -47,8 +50,9 @@ from tqdm import tqdm
 
 from . import __version__, runs
 from .data import check_category, greyscale, load_category, resolve_data
+from .metrics import decode, quality
 from .models import ARCHITECTURES, build_model, check_shape_params
-from .palette import labels, load_palette, to_rgb
+from .palette import labels, load_palette, rebalance_weights
 
 # ----------------------------------------------------------------------------- settings
 
@@ -67,6 +71,8 @@ class Config:
     train_images: int = 0     # use only the first N training images (0: all), for quick looks
     test_images: int = 0      # use only the first N test images (0: all)
     amp: bool = True          # bf16 autocast where native (see precision()); False: float32
+    rebalance: bool = False   # weight each pixel's loss by its colour's rarity (palette.rebalance_weights);
+                              # train_loss is then the weighted loss, val_loss stays the plain one
 
     def __post_init__(self):
         if self.model not in ARCHITECTURES:
@@ -81,8 +87,9 @@ class Config:
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0 or math.isinf(self.lr):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         object.__setattr__(self, "lr", float(self.lr))  # 1 and 1.0 are one run
-        if not isinstance(self.amp, bool):
-            raise ValueError(f"amp must be true or false, got {self.amp!r}")
+        for name in ("amp", "rebalance"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         check_category(self.category)
 
     @classmethod
@@ -92,23 +99,32 @@ class Config:
 
 @dataclass
 class Run:
-    """A finished run as stored: its settings, per-epoch history and where its files are."""
+    """A finished run as stored: its settings, per-epoch history, final metrics and where its files are."""
     config: Config
     path: Path
     status: str          # "finished", or "diverged" when the loss stopped being finite
     history: list        # one dict per epoch: epoch, train_loss, val_loss, val_acc, seconds
-    info: dict           # versions, device, data source and fingerprint
+    info: dict           # versions, device, precision, threads, host, data source and fingerprint
     palette: torch.Tensor  # (NC, 3) colours in [0, 1]
+    parameters: int      # trainable parameters of the network
+    metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
 
     @property
     def final(self):
         return self.history[-1]
 
     def model(self):
+        """The trained network, in eval mode on the CPU (ValueError if its weights were not kept)."""
         c = self.config
+        if not (self.path / "model.pt").exists():
+            raise ValueError(f"{self.path} keeps only the record of its run, not its weights (model.pt)")
         net = build_model(c.model, c.kernel, c.num_filters, c.num_colours)
         net.load_state_dict(torch.load(self.path / "model.pt", map_location="cpu", weights_only=True))
         return net.eval()
+
+    def confusion(self):
+        """(NC, NC) test-pixel counts of the final network, rows true, columns predicted colour."""
+        return torch.tensor(runs.read_matrix(self.path / "confusion.csv"))
 
 
 def load_run(path):
@@ -119,7 +135,7 @@ def load_run(path):
         raise ValueError(f"{path} holds no finished run (no result.json)")
     stored = json.loads((path / "config.json").read_text())
     return Run(Config(**stored["config"]), path, result["status"], runs.read_history(path / "history.csv"),
-               result["info"], torch.tensor(stored["palette"]))
+               result["info"], torch.tensor(stored["palette"]), result["parameters"], result["metrics"])
 
 
 # ----------------------------------------------------------------------------- data on the device
@@ -136,7 +152,7 @@ def prepare(category, data, num_colours, cache_dir):
         palette = load_palette(ds, num_colours, cache_dir)
         _prepared[key] = dict(
             x_train=greyscale(ds.train), y_train=labels(ds.train, palette),   # (N, 1, 32, 32), (N, 32, 32)
-            x_test=greyscale(ds.test), y_test=labels(ds.test, palette),
+            x_test=greyscale(ds.test), y_test=labels(ds.test, palette), rgb_test=ds.test,
             palette=palette, source=ds.source, fingerprint=ds.fingerprint)
     return _prepared[key]
 
@@ -164,9 +180,17 @@ def usable_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def set_threads():
-    """Torch sizes its pool from the host; use exactly the cores this process may run on."""
-    torch.set_num_threads(usable_cores())
+def set_threads(threads=None):
+    """Torch sizes its pool from the host; use `threads`, else exactly the cores this process may
+    run on. The count changes the last bits of the numbers, so every run records it."""
+    torch.set_num_threads(threads or usable_cores())
+
+
+def cpu_name():
+    """The processor's model name (recorded with each run: bf16 numerics depend on the CPU)."""
+    info = Path("/proc/cpuinfo")
+    found = re.search(r"model name\s*:\s*(.+)", info.read_text()) if info.exists() else None
+    return found.group(1).strip() if found else platform.processor() or platform.machine()
 
 
 def keep_freed_memory():
@@ -182,15 +206,18 @@ def keep_freed_memory():
         mallopt(M_MMAP_MAX, 0)                  # big blocks from the heap too, so they are reused
 
 
-def pixel_loss(logits, y, reduction="mean"):
-    """Cross-entropy over every pixel, in float32. The class dim goes last first: a free view of
-    channels_last logits (N, NC, H, W) -> (N*H*W, NC), whose log-softmax the CPU computes ~1.5x
-    faster than over dim 1 (benchmarks/bench.py)."""
-    return F.cross_entropy(logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float(), y.reshape(-1),
-                           reduction=reduction)
+def pixel_loss(logits, y, reduction="mean", weights=None):
+    """Cross-entropy over every pixel, in float32, each pixel weighted by weights[its colour] if
+    given. The class dim goes last first: a free view of channels_last logits (N, NC, H, W) ->
+    (N*H*W, NC), whose log-softmax the CPU computes ~1.5x faster than over dim 1 (benchmarks/bench.py)."""
+    flat, y = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float(), y.reshape(-1)
+    if weights is None:
+        return F.cross_entropy(flat, y, reduction=reduction)
+    loss = F.cross_entropy(flat, y, reduction="none") * weights[y]
+    return loss.mean() if reduction == "mean" else loss.sum()
 
 
-def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress):
+def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress, weights=None):
     """One pass over (x, y) in shuffled batches; returns the mean per-pixel loss as a device tensor."""
     model.train()
     total = torch.zeros((), device=x.device)
@@ -198,7 +225,7 @@ def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress):
     for idx in order.split(batch_size):
         with autocast:
             logits = model(x[idx])
-        loss = pixel_loss(logits, y[idx])
+        loss = pixel_loss(logits, y[idx], weights=weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -221,13 +248,11 @@ def evaluate(model, x, y, autocast, batch_size=250):
     return loss.item() / y.numel(), 100 * correct.item() / y.numel()
 
 
-def train(config, data=None, runs_dir=None, device=None, verbose=True):
+def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None):
     """The stored run for `config`, training it first if it is not stored (or resuming it if it
-    was interrupted). `data`: see cnnreport.data; `runs_dir`: see runs.runs_dir."""
-    root = runs.runs_dir(runs_dir)
-    device = torch.device(device) if device else default_device()
-    tensors = prepare(config.category, data, config.num_colours, root / "palettes")
-    path = runs.run_path(root, dict(asdict(config), precision=precision(config, device)), tensors["fingerprint"])
+    was interrupted). `data`: see cnnreport.data; `runs_dir`: see runs.runs_dir; `threads`: CPU
+    threads to train on (default: every core this process may use)."""
+    path, tensors, device = locate(config, data, runs_dir, device)
     with runs.lock(path):
         try:
             finished = runs.load_result(path) is not None
@@ -236,15 +261,33 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True):
             runs.clear(path)
             finished = False
         if not finished:
-            _train(config, tensors, path, device, verbose)
+            _train(config, tensors, path, device, verbose, threads)
     return load_run(path)
 
 
-def setup(config, t, device):
+def locate(config, data=None, runs_dir=None, device=None):
+    """(store directory of `config`'s run, the tensors it trains on, the device it trains on)."""
+    root = runs.runs_dir(runs_dir)
+    device = torch.device(device) if device else default_device()
+    tensors = prepare(config.category, data, config.num_colours, root / "palettes")
+    path = runs.run_path(root, dict(asdict(config), precision=precision(config, device)), tensors["fingerprint"])
+    return path, tensors, device
+
+
+def find_run(config, data=None, runs_dir=None, device=None):
+    """The finished run of `config` in the store, or None if it still has to be trained."""
+    path = locate(config, data, runs_dir, device)[0]
+    try:
+        return load_run(path) if runs.load_result(path) is not None else None
+    except ValueError:   # damaged: train() says so and trains it again
+        return None
+
+
+def setup(config, t, device, threads=None):
     """What every epoch of `config` uses: the model, its optimizer, the autocast context and the
     (x, y) train and test tensors on `device`, in the fast layout. Shared with the benchmark."""
     c = config
-    set_threads()
+    set_threads(threads)
     keep_freed_memory()
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(c.seed)
@@ -281,11 +324,14 @@ def cuda_graphed(model, autocast, sample):
     return model
 
 
-def _train(config, t, path, device, verbose):
+def _train(config, t, path, device, verbose, threads):
     c = config
-    model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device)
-    info = dict(device=str(device), precision=precision(c, device), torch=torch.__version__, torchvision=torchvision.__version__,
-                cnnreport=__version__, data_source=t["source"], data_fingerprint=t["fingerprint"])
+    model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device, threads)
+    weights = rebalance_weights(y, t["palette"]).to(device) if c.rebalance else None
+    info = dict(device=str(device), precision=precision(c, device), threads=torch.get_num_threads(),
+                cpu=cpu_name(), host=socket.gethostname(), torch=torch.__version__,
+                torchvision=torchvision.__version__, cnnreport=__version__, data_source=t["source"],
+                data_fingerprint=t["fingerprint"])
     runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
 
     history, checkpoint = [], path / "checkpoint.pt"
@@ -308,7 +354,7 @@ def _train(config, t, path, device, verbose):
         for epoch in range(len(history) + 1, c.epochs + 1):
             start = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
             generator = torch.Generator().manual_seed(c.seed * 100_003 + epoch)
-            train_loss = train_epoch(model, opt, x, y, c.batch_size, generator, autocast, bar).item()
+            train_loss = train_epoch(model, opt, x, y, c.batch_size, generator, autocast, bar, weights).item()
             train_time = time.perf_counter() - start
             val_loss, val_acc = evaluate(model, xv, yv, autocast)
             history.append(dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, val_acc=val_acc,
@@ -329,12 +375,17 @@ def _train(config, t, path, device, verbose):
                     cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None))
 
     runs.save_torch(path / "model.pt", model.state_dict())
+    files, metrics = ["config.json", "history.csv", "model.pt"], None
+    if status == "finished":  # a diverged net's outputs are not numbers: nothing to measure
+        metrics, confusion = quality(model, xv, yv, t["rgb_test"][slice(c.test_images or None)], t["palette"], autocast)
+        runs.atomic_write(path / "confusion.csv", runs.matrix_csv(confusion.tolist()))
+        files.append("confusion.csv")
     final = history[-1]
     runs.write_json(path / "result.json", dict(
-        status=status, epochs_run=len(history), info=info,
+        status=status, epochs_run=len(history), info=info, parameters=sum(p.numel() for p in model.parameters()),
         final=dict(train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=final["val_acc"]),
-        best_val_acc=max(h["val_acc"] for h in history), seconds=final["seconds"],
-        checksums={name: runs.sha256(path / name) for name in ("config.json", "history.csv", "model.pt")}))
+        best_val_acc=max(h["val_acc"] for h in history), seconds=final["seconds"], metrics=metrics,
+        checksums={name: runs.sha256(path / name) for name in files}))
     checkpoint.unlink(missing_ok=True)
 
 
@@ -342,6 +393,7 @@ def _train(config, t, path, device, verbose):
 
 
 @torch.inference_mode()
-def colourize(run, grey):
-    """RGB predictions (N, 3, H, W) in [0, 1] of a Run for greyscale images (N, 1, H, W) in [0, 1]."""
-    return to_rgb(run.model()(grey).argmax(1), run.palette)
+def colourize(run, grey, decoding="argmax"):
+    """RGB predictions (N, 3, H, W) in [0, 1] of a Run for greyscale images (N, 1, H, W) in [0, 1];
+    decoding: see metrics.decode."""
+    return decode(run.model()(grey), run.palette, decoding)

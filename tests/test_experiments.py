@@ -6,6 +6,7 @@ import pytest
 from cnnreport import experiments, plots
 from cnnreport import train as train_module
 from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
+from conftest import numbers
 
 FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
 
@@ -94,3 +95,23 @@ def test_architecture_table_marks_the_single_best_model(data_dir):
     table = experiments.architecture_table(run_sweep(data_dir, field=None, values=[None]))
     assert table.best.sum() == 1
     assert table.loc[table.best, "mean"].item() == table["mean"].max()
+
+
+def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):
+    share = max(1, train_module.usable_cores() // 2)
+    pooled = sweep(FAST, "num_filters", [4, 8], ["cnn", "resnet"], [0], data=str(data_dir),
+                   runs_dir=tmp_path / "pool", verbose=False, workers=2)
+    assert list(zip(pooled.model, pooled.value)) == [("cnn", 4), ("cnn", 8), ("resnet", 4), ("resnet", 8)]
+    for r in pooled.itertuples():
+        alone = train_module.train(train_module.Config(**{**FAST, "model": r.model, "num_filters": r.value}),
+                                   data=str(data_dir), runs_dir=tmp_path / "alone", verbose=False, threads=share)
+        assert numbers(train_module.load_run(r.path).history) == numbers(alone.history)
+        assert train_module.load_run(r.path).info["threads"] == share
+
+
+def test_a_failing_run_names_its_configuration(data_dir, monkeypatch):
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+    monkeypatch.setattr(train_module, "_train", broken)
+    with pytest.raises(RuntimeError, match=r"run unet nf=8 seed 0 failed: MemoryError: out of memory"):
+        run_sweep(data_dir, values=(8,), models=("unet",))

@@ -136,10 +136,14 @@ def test_cli_trains_prints_the_run_directory_then_colourizes(data_dir, tmp_path,
           "--data", str(data_dir), "--runs-dir", str(tmp_path / "store"), "--quiet"])
     run_dir = capsys.readouterr().out.strip().splitlines()[-1]
     assert (tmp_path / "store") in __import__("pathlib").Path(run_dir).parents
-    image = next((data_dir / "test" / "horse").iterdir())
-    main(["colourize", str(image), str(image), "--run", run_dir, "-o", str(tmp_path / "out.png")])
     from PIL import Image
-    assert Image.open(tmp_path / "out.png").size == (2 * 32 + 3, 2 * 32 + 3)  # 2 rows: grey | colour
+
+    from cnnreport.cli import CELL
+    image, photo = next((data_dir / "test" / "horse").iterdir()), tmp_path / "photo.jpg"
+    Image.new("RGB", (640, 427), (120, 90, 60)).save(photo)   # any size: resized to 32x32
+    main(["colourize", str(image), str(photo), "--run", run_dir, "-o", str(tmp_path / "out.png"), "--decoding", "annealed"])
+    with Image.open(tmp_path / "out.png") as grid:  # 2 rows: grey | colour | original, CELL pixels each
+        assert grid.size == (3 * (CELL + 4) + 4, 2 * (CELL + 4) + 4)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -165,7 +169,43 @@ def test_image_limits_use_the_first_images_only(data_dir):
 def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir):
     run = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
     assert run.info["precision"] == "float32"
-    assert {"torch", "torchvision", "cnnreport", "device", "data_fingerprint"} <= set(run.info)
+    assert {"torch", "torchvision", "cnnreport", "device", "threads", "cpu", "host", "data_fingerprint"} <= set(run.info)
+
+
+def test_a_run_records_its_colour_metrics_confusion_and_parameter_count(data_dir):
+    run = train(Config(model="unet", epochs=2, **FAST), data=str(data_dir), verbose=False)
+    assert run.parameters == sum(p.numel() for p in run.model().parameters())
+    assert run.metrics["pixel_acc"] == pytest.approx(run.final["val_acc"])   # one network, one test split
+    assert 0 <= run.metrics["balanced_acc"] <= 100 and 0 <= run.metrics["auc"] <= 100
+    confusion = run.confusion()
+    assert confusion.shape == (4, 4) and confusion.sum() == 64 * 32 * 32   # every test pixel once
+    assert 100 * confusion.trace() / confusion.sum() == pytest.approx(run.metrics["pixel_acc"])
+
+
+def test_a_record_kept_without_its_weights_loads_and_says_so(data_dir, monkeypatch):
+    config = Config(model="cnn", epochs=1, **FAST)
+    run = train(config, data=str(data_dir), verbose=False)
+    (run.path / "model.pt").unlink()
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained again"))
+    again = train(config, data=str(data_dir), verbose=False)
+    assert again.history == run.history and again.metrics == run.metrics
+    with pytest.raises(ValueError, match="keeps only the record"):
+        again.model()
+
+
+def test_rebalancing_is_its_own_run_and_weights_the_training_loss(data_dir):
+    plain = train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), verbose=False)
+    balanced = train(Config(model="cnn", epochs=1, rebalance=True, **FAST), data=str(data_dir), verbose=False)
+    assert balanced.path != plain.path and balanced.config.rebalance
+    assert balanced.final["train_loss"] != plain.final["train_loss"]
+
+
+@pytest.mark.parametrize("weights", [None, torch.tensor([1.0, 2.0, 0.5])])
+def test_weighted_pixel_loss_is_the_weighted_mean_over_pixels(weights):
+    logits, y = torch.randn(2, 3, 4, 4), torch.randint(0, 3, (2, 4, 4))
+    per_pixel = -torch.log_softmax(logits, 1).gather(1, y[:, None])[:, 0]
+    w = torch.ones(3) if weights is None else weights
+    assert train_module.pixel_loss(logits, y, weights=weights) == pytest.approx((per_pixel * w[y]).mean().item(), rel=1e-5)
 
 
 @pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
