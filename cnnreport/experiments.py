@@ -10,11 +10,13 @@ loss became NaN measures nothing, and a 0 % would pull the mean down as if it we
 import math
 
 import pandas as pd
+import torch
 from tqdm import tqdm
 
+from . import runs as store
 from .executor import train_all
-from .metrics import METRICS
-from .train import Config
+from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
+from .train import Config, load_run, prepare
 
 # ----------------------------------------------------------------------------- the seed report's numbers
 
@@ -230,3 +232,55 @@ def steps(table):
             out.append(dict(change=what, model=f"{b} - {a}", diff=t.loc[b, "mean"] - t.loc[a, "mean"],
                             spread=_larger(t.loc[a, "std"], t.loc[b, "std"])))
     return pd.DataFrame(out)
+
+# ----------------------------------------------------------------------------- colour quality
+
+METRIC_NAMES = {"pixel_acc": "pixel accuracy (%)", "balanced_acc": "balanced accuracy (%)", "auc": "AuC (%)",
+                "psnr": "PSNR (dB)", "colourfulness": "colourfulness", "colourfulness_true": "colourfulness of the truth"}
+
+
+def metric_table(runs):
+    """Per (model, value): the colour metrics of the finished seeds, mean and std (std only with
+    2+ seeds), as columns <metric> and <metric>_std; diverged runs count in no mean."""
+    ok = runs[runs.status != "diverged"]
+    groups = ok.groupby(["model", "value"], sort=False, dropna=False)[list(METRICS)]
+    table = groups.mean().join(groups.std().add_suffix("_std")).reset_index()
+    table.insert(2, "runs", groups.size().values)
+    return table
+
+
+def rebalancing_effect(table):
+    """Per model, from a metric_table of a sweep over `rebalance` (False, True): what rebalancing
+    changes, rebalanced minus plain, for each metric, and the larger seed std of the two."""
+    out = []
+    for model, g in table.groupby("model", sort=False):
+        plain, balanced = (g[g.value == v] for v in (False, True))
+        if plain.empty or balanced.empty:
+            continue
+        for m in METRICS:
+            out.append(dict(model=model, metric=m, plain=plain[m].iloc[0], rebalanced=balanced[m].iloc[0],
+                            change=balanced[m].iloc[0] - plain[m].iloc[0],
+                            spread=_larger(plain[f"{m}_std"].iloc[0], balanced[f"{m}_std"].iloc[0])))
+    return pd.DataFrame(out)
+
+
+def compare_decodings(paths, data=None, runs_dir=None, decodings=DECODINGS, temperature=TEMPERATURE):
+    """One row per (run, decoding): the colour metrics of each stored run's weights on its test
+    split, decoded by argmax, mean and annealed mean (see metrics.decode). The inputs and precision
+    are those of training, so the argmax rows reproduce the metrics the runs recorded."""
+    rows = []
+    for path in paths:
+        run = load_run(path)
+        c, t = run.config, prepare(run.config.category, data, run.config.num_colours, store.runs_dir(runs_dir) / "palettes")
+        if t["fingerprint"] != run.info["data_fingerprint"]:
+            raise ValueError(f"{path} was trained on data {run.info['data_fingerprint']}, not on these "
+                             f"({t['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
+        bf16 = run.info["precision"] == "bf16"
+        test = slice(c.test_images or None)
+        x = t["x_test"][test].to(torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
+        autocast = torch.autocast("cpu", torch.bfloat16, enabled=bf16)
+        model = run.model().to(memory_format=torch.channels_last)
+        for d in decodings:
+            m, _ = quality(model, x, t["y_test"][test], t["rgb_test"][test], run.palette, autocast, d, temperature)
+            rows.append(dict(model=c.model, seed=c.seed, rebalance=c.rebalance, decoding=d, **m))
+    return pd.DataFrame(rows)

@@ -67,9 +67,10 @@ def _summarise(confusion, within, psnrs, colourful, colourful_true):
 
 
 @torch.inference_mode()
-def quality(model, x, y, rgb, palette, autocast=None, decoding="argmax", batch_size=250):
+def quality(model, x, y, rgb, palette, autocast=None, decoding="argmax", temperature=TEMPERATURE, batch_size=250):
     """(metrics dict, confusion matrix) of `model` on inputs x (N, 1, H, W), true categories
-    y (N, H, W) and true uint8 RGB images rgb (N, 3, H, W); see the module docstring."""
+    y (N, H, W) and true uint8 RGB images rgb (N, 3, H, W), decoded as `decoding` (see decode);
+    see the module docstring for the metrics."""
     model.eval()
     nc = len(palette)
     confusion = torch.zeros(nc * nc, dtype=torch.long, device=x.device)
@@ -78,7 +79,7 @@ def quality(model, x, y, rgb, palette, autocast=None, decoding="argmax", batch_s
     for xb, yb, rb in zip(x.split(batch_size), y.split(batch_size), rgb.to(x.device).split(batch_size)):
         with autocast or nullcontext():
             logits = model(xb)
-        pred = decode(logits, palette, decoding)                              # (B, 3, H, W)
+        pred = decode(logits, palette, decoding, temperature)                 # (B, 3, H, W)
         cls = categories(logits, pred, palette, decoding)                      # (B, H, W)
         confusion += torch.bincount((yb * nc + cls).flatten(), minlength=nc * nc)
         true = rb.float() / 255

@@ -115,3 +115,24 @@ def test_a_failing_run_names_its_configuration(data_dir, monkeypatch):
     monkeypatch.setattr(train_module, "_train", broken)
     with pytest.raises(RuntimeError, match=r"run unet nf=8 seed 0 failed: MemoryError: out of memory"):
         run_sweep(data_dir, values=(8,), models=("unet",))
+
+
+def test_colour_metrics_per_architecture_and_what_rebalancing_changes(data_dir):
+    runs = run_sweep(data_dir, "rebalance", [False, True], seeds=(0, 1))
+    table = experiments.metric_table(runs)
+    assert len(table) == 4 and (table.runs == 2).all()
+    assert table.pixel_acc.tolist() == pytest.approx(
+        runs.groupby(["model", "value"], sort=False).val_acc.mean().tolist())   # the same network, the same split
+    effect = experiments.rebalancing_effect(table)
+    assert len(effect) == 2 * 6 and set(effect.model) == {"cnn", "unet"}
+    row = effect[(effect.model == "cnn") & (effect.metric == "balanced_acc")].iloc[0]
+    assert row.change == pytest.approx(row.rebalanced - row.plain)
+
+
+def test_decodings_of_stored_weights_reproduce_the_recorded_argmax_metrics(data_dir):
+    runs = run_sweep(data_dir, values=(8,), models=("unet",))
+    table = experiments.compare_decodings(runs.path, data=str(data_dir))
+    assert list(table.decoding) == ["argmax", "mean", "annealed"]
+    recorded = train_module.load_run(runs.path[0]).metrics
+    argmax = table.iloc[0]
+    assert {m: argmax[m] for m in recorded} == pytest.approx(recorded)
