@@ -11,11 +11,13 @@ import math
 
 import pandas as pd
 import torch
+import yaml
 from tqdm import tqdm
 
 from . import runs as store
 from .executor import train_all
 from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
+from .params import PARAMS_DIR
 from .train import Config, load_run, prepare
 
 # ----------------------------------------------------------------------------- the seed report's numbers
@@ -70,6 +72,31 @@ def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
                 if field is not None:
                     settings[field] = value
                 configs.append(Config(**settings))
+    return configs
+
+
+# The setting each sweep notebook varies; params/<profile>/<notebook>.yaml gives its grid.
+SWEPT = {"03_num_filters": "num_filters", "04_learning_rate": "lr", "05_kernel_size": "kernel",
+         "06_architectures": None, "07_colour_quality": "rebalance"}
+
+
+def sweep_args(notebook, params):
+    """The sweep() arguments of a sweep notebook from its params: `models`, `seeds`, `values`
+    (the grid of SWEPT[notebook]; a list, or {model: list}) and Config fields, each one value
+    or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}."""
+    fields = {k: v for k, v in params.items() if k in Config.names()}
+    return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=SWEPT[notebook],
+                values=params.get("values", [None]), models=params["models"], seeds=params["seeds"],
+                per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in params["models"]})
+
+
+def profile_configs(profile):
+    """Every distinct Config the sweep notebooks of `profile` train, in notebook order."""
+    configs = []
+    for notebook in SWEPT:
+        params = yaml.safe_load((PARAMS_DIR / profile / f"{notebook}.yaml").read_text())
+        args = sweep_args(notebook, params)
+        configs += [c for c in sweep_configs(**args) if c not in configs]
     return configs
 
 
