@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import nbformat
-
 import yaml
 
 from . import __version__
