@@ -323,7 +323,8 @@ def chromium(*args, timeout=600):
 def typeset(html):
     """Save the HTML as Chromium shows it once MathJax has typeset the maths as SVG, and without
     MathJax: the file then needs no script, font or network to show its maths."""
-    done = chromium("--dump-dom", html.resolve().as_uri())
+    # an A4 page's text width (210 mm less 2 x 12 mm margins), so equation numbers sit where printed
+    done = chromium("--window-size=700,1000", "--dump-dom", html.resolve().as_uri())
     page = done.stdout
     if "MathJax_SVG" not in page:
         raise RuntimeError(f"MathJax typeset nothing (Chromium exit {done.returncode}):\n{done.stderr[-3000:]}")
