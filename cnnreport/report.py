@@ -60,7 +60,7 @@ PRINT_CSS = """
   figure { margin: 1em 0; }
   figure img { max-width: 100%; display: block; margin: 0 auto; }
   figcaption { font-size: 0.9em; margin: 0.4em 0; }
-  /* tables as papers set them: rules above, below and under the header, no stripes, values unbroken */
+  /* tables as papers set them: rules above, below and under the header, no stripes, numbers unbroken */
   .jp-RenderedHTMLCommon figure table, .jp-RenderedHTMLCommon table.report-settings {
     table-layout: auto; border-collapse: collapse; margin: 0 auto; font-size: 0.85em; }
   .jp-RenderedHTMLCommon figure table { border-top: 1.5px solid #000; border-bottom: 1.5px solid #000; }
@@ -68,8 +68,8 @@ PRINT_CSS = """
   .jp-RenderedHTMLCommon figure table tr, .jp-RenderedHTMLCommon table.report-settings tr { background: none !important; }
   .jp-RenderedHTMLCommon figure table td, .jp-RenderedHTMLCommon figure table th,
   .jp-RenderedHTMLCommon table.report-settings td, .jp-RenderedHTMLCommon table.report-settings th {
-    padding: 0.2em 0.5em; white-space: nowrap; }
-  .jp-RenderedHTMLCommon figure table thead th { white-space: normal; }
+    padding: 0.2em 0.5em; white-space: normal; }
+  .jp-RenderedHTMLCommon figure table td[style*="right"] { white-space: nowrap; }
   .jp-RenderedHTMLCommon table.report-settings { margin: 0.5em 0; }
   .jp-RenderedHTMLCommon table.report-settings caption { text-align: left; font-weight: bold; padding-bottom: 0.2em; }
   .jp-RenderedHTMLCommon table.report-settings th { text-align: left; font-weight: normal; color: #555; }

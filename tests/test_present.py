@@ -8,7 +8,7 @@ from cnnreport import present
 
 def cells(captioned):
     """A table's header and rows as text, as a reader sees them."""
-    text = lambda s: re.sub(r"<[^>]+>", "", s)
+    text = lambda s: re.sub(r"<[^>]+>", "", s).replace("\u00a0", " ")
     head = [text(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", captioned.html)]
     rows = [[text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in re.findall(r"<tr>(.*?)</tr>", captioned.html)]
     return head, [r for r in rows if r]
