@@ -89,7 +89,7 @@ def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
             if (hi > lo).any():
                 ax.fill_between(x, lo, hi, color=colour[name], alpha=0.15)
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -113,7 +113,7 @@ def gradient_norms(norms, title=None):
     fig = Figure(figsize=(7, 3.8))
     ax = fig.subplots()
     norms.plot(ax=ax, logy=True)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("layer l (1 = closest to the input)")
     ax.set_ylabel("gradient norm ||dL/dx_l||")
     ax.set_title(title)
