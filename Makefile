@@ -1,6 +1,6 @@
-# cnnreport: `make setup`, `make report`, `make test`, `make runs`. Variables: PYTHON, DATA (image
-# folder or CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS (runs
-# store), PROFILE (report profile: smoke, quick or paper; default quick).
+# cnnreport: `make setup`, `make report`, `make test`, `make lab`, `make runs`. Variables: PYTHON,
+# DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS
+# (runs store), PROFILE (report and lab profile: smoke, quick or paper; default quick).
 PYTHON ?= python3
 PROFILE ?= quick
 VENV   := .venv
@@ -12,7 +12,7 @@ ifdef RUNS
 export CNNREPORT_RUNS := $(abspath $(RUNS))
 endif
 
-.PHONY: setup test report runs bench clean
+.PHONY: setup test report lab runs bench clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: setup
 # Executes every notebook into reports/$(PROFILE)/, then report.html and report.pdf there.
 report: setup
 	TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(PROFILE)
+
+# JupyterLab on notebooks/, with this environment's kernel; notebooks run there use $(PROFILE).
+lab: setup
+	CNNREPORT_PROFILE=$(PROFILE) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup

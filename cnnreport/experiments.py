@@ -8,6 +8,7 @@ A diverged run keeps its row, says "diverged" and counts in no mean: an accuracy
 loss became NaN measures nothing, and a 0 % would pull the mean down as if it were a result.
 """
 import math
+import sys
 
 import pandas as pd
 import torch
@@ -113,7 +114,8 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, ru
     def name(c):
         return f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
 
-    with tqdm(total=len(configs), unit="run", **({} if verbose else dict(disable=True))) as bar:  # TQDM_DISABLE=1 also works
+    # a progress bar on a terminal only; passing no `disable` keeps TQDM_DISABLE=1 working
+    with tqdm(total=len(configs), unit="run", **({} if verbose and sys.stderr.isatty() else dict(disable=True))) as bar:
         def done(c, run):
             bar.update()
             if verbose:
@@ -140,7 +142,9 @@ def row(run, field=None):
 def check_sweep(runs, table, models, values, seeds, epochs):
     """Assert what must hold for every sweep notebook's results under any profile: one row per
     run and per (model, value), every model present, accuracies in range, diverged runs without
-    an accuracy and reading "diverged", at most one best value per model, finished runs complete."""
+    an accuracy and reading "diverged", at most one best value per model, finished runs complete.
+
+    values: as for sweep ([None] for a comparison of models); epochs: a number, or {model: epochs}."""
     n_values = sum(len(values[m]) for m in models) if isinstance(values, dict) else len(values) * len(models)
     assert len(runs) == n_values * len(seeds), "one row per (model, value, seed)"
     assert len(table) == n_values, "one summary row per (model, value)"
@@ -149,7 +153,9 @@ def check_sweep(runs, table, models, values, seeds, epochs):
     assert runs.val_acc[runs.status == "diverged"].isna().all(), "a diverged run has no accuracy"
     assert (table.acc[table.runs == 0] == "diverged").all(), "a value whose every seed diverged reads 'diverged'"
     assert (table.groupby("model").best.sum() <= 1).all()
-    assert (runs.epochs[runs.status == "finished"] == epochs).all()
+    finished = runs[runs.status == "finished"]
+    expected = finished.model.map(epochs) if isinstance(epochs, dict) else epochs
+    assert (finished.epochs == expected).all(), "every finished run trained every epoch"
 
 # ----------------------------------------------------------------------------- tables
 
@@ -250,14 +256,18 @@ def architecture_table(runs):
 def steps(table):
     """What each architectural change adds, measured as differences of mean final val acc:
     learned resampling (convtranspose - cnn), skips (unet - convtranspose), residual blocks
-    (resnet - unet). The spread is the larger std of the two, NaN with one seed."""
+    (resnet - unet). The spread is the larger std of the two, NaN with one seed; the verdict
+    calls a difference clear only beyond twice the spread, as best_values does."""
     t = table.set_index("model")
     out = []
     for what, a, b in (("learned down/up-sampling", "cnn", "convtranspose"), ("skip connections", "convtranspose", "unet"),
                        ("residual blocks", "unet", "resnet")):
         if a in t.index and b in t.index:
-            out.append(dict(change=what, model=f"{b} - {a}", diff=t.loc[b, "mean"] - t.loc[a, "mean"],
-                            spread=_larger(t.loc[a, "std"], t.loc[b, "std"])))
+            diff, spread = t.loc[b, "mean"] - t.loc[a, "mean"], _larger(t.loc[a, "std"], t.loc[b, "std"])
+            verdict = ("no difference: a model diverged" if math.isnan(diff) else
+                       "one seed: spread unknown" if math.isnan(spread) else
+                       "clear" if abs(diff) > 2 * spread else "within seed noise")
+            out.append(dict(change=what, model=f"{b} - {a}", diff=diff, spread=spread, verdict=verdict))
     return pd.DataFrame(out)
 
 # ----------------------------------------------------------------------------- colour quality

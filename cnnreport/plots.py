@@ -1,20 +1,21 @@
 """The report's figures, from sweep tables (cnnreport.experiments) and runs; each returns a Figure.
 
-Figures are made without pyplot's global state, so none is shown twice or kept in memory: a
-notebook cell (after `%matplotlib inline`) displays the one it ends with."""
+Figures are made without pyplot's global state, so none is shown twice or kept in memory; a
+notebook shows one with a number and caption through cnnreport.present.figure, which is why
+they carry no titles unless asked for one."""
 import math
-
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from .data import greyscale, load_category
 from .experiments import seed_numbers, summary
-from .palette import labels, to_rgb
-from .train import colourize, load_run
+from .train import load_run
 
-LABELS = {"num_filters": "number of filters (NF)", "lr": "learning rate", "kernel": "kernel size"}
+LABELS = {"num_filters": "number of filters (NF)", "lr": "learning rate", "kernel": "kernel size",
+          "pixel_acc": "pixel accuracy (%)", "balanced_acc": "balanced accuracy (%)", "auc": "AuC (%)",
+          "psnr": "PSNR (dB)", "colourfulness": "colourfulness"}
 
 
 def _colours(keys):
@@ -49,10 +50,13 @@ def sweep_plot(runs, field=None, seed_report=None, title=None):
                     textcoords="offset points", fontsize=8, color=colour[r.model])
     if field == "lr":
         ax.set_xscale("log")
+    else:
+        theirs = {x for t in seed.values() if isinstance(t, dict) for x in t}
+        ax.set_xticks(sorted(set(table.value) | theirs))   # the values tried, not 1.5 or 2.5
     ax.set_xlabel(LABELS.get(field, field))
     ax.set_ylabel("final val acc (%)")
     ax.set_ylim(bottom=0)
-    ax.set_title(title or f"Validation accuracy against {LABELS.get(field, field)}")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -87,40 +91,102 @@ def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
             if (hi > lo).any():
                 ax.fill_between(x, lo, hi, color=colour[name], alpha=0.15)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
-    ax.set_title(title or ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def loss_curves(runs, label="{model}", title="Cross-entropy per pixel (train solid, val dashed)"):
-    return curves_plot(runs, ["train_loss", "val_loss"], "loss", label, title)
+def loss_curves(runs, label="{model}", title=None):
+    """Cross-entropy per pixel per epoch: train solid, validation dashed."""
+    return curves_plot(runs, ["train_loss", "val_loss"], "cross-entropy per pixel", label, title)
 
 
-def accuracy_curves(runs, label="{model}", title="Validation accuracy per epoch"):
+def accuracy_curves(runs, label="{model}", title=None):
     return curves_plot(runs, ["val_acc"], "val acc (%)", label, title)
 
 
-def samples(named_runs, n=8, data=None, category="horse", start=0):
-    """A grid of test images: grey input, truth, truth in the palette's colours (the best any
-    network can do), then each run's colourization. named_runs: {label: Run or run path}."""
-    named_runs = {k: (load_run(v) if not hasattr(v, "palette") else v) for k, v in named_runs.items()}
-    rgb = load_category(category, data).test[start:start + n]
-    grey = greyscale(rgb)
-    palette = next(iter(named_runs.values())).palette
-    rows = {"grey input": grey.expand(-1, 3, -1, -1), "truth": rgb.float() / 255,
-            f"truth, {len(palette)} colours": to_rgb(labels(rgb, palette), palette)}
-    rows.update({name: colourize(run, grey) for name, run in named_runs.items()})
+def gradient_norms(norms, title=None):
+    """The theory notebook's gradient norms: one line per variant (columns of `norms`, indexed by
+    layer), on a log scale."""
+    fig = Figure(figsize=(7, 3.8))
+    ax = fig.subplots()
+    norms.plot(ax=ax, logy=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("layer l (1 = closest to the input)")
+    ax.set_ylabel("gradient norm ||dL/dx_l||")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def samples(rows):
+    """A grid of images, one row per entry of `rows` ({name: (N, 3, H, W) RGB in [0, 1]}, e.g.
+    gallery.sample_rows: grey input, truth, the palette's truth, then each run's colourization)."""
+    n = len(next(iter(rows.values())))
     fig = Figure(figsize=(1.1 * n + 1.2, 1.15 * len(rows)))
     axes = fig.subplots(len(rows), n, squeeze=False)
     for i, (name, images) in enumerate(rows.items()):
         for j in range(n):
             ax = axes[i, j]
-            ax.imshow(images[j].permute(1, 2, 0).clamp(0, 1).numpy())
+            ax.imshow(images[j].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
         axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def confusion(matrix, palette, title=None):
+    """A confusion matrix (true colour down, predicted across) as a picture: each row normalised
+    to the share of that colour's pixels, the palette's colours as the tick marks."""
+    counts = matrix.double()
+    share = (counts / counts.sum(1, keepdim=True).clamp(min=1)).numpy()
+    n = len(palette)
+    fig = Figure(figsize=(6.4, 5.6))
+    ax = fig.subplots()
+    image = ax.imshow(share, cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true colour's pixels")
+    swatches = palette.clamp(0, 1).numpy()
+    ax.imshow(swatches[None], extent=(-0.5, n - 0.5, n + 0.7, n - 0.2), clip_on=False)    # predicted colours below
+    ax.imshow(swatches[:, None], extent=(-1.7, -0.8, n - 0.5, -0.5), clip_on=False)      # true colours left
+    ax.set_xlim(-1.8, n - 0.5)
+    ax.set_ylim(n + 0.8, -0.5)
+    ax.set_xticks(range(0, n, 4))
+    ax.set_yticks(range(0, n, 4))
+    ax.set_xlabel("predicted colour (palette index; swatches below)")
+    ax.set_ylabel("true colour (swatches left)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
+    """What rebalancing trades, per network: an arrow from the plain to the rebalanced mean of two
+    metrics (experiments.metric_table of a sweep over rebalance), error bars the seed std."""
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
+    colour = _colours(quality.model.unique())
+    for model, g in quality.groupby("model", sort=False):
+        plain, balanced = g[g.value == False], g[g.value == True]   # noqa: E712 - the swept values
+        for part, marker in ((plain, "o"), (balanced, "s")):
+            if not part.empty:
+                ax.errorbar(part[x], part[y], xerr=part[f"{x}_std"].fillna(0), yerr=part[f"{y}_std"].fillna(0),
+                            marker=marker, color=colour[model], capsize=2, linestyle="none")
+        if not plain.empty and not balanced.empty:
+            ax.annotate("", (balanced[x].iloc[0], balanced[y].iloc[0]), (plain[x].iloc[0], plain[y].iloc[0]),
+                        arrowprops=dict(arrowstyle="->", color=colour[model]))
+            ax.plot([], [], color=colour[model], label=model)
+    ax.plot([], [], "ko", label="plain loss")
+    ax.plot([], [], "ks", label="rebalanced loss")
+    ax.set_xlabel(LABELS.get(x, x))
+    ax.set_ylabel(LABELS.get(y, y))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -5,13 +5,18 @@
    cell and its error; it is kept as <notebook>.failed.ipynb, and the last good output and the
    runs store (every finished training run) stay as they were, so a rerun continues from there.
 2. Joins them into one notebook (title page, contents, one section per notebook, a closing
-   section on data, hardware, versions and build time) and exports reports/<profile>/report.html,
-   code hidden, maths by a local MathJax when there is one (Debian: libjs-mathjax).
-3. Prints that HTML to reports/<profile>/report.pdf with headless Chromium, which renders maths,
-   tables and figures exactly as the browser shows them (Debian: chromium).
+   section on data, hardware, versions and build time), numbers its figures and tables across
+   the whole report and resolves the notebooks' references to them (`@fig:name`, `@tab:name`;
+   see cnnreport.present), and exports reports/<profile>/report.html with the code hidden.
+3. Headless Chromium typesets the maths with MathJax, as SVG, and the HTML is saved as typeset,
+   without MathJax: it shows the same maths on any machine, offline (Debian: chromium and
+   libjs-mathjax; without a local MathJax, Chromium loads it from a CDN once, at build time).
+4. Chromium prints that HTML to reports/<profile>/report.pdf; the page of every heading, read
+   back from the PDF (pdfinfo, Debian: poppler-utils), goes into the contents, and it prints again.
 """
 import argparse
 import datetime
+import html as html_text
 import json
 import os
 import platform
@@ -24,16 +29,18 @@ import time
 from pathlib import Path
 
 import nbformat
+import yaml
 
 from . import __version__
-from .params import PROFILES, default_profile
+from .params import PARAMS_DIR, PROFILES, default_profile
+from .present import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
              "06_architectures")
 PAPER_RUNS = ROOT / "reports" / "paper" / "runs"   # the paper profile's runs, committed (records; few weights)
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
-CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"
+CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js"
 PROFILE_NOTES = {
     "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
     "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
@@ -45,27 +52,41 @@ PRINT_CSS = """
   .jp-Notebook { padding: 0 1rem; }
   .report-title { text-align: center; margin-top: 30vh; }
   .report-section { break-before: page; }
-  .jp-RenderedHTMLCommon table { font-size: 0.85em; }
-  @page { size: A4; margin: 14mm 12mm; }
+  .report-contents ul { list-style: none; padding-left: 0; }
+  .report-contents li { display: flex; align-items: baseline; margin: 0.15em 0; }
+  .report-contents li a { flex: 1; color: inherit; text-decoration: none; border-bottom: 1px dotted #aaa; }
+  .report-contents .toc-2 { padding-left: 1.5em; }
+  .report-contents .toc-1 { font-weight: bold; margin-top: 0.6em; }
+  .toc-page { min-width: 2.5em; text-align: right; }
+  figure { margin: 1em 0; }
+  figure img { max-width: 100%; display: block; margin: 0 auto; }
+  figcaption { font-size: 0.9em; margin: 0.4em 0; }
+  /* tables as papers set them: rules above, below and under the header, no stripes, numbers unbroken */
+  .jp-RenderedHTMLCommon figure table, .jp-RenderedHTMLCommon table.report-settings {
+    table-layout: auto; border-collapse: collapse; margin: 0 auto; font-size: 0.85em; }
+  .jp-RenderedHTMLCommon figure table { border-top: 1.5px solid #000; border-bottom: 1.5px solid #000; }
+  .jp-RenderedHTMLCommon figure table thead th { border-bottom: 1px solid #000; vertical-align: bottom; }
+  .jp-RenderedHTMLCommon figure table tr, .jp-RenderedHTMLCommon table.report-settings tr { background: none !important; }
+  .jp-RenderedHTMLCommon figure table td, .jp-RenderedHTMLCommon figure table th,
+  .jp-RenderedHTMLCommon table.report-settings td, .jp-RenderedHTMLCommon table.report-settings th {
+    padding: 0.2em 0.5em; white-space: normal; }
+  .jp-RenderedHTMLCommon figure table td[style*="right"] { white-space: nowrap; }
+  .jp-RenderedHTMLCommon table.report-settings { margin: 0.5em 0; }
+  .jp-RenderedHTMLCommon table.report-settings caption { text-align: left; font-weight: bold; padding-bottom: 0.2em; }
+  .jp-RenderedHTMLCommon table.report-settings th { text-align: left; font-weight: normal; color: #555; }
+  .jp-RenderedHTMLCommon table.report-settings td { text-align: left; padding-right: 1.5em; }
+  @page { size: A4; margin: 14mm 12mm 16mm;
+          @bottom-center { content: counter(page); font-size: 9pt; color: #555; } }
+  @page :first { @bottom-center { content: none; } }
+  @media screen { .toc-page { display: none; } }
   @media print {
     body { max-width: none; }
     .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-RenderedHTML { overflow: visible !important; }
-    .jp-Cell, .jp-OutputArea-output img, table { break-inside: avoid; }
+    .jp-Cell, figure, table { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }
-    .jp-RenderedHTMLCommon table { font-size: 0.7em; }
-    .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.15em 0.35em !important; }
     a { color: inherit; }
   }
 </style>
-<script>
-  // Wide tables shrink to fit an A4 page (and the screen column alike) instead of being cut off.
-  window.addEventListener("load", () => {
-    document.querySelectorAll(".jp-RenderedHTMLCommon table").forEach(t => {
-      const room = Math.min(t.parentElement.clientWidth || 680, 680);
-      if (t.scrollWidth > room) t.style.zoom = (room / t.scrollWidth).toFixed(3);
-    });
-  });
-</script>
 """
 
 
@@ -90,11 +111,17 @@ def kernel_environment(profile):
 def execute(stem, profile, out_dir):
     """Run notebooks/<stem>.ipynb into out_dir/<stem>.ipynb; NotebookFailed names the bad cell."""
     import papermill as pm
+    from traitlets.config import Config
     running, final, failed = (out_dir / f"{stem}{suffix}.ipynb" for suffix in (".running", "", ".failed"))
     try:
+        # A quiet console: the kernel talks over IPC, not TCP (no warning about unencrypted traffic),
+        # and its own log stays silent (at shutdown it logs the SIGINT that jupyter_client always
+        # sends first); errors in cells still arrive with the cell's outputs.
         pm.execute_notebook(str(ROOT / "notebooks" / f"{stem}.ipynb"), str(running),
                             parameters={"profile": profile}, kernel_name="python3",
-                            cwd=str(ROOT / "notebooks"), progress_bar=False)
+                            cwd=str(ROOT / "notebooks"), progress_bar=False,
+                            config=Config(KernelManager=dict(transport="ipc")),
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as e:
         running.replace(failed)
         trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.traceback))
@@ -105,30 +132,62 @@ def execute(stem, profile, out_dir):
     return final
 
 
-def _title(nb, fallback):
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
-            if m:
-                return m.group(1).strip()
-    return fallback
-
-
 def _md(text):
     return nbformat.v4.new_markdown_cell(text.strip())
 
 
+LABELLED = re.compile(r'data-label="((fig|tab):[\w-]+)"')
+NUMBER = re.compile(r'(<span class="report-number">)\d+(</span>)')
+REFERENCE = re.compile(r"@((fig|tab):[\w-]+)")
+
+
+def number_figures(sections):
+    """Number the figures and tables of every section, in order across the report, and replace
+    each reference `@fig:name` / `@tab:name` in markdown (cells and Markdown outputs) by a link
+    reading "Figure 3" / "Table 2". sections: [(notebook, cells)], changed in place. A label
+    used twice, or a reference to no label, stops the build naming the notebook."""
+    numbers, counts = {}, {"fig": 0, "tab": 0}
+    for stem, cells in sections:
+        for out in (o for c in cells if c.cell_type == "code" for o in c.outputs):
+            found = LABELLED.search(out.get("data", {}).get("text/html", ""))
+            if found:
+                label, kind = found.groups()
+                if label in numbers:
+                    raise NotebookFailed(f"notebook {stem}: the label {label} is used twice in the report")
+                counts[kind] += 1
+                numbers[label] = counts[kind]
+                out.data["text/html"] = NUMBER.sub(rf"\g<1>{counts[kind]}\g<2>", out.data["text/html"], count=1)
+
+    for stem, cells in sections:
+        def link(m):
+            label, kind = m.groups()
+            if label not in numbers:
+                raise NotebookFailed(f"notebook {stem} refers to @{label}, which no figure or table carries")
+            return f"[{KINDS[kind]} {numbers[label]}](#{label.replace(':', '-')})"
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = REFERENCE.sub(link, cell.source)
+            for out in cell.get("outputs", []):
+                if "text/markdown" in out.get("data", {}):
+                    out.data["text/markdown"] = REFERENCE.sub(link, out.data["text/markdown"])
+
+
+def _inline(text):
+    """A heading's markdown as HTML for the contents: escaped, `code` kept as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text))
+
+
 def combine(executed, profile, timings, started):
     """One notebook: title page, contents, each notebook as a section, build information."""
-    sections = []
+    sections, contents = [], []
     for i, (stem, path) in enumerate(executed, 1):
         nb = nbformat.read(path, as_version=4)
-        cells, contents, counter = [], [], iter(range(1, 10**6))
+        cells, counter = [], iter(range(1, 10**6))
 
         def anchor(m):
             level, text = m.group(1), m.group(2).strip()
             ident = f"s{i}" if level == "#" else f"s{i}-{next(counter)}"
-            contents.append((level, text, ident))
+            contents.append((len(level), text, ident))
             cls = ' class="report-section"' if level == "#" else ""
             return f'<div id="{ident}"{cls}></div>\n\n{level} {text}'
 
@@ -137,8 +196,9 @@ def combine(executed, profile, timings, started):
             if "parameters" in tags or "injected-parameters" in tags:
                 continue
             if cell.cell_type == "code":
-                # progress bars and warnings (stderr) stay in the executed notebooks, not the report
-                outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+                # progress, warnings (stderr) and outputs tagged remove-output stay in the executed notebooks
+                outputs = [] if "remove-output" in tags else [
+                    o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
                 if not outputs:
                     continue   # assert cells: they passed, nothing to show
                 cell = nbformat.from_dict(dict(cell, outputs=outputs))
@@ -146,19 +206,18 @@ def combine(executed, profile, timings, started):
                 source = re.sub(r"^(#{1,2})\s+(.+)$", anchor, cell.source, flags=re.M)
                 cell = nbformat.from_dict(dict(cell, source=source))
             cells.append(cell)
-        sections.append((_title(nb, stem), contents, cells))
+        sections.append((stem, cells))
+    number_figures(sections)
 
-    toc = ["## Contents", ""]
-    for title, contents, _ in sections:
-        for level, text, ident in contents:
-            toc.append(f"{'' if level == '#' else '    '}- [{text}](#{ident})")
-    toc.append("- [Build information](#build-information)")
+    contents.append((1, "Build information", "build-information"))
+    toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
+                     f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
     title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
              f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
              f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
              f"{PROFILE_NOTES[profile]}.\n\n</div>")
-    cells = [_md(title), _md("\n".join(toc))]
-    for _, _, body in sections:
+    cells = [_md(title), _md(f'<nav class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
+    for _, body in sections:
         cells += body
     total = time.time() - started
     cells.append(_md(build_information(profile, timings, total)))
@@ -170,17 +229,26 @@ def combine(executed, profile, timings, started):
     return combined
 
 
+def describe_data(profile):
+    """The data the profile's notebooks train on: each category their params files name, as loaded."""
+    from .data import load_category
+    named = (yaml.safe_load(path.read_text()) or {} for path in sorted((PARAMS_DIR / profile).glob("*.yaml")))
+    lines = []
+    for category in sorted({p["category"] for p in named if "category" in p}):
+        try:
+            ds = load_category(category)
+            lines.append(f"{category}: {ds.source}, {len(ds.train):,} training and {len(ds.test):,} test images "
+                         f"(fingerprint {ds.fingerprint[:12]})")
+        except Exception as e:   # noqa: BLE001 - the notebooks ran; say why the data could not be described
+            lines.append(f"{category}: not described ({e})")
+    return "; ".join(lines) or f"no category named in params/{profile}/"
+
+
 def build_information(profile, timings, total):
     import torch
     import torchvision
 
     from .train import usable_cores
-    try:
-        from .data import load_category
-        ds = load_category("horse")
-        data = f"{ds.source}: {len(ds.train):,} training and {len(ds.test):,} test images (fingerprint {ds.fingerprint[:12]})"
-    except Exception as e:   # noqa: BLE001 - the notebooks ran; say why the data could not be described
-        data = f"not described ({e})"
     cpu = platform.processor() or platform.machine()
     if Path("/proc/cpuinfo").exists():
         m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
@@ -192,7 +260,7 @@ def build_information(profile, timings, total):
                                 capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
     except OSError:
         commit = "unknown"
-    rows = "\n".join(f"| {stem} | {seconds:,.1f} |" for stem, seconds in timings.items())
+    rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
     return f"""
 <div id="build-information" class="report-section"></div>
 
@@ -201,18 +269,18 @@ def build_information(profile, timings, total):
 | | |
 |:--|:--|
 | Profile | {profile} ({PROFILE_NOTES[profile]}) |
-| Data | {data} |
+| Data | {describe_data(profile)} |
 | CPU | {cpu}, {cores} cores available |
 | GPU | {gpu} |
 | Python | {platform.python_version()} ({platform.platform()}) |
 | torch / torchvision | {torch.__version__} / {torchvision.__version__} |
 | cnnreport | {__version__} (git {commit}) |
 | Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
-| Total build time | {total:,.1f} s (executing the notebooks and assembling this document) |
+| Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
 
-Time per notebook (seconds; training runs already in the runs store are loaded, not trained again):
+Time per notebook (training runs already in the runs store are loaded, not trained again):
 
-| notebook | seconds |
+| notebook | time (s) |
 |:--|--:|
 {rows}
 
@@ -221,11 +289,12 @@ this file in `reports/{profile}/`.
 """
 
 
-def export_html(nb, path):
+def export_html(nb, path, mathjax):
+    """The report as HTML, code hidden, loading MathJax from `mathjax` (typeset() then removes it)."""
     from nbconvert import HTMLExporter
-    mathjax = (LOCAL_MATHJAX.as_uri() if LOCAL_MATHJAX.exists() else CDN_MATHJAX) + "?config=TeX-AMS_CHTML-full,Safe"
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, mathjax_url=mathjax, exclude_anchor_links=True)
+                            exclude_output_prompt=True, mathjax_url=mathjax + "?config=TeX-AMS_SVG-full,Safe",
+                            exclude_anchor_links=True)
     html, _ = exporter.from_notebook_node(nb)
     html = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", html)   # no widgets: not needed
     html = html.replace("</head>", PRINT_CSS + "</head>", 1)
@@ -240,21 +309,59 @@ def find_chromium():
     return None
 
 
-def print_pdf(html, pdf, timeout=600):
-    """Headless Chromium prints the HTML once MathJax has typeset (virtual time runs ahead)."""
-    chromium = find_chromium()
-    if chromium is None:
-        raise RuntimeError("no Chromium found for the PDF: install it (Debian/Ubuntu: apt-get install chromium) "
-                           "or set CHROMIUM=/path/to/chrome; the HTML report is written")
+def chromium(*args, timeout=600):
+    """Run headless Chromium on a throwaway profile; virtual time lets MathJax finish first."""
+    exe = find_chromium()
+    if exe is None:
+        raise RuntimeError("no Chromium found to typeset the maths and print the PDF: install it (Debian/Ubuntu: "
+                           "apt-get install chromium) or set CHROMIUM=/path/to/chrome; report.html is written, "
+                           "its maths loads MathJax from the web")
     with tempfile.TemporaryDirectory() as profile_dir:
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}", "--run-all-compositor-stages-before-draw",
-               "--virtual-time-budget=60000", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri()]
+        return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}",
+                               "--run-all-compositor-stages-before-draw", "--virtual-time-budget=60000", *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def typeset(html):
+    """Save the HTML as Chromium shows it once MathJax has typeset the maths as SVG, and without
+    MathJax: the file then needs no script, font or network to show its maths."""
+    # an A4 page's text width (210 mm less 2 x 12 mm margins), so equation numbers sit where printed
+    done = chromium("--window-size=700,1000", "--dump-dom", html.resolve().as_uri())
+    page = done.stdout
+    if "MathJax_SVG" not in page:
+        raise RuntimeError(f"MathJax typeset nothing (Chromium exit {done.returncode}):\n{done.stderr[-3000:]}")
+    page = re.sub(r'<script[^>]*src="[^"]*MathJax[^"]*"[^>]*>\s*</script>', "", page)
+    page = re.sub(r'<script type="text/x-mathjax-config[^"]*">.*?</script>', "", page, flags=re.S)
+    html.write_text("<!DOCTYPE html>\n" + page, encoding="utf-8")
+    return html
+
+
+def destinations(pdf):
+    """{element id: page} for the PDF's named destinations (Chromium writes one per link target)."""
+    listing = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return {m.group(2): int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(.*)"$', listing, re.M)}
+
+
+def print_pdf(html, pdf, log=print):
+    """Print the HTML with Chromium, then write each heading's page into the contents and print
+    again, until the pages stay put (twice, unless the numbers move a page break)."""
+    for _ in range(3):
         pdf.unlink(missing_ok=True)
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if not pdf.exists() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"Chromium wrote no PDF (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        done = chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri())
+        if not pdf.exists() or pdf.stat().st_size == 0:
+            raise RuntimeError(f"Chromium wrote no PDF (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        if shutil.which("pdfinfo") is None:
+            log("no pdfinfo (Debian: poppler-utils): the contents have no page numbers")
+            return pdf
+        pages = destinations(pdf)
+        text = html.read_text(encoding="utf-8")
+        numbered = re.sub(r'(<span class="toc-page" data-for="([^"]+)">)[^<]*(</span>)',
+                          lambda m: f"{m.group(1)}{pages.get(m.group(2), '')}{m.group(3)}", text)
+        if numbered == text:
+            return pdf
+        html.write_text(numbered, encoding="utf-8")
     return pdf
 
 
@@ -281,11 +388,15 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
         log(f"[{n}/{len(present)}] {stem} ({profile}) ...", end=" ", flush=True)
         executed.append((stem, execute(stem, profile, out_dir)))
         timings[stem] = time.time() - t
-        log(f"{timings[stem]:.1f} s")
-    html = export_html(combine(executed, profile, timings, started), out_dir / "report.html")
+        log(f"{timings[stem]:.0f} s")
+    local = LOCAL_MATHJAX.exists() and find_chromium() is not None   # else the page loads MathJax from the web
+    html = export_html(combine(executed, profile, timings, started), out_dir / "report.html",
+                       LOCAL_MATHJAX.as_uri() if local else CDN_MATHJAX)
+    if pdf or find_chromium() is not None:
+        typeset(html)
     log(f"wrote {html}")
     if pdf:
-        log(f"wrote {print_pdf(html, out_dir / 'report.pdf')}")
+        log(f"wrote {print_pdf(html, out_dir / 'report.pdf', log)}")
     (out_dir / "build.json").write_text(json.dumps(dict(profile=profile, seconds=timings,
                                                         total_seconds=time.time() - started), indent=1))
     log(f"report built in {time.time() - started:.0f} s")

@@ -350,7 +350,7 @@ def _train(config, t, path, device, verbose, threads):
     status = "finished"
     with tqdm(total=c.epochs * batches, initial=len(history) * batches, unit="batch",
               desc=f"{c.model} nf{c.num_filters} k{c.kernel}", leave=False,
-              **({} if verbose else {"disable": True})) as bar:  # so that TQDM_DISABLE=1 still works
+              **({} if verbose and sys.stderr.isatty() else {"disable": True})) as bar:  # on a terminal only; TQDM_DISABLE=1 still works
         for epoch in range(len(history) + 1, c.epochs + 1):
             start = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
             generator = torch.Generator().manual_seed(c.seed * 100_003 + epoch)

@@ -1,6 +1,12 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
+
+REAL_DATA = os.environ.get("CNNREPORT_DATA")
+WORKPLACE_HORSES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-horse"
 
 # Four colours of clearly different brightness: a pixel's grey level tells its colour, so the
 # task is learnable in a few epochs, and k-means with k=4 finds these colours exactly.
@@ -47,9 +53,10 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture
 def shared_horses():
-    """The workplace's copy of the CIFAR-10 horses, when it is there (CI has it)."""
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-horse"
-    if not (root / "train" / "horse").is_dir():
-        pytest.skip(f"{root} is not here")
+    """The real CIFAR-10 horses, as the README says: $CNNREPORT_DATA when set (read when this file
+    is imported, before `isolated` removes it), else the workplace's copy (CI has it)."""
+    root = Path(REAL_DATA) if REAL_DATA else WORKPLACE_HORSES
+    if not ((root / "train" / "horse").is_dir() or (root / "cifar-10-batches-py").is_dir()):
+        where = "CNNREPORT_DATA" if REAL_DATA else "CNNREPORT_DATA is not set and the workplace copy"
+        pytest.skip(f"no real horses: {where} ({root}) holds neither train/horse/ nor cifar-10-batches-py/")
     return root

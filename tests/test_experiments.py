@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from cnnreport import experiments, plots
+from cnnreport import experiments, gallery, plots
 from cnnreport import train as train_module
 from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
 from conftest import numbers
@@ -86,9 +86,13 @@ def test_architecture_table_and_figures(data_dir):
     assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
     assert table.set_index("model").seed_report["resnet"] == 70.5
     assert len(experiments.steps(table)) == 3
+    steps = experiments.steps(table)
+    assert set(steps.verdict) <= {"clear", "within seed noise", "one seed: spread unknown"}
     plots.accuracy_curves(runs)
-    fig = plots.samples({m: p for m, p in zip(runs.model, runs.path)}, n=3, data=str(data_dir))
-    assert len(fig.axes) == (3 + 4) * 3
+    rows = gallery.sample_rows({m: p for m, p in zip(runs.model, runs.path)}, n=3, data=str(data_dir))
+    assert list(rows)[:3] == ["grey input", "truth", "truth, 4 colours"] and list(rows)[3:] == list(runs.model)
+    assert all(r.shape == (3, 3, 32, 32) and 0 <= r.min() and r.max() <= 1 for r in rows.values())
+    assert len(plots.samples(rows).axes) == (3 + 4) * 3
 
 
 def test_architecture_table_marks_the_single_best_model(data_dir):

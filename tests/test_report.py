@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import pytest
 
 from cnnreport.report import NOTEBOOKS, ROOT
@@ -65,3 +66,35 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
     assert "assert 1 + 1 == 3" in str(e.value)
     assert (out / "01_theory.failed.ipynb").exists()
     assert (out / "01_theory.ipynb").read_text() == "earlier good result"
+
+
+def report_sections():
+    """Two notebooks as combine() sees them: a figure and a table, and markdown referring to them."""
+    from cnnreport import present
+    from matplotlib.figure import Figure
+    fig = Figure()
+    fig.subplots().plot([1, 2])
+    shown = [present.figure(fig, "fig:curve", "A curve."), present.table(pd.DataFrame(dict(a=[1])), "tab:one", "One.")]
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": s.html, "text/plain": repr(s)}) for s in shown]
+    first = [nbformat.v4.new_markdown_cell("See @tab:one."), nbformat.v4.new_code_cell("", outputs=outputs[1:])]
+    second = [nbformat.v4.new_code_cell("", outputs=outputs[:1]),
+              nbformat.v4.new_markdown_cell("As @fig:curve shows, and @tab:one said.")]
+    return [("01_one", first), ("02_two", second)]
+
+
+def test_figures_and_tables_are_numbered_across_the_report_and_references_resolved():
+    from cnnreport.report import number_figures
+    sections = report_sections()
+    number_figures(sections)
+    (_, first), (_, second) = sections
+    assert first[0].source == "See [Table 1](#tab-one)."
+    assert second[1].source == "As [Figure 1](#fig-curve) shows, and [Table 1](#tab-one) said."
+    assert 'Figure <span class="report-number">1</span>' in second[0].outputs[0].data["text/html"]
+
+
+def test_a_reference_to_no_figure_stops_the_build_naming_the_notebook():
+    from cnnreport.report import NotebookFailed, number_figures
+    sections = report_sections()
+    sections[1][1][1].source = "See @fig:nothing."
+    with pytest.raises(NotebookFailed, match="02_two refers to @fig:nothing"):
+        number_figures(sections)

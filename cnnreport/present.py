@@ -1,0 +1,190 @@
+"""How results read in the report: numbered, captioned figures and tables, formatted for reading.
+
+A notebook shows a figure with `figure(fig, "fig:lr-sweep", "caption")` and a table with
+`table(df, "tab:lr", "caption")` (or one of the tables below built on it); its markdown refers
+to them as `@fig:lr-sweep` and `@tab:lr`. Numbers given here count within one notebook;
+`cnnreport.report` numbers every figure and table again across the whole report, in order, and
+replaces each reference by its "Figure 3" or "Table 2", linked to it.
+"""
+import base64
+import html
+import io
+import math
+import numbers
+import re
+
+import pandas as pd
+from IPython.display import Markdown
+
+FIELDS = {"num_filters": "NF", "lr": "learning rate", "kernel": "kernel size"}
+KINDS = {"fig": "Figure", "tab": "Table"}
+LABEL = re.compile(r"^(fig|tab):[A-Za-z0-9_-]+$")
+_numbers = {"fig": {}, "tab": {}}   # label -> number, in the order this kernel first showed them
+
+
+class Captioned:
+    """A numbered figure or table: HTML in Jupyter and the report, its caption as plain text."""
+
+    def __init__(self, html_text, text):
+        self.html, self.text = html_text, text
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return self.text
+
+
+def _captioned(label, caption, body):
+    """`body` in a <figure> carrying the label (report.py finds and renumbers it) and its caption:
+    above a table, below a figure, as papers place them."""
+    if not LABEL.match(label):
+        raise ValueError(f"label {label!r} must look like fig:name or tab:name (letters, digits, - and _)")
+    kind = label[:3]
+    n = _numbers[kind].setdefault(label, len(_numbers[kind]) + 1)
+    cap = f'<figcaption><b>{KINDS[kind]} <span class="report-number">{n}</span>:</b> {caption}</figcaption>'
+    inner = cap + body if kind == "tab" else body + cap
+    return Captioned(f'<figure class="report-{kind}" id="{label.replace(":", "-")}" data-label="{label}">'
+                     f"{inner}</figure>", f"{KINDS[kind]} {n}: {re.sub(r'<[^>]+>', '', caption)}")
+
+
+def figure(fig, label, caption, dpi=130):
+    """A matplotlib Figure as a numbered figure with a caption (HTML allowed in captions)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    png = base64.b64encode(buf.getvalue()).decode()
+    return _captioned(label, caption, f'<img src="data:image/png;base64,{png}" alt="{html.escape(label)}">')
+
+# ----------------------------------------------------------------------------- cells
+
+
+def number(x):
+    """A plain number as people write it: 0.001, 1e-05 and 1e+30 at the extremes, 12,345 for integers."""
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return f"{x:,}"
+    if x is None or isinstance(x, float) and math.isnan(x):
+        return "–"
+    if float(x).is_integer() and abs(x) < 1e6:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def fixed(digits, signed=False):
+    """A formatter with `digits` decimals (a sign always shown when `signed`); NaN reads "–"."""
+    spec = f"{'+' if signed else ''},.{digits}f"
+    return lambda x: "–" if x is None or isinstance(x, float) and math.isnan(x) else format(x, spec)
+
+
+def table(df, label, caption, formats=None):
+    """A DataFrame as a numbered table: no index column, each column through formats[column] (a
+    function of the value; default `number` for numbers, str otherwise), numbers right-aligned."""
+    formats = formats or {}
+    columns = list(df.columns)
+    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in columns}
+    fmt = {c: formats.get(c, number if numeric[c] else str) for c in columns}
+    align = {c: "right" if numeric[c] else "left" for c in columns}
+    head = "".join(f'<th style="text-align:{align[c]}">{html.escape(str(c))}</th>' for c in columns)
+    body = "".join("<tr>" + "".join(f'<td style="text-align:{align[c]}">{html.escape(fmt[c](v))}</td>'
+                                    for c, v in zip(columns, values)) + "</tr>"
+                   for values in df.itertuples(index=False))
+    return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _known(df, columns):
+    """`columns` without those that hold no value at all (a seed-report column where it gave none)."""
+    return [c for c in columns if df[c].notna().any()]
+
+# ----------------------------------------------------------------------------- the report's tables
+
+
+def settings(p, profile):
+    """A notebook's parameters (from load_params) as one compact table, three settings a row."""
+    def value(name, v):
+        if isinstance(v, dict):
+            return "; ".join(f"{k}: {value(name, x)}" for k, x in v.items())
+        if isinstance(v, list):
+            return ", ".join(value(name, x) for x in v)
+        return "all" if name.endswith("_images") and v == 0 else number(v) if isinstance(v, (int, float)) else str(v)
+    cells = [f"<th>{html.escape(FIELDS.get(k, k.replace('_', ' ')))}</th><td>{html.escape(value(k, v))}</td>"
+             for k, v in p.items()]
+    rows = "".join("<tr>" + "".join(cells[i:i + 3]) + "</tr>" for i in range(0, len(cells), 3))
+    return Captioned(f'<table class="report-settings"><caption>Settings ({html.escape(profile)} profile)</caption>'
+                     f"{rows}</table>", f"Settings ({profile} profile): {p}")
+
+
+def _star(text, best):
+    """An accuracy cell, unbreakable ("45.3 ± 0.4"), starred when it is the best."""
+    return (f"{text} ★" if best else text).replace(" ", "\u00a0")
+
+
+def summary_table(summary, label, caption):
+    """A sweep's summary (experiments.summary): per model and value, our accuracy (★: the model's
+    best), the seed report's and the difference where it gave numbers, and the time per run."""
+    field = summary.attrs.get("field")
+    df = pd.DataFrame({"model": summary.model, FIELDS.get(field, field): summary.value,
+                       "val acc (%)": [_star(a, b) for a, b in zip(summary.acc, summary.best)],
+                       "seed report (%)": summary.seed_report, "ours − seed (points)": summary["diff"],
+                       "time per run (s)": summary.seconds})
+    return table(df[_known(df, df.columns)], label, caption,
+                 {"seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
+                  "time per run (s)": fixed(0)})
+
+
+def runs_table(runs, label, caption):
+    """Every run of a sweep (experiments.sweep), one row each: final and best-epoch accuracy, losses
+    and time. The seed and status columns appear only where they tell runs apart."""
+    field = runs.attrs.get("field")
+    df = pd.DataFrame({"model": runs.model, FIELDS.get(field, field) or "value": runs.value, "seed": runs.seed,
+                       "status": runs.status, "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
+                       "best val acc (%)": runs.best_val_acc, "train loss": runs.train_loss,
+                       "val loss": runs.val_loss, "time (s)": runs.seconds})
+    shown = [c for c in _known(df, df.columns) if c not in ("seed", "status", "epochs") or df[c].nunique() > 1]
+    return table(df[shown], label, caption, {"final val acc (%)": fixed(1), "best val acc (%)": fixed(1),
+                                             "train loss": fixed(3), "val loss": fixed(3), "time (s)": fixed(0)})
+
+
+def architecture_table(arch, label, caption):
+    """The architecture comparison (experiments.architecture_table) beside the seed report's; time
+    per run (mean over seeds). Train losses are in runs_table: an A4 page holds no more columns."""
+    df = pd.DataFrame({"model": arch.model, "epochs": arch.epochs, "parameters": arch.parameters,
+                       "val loss": arch.val_loss, "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
+                       "seed report (%)": arch.seed_report, "ours − seed (points)": arch["diff"],
+                       "time (s)": arch.seconds, "seed epochs": arch.seed_epochs, "seed time (s)": arch.seed_seconds})
+    return table(df[_known(df, df.columns)], label, caption,
+                 {"val loss": fixed(3), "seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
+                  "time (s)": fixed(0), "seed time (s)": fixed(0)})
+
+
+def steps_table(steps, label, caption):
+    """What each architectural change adds (experiments.steps), with its verdict."""
+    df = pd.DataFrame({"change": steps.change, "models": steps.model, "difference (points)": steps["diff"],
+                       "seed spread (points)": steps.spread, "verdict": steps.verdict})
+    return table(df[_known(df, df.columns)], label, caption,
+                 {"difference (points)": fixed(1, signed=True), "seed spread (points)": fixed(1)})
+
+
+def verdicts(best, field):
+    """The best value of each model (experiments.best_values) and how sure it is, as sentences."""
+    name = FIELDS.get(field, field)
+    lines = []
+    for r in best.itertuples():
+        if pd.isna(r.best):
+            lines.append(f"- **{r.model}**: {r.verdict}.")
+            continue
+        runner = "" if pd.isna(r.runner_up) else f", runner-up {name} {number(r.runner_up)}"
+        lines.append(f"- **{r.model}**: best {name} {number(r.best)} ({r.mean:.1f} %){runner}; {r.verdict}.")
+    return Markdown("\n".join(lines))
+
+
+def layer_table(model, label, caption):
+    """A network layer by layer (cnnreport.layers): output shape, parameters, exact and textbook
+    receptive field; the caption ends with the totals."""
+    from .layers import layer_table as rows_of, total
+    rows = rows_of(model)
+    df = pd.DataFrame({"layer": [r["layer"] for r in rows], "operation": [r["op"] for r in rows],
+                       "output (C, H, W)": ["({}, {}, {})".format(*r["shape"]) for r in rows],
+                       "parameters": [r["params"] for r in rows], "RF": [r["rf"] for r in rows],
+                       "RF textbook": [r["rf_textbook"] for r in rows]})
+    rf = rows[-1]["rf"]
+    return table(df, label, f"{caption} In all {total(rows, 'params'):,} parameters; an output pixel depends on "
+                            f"{rf} x {rf} input pixels.")
