@@ -126,17 +126,23 @@ def gradient_norms(norms, title=None):
 
 def samples(rows):
     """A grid of images, one row per entry of `rows` ({name: (N, 3, H, W) RGB in [0, 1]}, e.g.
-    gallery.sample_rows: grey input, truth, the palette's truth, then each run's colourization)."""
+    gallery.sample_rows: grey input, truth, the palette's truth, then each run's colourization);
+    a single image (N = 1) is laid out as one row of titled panels instead."""
     n = len(next(iter(rows.values())))
-    fig = Figure(figsize=(1.1 * n + 1.2, 1.15 * len(rows)))
-    axes = fig.subplots(len(rows), n, squeeze=False)
+    single = n == 1
+    shape = (1, len(rows)) if single else (len(rows), n)
+    fig = Figure(figsize=(1.3 * len(rows), 1.6) if single else (1.1 * n + 1.2, 1.15 * len(rows)))
+    axes = fig.subplots(*shape, squeeze=False)
     for i, (name, images) in enumerate(rows.items()):
         for j in range(n):
-            ax = axes[i, j]
+            ax = axes[0, i] if single else axes[i, j]
             ax.imshow(images[j].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        if single:
+            axes[0, i].set_title(name, fontsize=8)
+        else:
+            axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -188,3 +188,47 @@ def layer_table(model, label, caption):
     rf = rows[-1]["rf"]
     return table(df, label, f"{caption} In all {total(rows, 'params'):,} parameters; an output pixel depends on "
                             f"{rf} x {rf} input pixels.")
+
+# ----------------------------------------------------------------------------- colour quality
+
+QUALITY = {"pixel_acc": ("pixel acc (%)", 1), "balanced_acc": ("balanced acc (%)", 1), "auc": ("AuC (%)", 1),
+           "psnr": ("PSNR (dB)", 2), "colourfulness": ("colourfulness", 1),
+           "colourfulness_true": ("colourfulness of the truth", 1)}
+
+
+def _mean_std(mean, std, digits):
+    return "–" if mean != mean else f"{mean:.{digits}f}" + ("" if std != std else f" ± {std:.{digits}f}")
+
+
+def quality_table(quality, label, caption):
+    """Colour metrics per network (experiments.metric_table rows), mean ± std over seeds; ★ marks
+    the best network on each metric. The truth's colourfulness, the same for every row, ends the caption."""
+    cols = {"model": quality.model}
+    for m, (name, digits) in QUALITY.items():
+        if m != "colourfulness_true":
+            cols[name] = [_star(_mean_std(a, s, digits), a == quality[m].max()) for a, s in zip(quality[m], quality[f"{m}_std"])]
+    return table(pd.DataFrame(cols), label, f"{caption} The true images' colourfulness: "
+                                            f"{quality.colourfulness_true.iloc[0]:.1f}.")
+
+
+def rebalancing_table(effect, label, caption):
+    """What class rebalancing changes (experiments.rebalancing_effect): per network and metric, the
+    plain and rebalanced means, the change and the seed spread."""
+    df = pd.DataFrame({"model": effect.model, "metric": [QUALITY[m][0] for m in effect.metric],
+                       "plain": effect.plain, "rebalanced": effect.rebalanced, "change": effect.change,
+                       "seed spread": effect.spread})
+    df = df[effect.metric != "colourfulness_true"]
+    return table(df[_known(df, df.columns)], label, caption,
+                 {"plain": fixed(2), "rebalanced": fixed(2), "change": fixed(2, signed=True), "seed spread": fixed(2)})
+
+
+def decoding_table(decoded, label, caption):
+    """The colour metrics of stored weights under each decoding (experiments.compare_decodings),
+    mean over the runs given."""
+    shown = [m for m in QUALITY if m != "colourfulness_true"]   # the truth's: the same for every row
+    g = decoded.groupby(["model", "rebalance", "decoding"], sort=False)[shown].mean().reset_index()
+    df = pd.DataFrame({"model": g.model, "rebalanced": ["yes" if r else "no" for r in g.rebalance],
+                       "decoding": g.decoding, **{QUALITY[m][0]: g[m] for m in shown}})
+    if df.rebalanced.nunique() == 1:
+        df = df.drop(columns="rebalanced")
+    return table(df, label, caption, {QUALITY[m][0]: fixed(QUALITY[m][1]) for m in shown})

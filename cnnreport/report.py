@@ -37,7 +37,7 @@ from .present import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
-             "06_architectures")
+             "06_architectures", "07_colour_quality")
 PAPER_RUNS = ROOT / "reports" / "paper" / "runs"   # the paper profile's runs, committed (records; few weights)
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
 CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js"
@@ -59,7 +59,7 @@ PRINT_CSS = """
   .report-contents .toc-1 { font-weight: bold; margin-top: 0.6em; }
   .toc-page { min-width: 2.5em; text-align: right; }
   figure { margin: 1em 0; }
-  figure img { max-width: 100%; display: block; margin: 0 auto; }
+  figure img { max-width: 100%; max-height: 225mm; object-fit: contain; display: block; margin: 0 auto; }
   figcaption { font-size: 0.9em; margin: 0.4em 0; }
   /* tables as papers set them: rules above, below and under the header, no stripes, numbers unbroken */
   .jp-RenderedHTMLCommon figure table, .jp-RenderedHTMLCommon table.report-settings {
