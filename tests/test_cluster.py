@@ -10,6 +10,7 @@ import time
 import pytest
 from distributed import Client, LocalCluster
 
+from cnnreport import runs
 from cnnreport import train as train_module
 from cnnreport.data import load_category
 from cnnreport.executor import train_all
@@ -128,3 +129,15 @@ def test_with_nothing_set_runs_train_in_this_process_without_importing_dask(data
     env = {k: v for k, v in os.environ.items() if k not in ("CNNREPORT_WORKERS", "CNNREPORT_SCHEDULER")}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_install_writes_a_run_from_its_files_and_refuses_damaged_ones(data_dir, tmp_path):
+    run = train_module.train(train_module.Config(model="cnn", **FAST), data=str(data_dir), runs_dir=tmp_path / "a",
+                             verbose=False)
+    files = {f.name: f.read_bytes() for f in run.path.iterdir() if f.name != "lock"}
+    damaged = {**files, "history.csv": files["history.csv"].replace(b"1,", b"2,", 1)}
+    with pytest.raises(ValueError, match="history.csv was modified or truncated"):
+        runs.install(tmp_path / "b" / run.path.name, damaged)
+    assert not (tmp_path / "b" / run.path.name / "result.json").exists()
+    runs.install(tmp_path / "b" / run.path.name, files)
+    assert train_module.load_run(tmp_path / "b" / run.path.name).history == run.history
