@@ -57,6 +57,9 @@ def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, 
         assert (run.path / "confusion.csv").read_bytes() == (here.path / "confusion.csv").read_bytes()
         assert run.path.name == here.path.name and run.palette.equal(here.palette)
         assert run.info["threads"] == 1 and run.info["worker"] in names and here.info["worker"] is None
+    again = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), runs_dir=tmp_path / "runs",
+                  verbose=False, scheduler="tcp://127.0.0.1:9")  # all stored: no connection to this (nowhere)
+    assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
 
 
 def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir, tmp_path):
