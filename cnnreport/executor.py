@@ -58,7 +58,8 @@ def train_all(configs, data=None, runs_dir=None, workers=None, scheduler=None, d
     else:
         # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=max(1, usable_cores() // workers))
+        threads = max(1, usable_cores() // workers)
+        submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads)
     failures = []
     with pool as executor:
         futures = {}
