@@ -1,6 +1,8 @@
 # cnnreport: `make setup`, `make report`, `make test`, `make lab`, `make runs`. Variables: PYTHON,
 # DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS
-# (runs store), PROFILE (report and lab profile: smoke, quick or paper; default quick).
+# (runs store), PROFILE (report and lab profile: smoke, quick or paper; default quick), WORKERS
+# (sweeps train N runs at once in local processes; default 1, in the notebook's own process),
+# SCHEDULER (sweeps train on the workers of the dask cluster at this address, e.g. tcp://host:8786).
 PYTHON ?= python3
 PROFILE ?= quick
 VENV   := .venv
@@ -11,6 +13,12 @@ endif
 ifdef RUNS
 export CNNREPORT_RUNS := $(abspath $(RUNS))
 endif
+ifdef WORKERS
+export CNNREPORT_WORKERS := $(WORKERS)
+endif
+ifdef SCHEDULER
+export CNNREPORT_SCHEDULER := $(SCHEDULER)
+endif
 
 .PHONY: setup test report lab runs bench clean
 
@@ -19,7 +27,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
 	touch $@
 
 test: setup

@@ -1,47 +1,96 @@
-"""Where a sweep's runs train: one after another in this process (the default), or side by side
-in a pool of local worker processes (`workers=N`), each on its share of the cores.
+"""Where a sweep's runs train: one after another in this process (the default), side by side in a
+pool of local worker processes (`workers=N`), or on the workers of a dask cluster (`scheduler=`
+its address). The pool and the cluster sit behind the same concurrent.futures.Executor interface.
 
 Small nets leave cores idle, so two runs on one thread each finish sooner than the same runs on
-two threads one after the other. Runs already in the store are loaded, never submitted.
+two threads one after the other. Runs already in the store are loaded, never submitted. Local
+processes train straight into the store (its checkpoints and locks included); a dask worker needs
+no shared filesystem: it trains in a scratch store of its own and hands the finished run's files
+back, which this process writes into its store (runs.install).
 """
+import atexit
+import functools
+import json
 import multiprocessing
 import os
+import shutil
+import socket
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
 
-from .train import find_run, load_run, train, usable_cores
+from . import runs
+from .data import DataError, load_category, resolve_data
+from .palette import cache_path
+from .train import dask_worker, default_device, find_run, load_run, locate, precision, train, usable_cores
+
+# A run that raises on a dask worker is tried this many more times. A worker that dies mid-run is
+# another matter: the scheduler resubmits its runs by itself (up to distributed's allowed-failures).
+RETRIES = 2
 
 
-def _train_path(config, data, runs_dir, threads):
-    """In a worker: train (or load) one run and return its directory."""
-    return str(train(config, data=data, runs_dir=runs_dir, verbose=False, threads=threads).path)
-
-
-def train_all(configs, data=None, runs_dir=None, workers=None, done=lambda config, run: None, name=str):
+def train_all(configs, data=None, runs_dir=None, workers=None, scheduler=None, done=lambda config, run: None,
+              name=str):
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
-    called as each finishes. workers: 1 trains here, N > 1 in N processes of usable_cores() // N
-    threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`), else 1. A failing run
-    raises RuntimeError naming `name(config)`."""
-    workers = int(workers or os.environ.get("CNNREPORT_WORKERS") or 1)
-    runs = [find_run(c, data=data, runs_dir=runs_dir) for c in configs]
-    for c, run in zip(configs, runs):
+    called as each finishes. workers: 1 trains here, N > 1 in N local processes of
+    usable_cores() // N threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`),
+    else 1. scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
+    run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
+    RuntimeError naming `name(config)`: at once here, once the others are stored in a pool."""
+    workers, scheduler = _settings(workers, scheduler)
+    results = [find_run(c, data=data, runs_dir=runs_dir) for c in configs]
+    for c, run in zip(configs, results):
         if run is not None:
             done(c, run)
-    todo = [i for i, run in enumerate(runs) if run is None]
-    if workers == 1:
+    todo = [i for i, run in enumerate(results) if run is None]
+    if not todo:
+        return results
+    if scheduler is None and workers == 1:
         for i in todo:
-            runs[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False))
-            done(configs[i], runs[i])
-        return runs
-    threads = max(1, usable_cores() // workers)
-    # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_train_path, configs[i], data, str(runs_dir) if runs_dir else None, threads): i
-                   for i in todo}
+            results[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False))
+            done(configs[i], results[i])
+        return results
+
+    if scheduler:
+        pool = _cluster(scheduler)
+        submit = functools.partial(_submit_remote, data=data, runs_dir=runs_dir)
+    else:
+        # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        threads = max(1, usable_cores() // workers)
+        submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads)
+    failures = []
+    with pool as executor:
+        futures = {}
+        for i in todo:
+            future, finish = submit(executor, configs[i])
+            futures[future] = i, finish
         for future in as_completed(futures):
-            i = futures[future]
-            runs[i] = _named(configs[i], name, lambda c: load_run(future.result()))
-            done(configs[i], runs[i])
-    return runs
+            i, finish = futures[future]
+            try:
+                results[i] = _named(configs[i], name, lambda c: finish(future.result()))
+            except RuntimeError as e:
+                failures.append(e)
+                continue
+            done(configs[i], results[i])
+    if failures:
+        raise failures[0]
+    return results
+
+
+def _settings(workers=None, scheduler=None):
+    """(workers, scheduler address or None) from the arguments, else the environment, checked
+    before anything is trained or submitted."""
+    scheduler = scheduler or os.environ.get("CNNREPORT_SCHEDULER") or None
+    given = workers or os.environ.get("CNNREPORT_WORKERS") or 1
+    if not str(given).strip().isdigit() or int(given) < 1:
+        raise ValueError(f"workers (CNNREPORT_WORKERS) must be a whole number >= 1, got {given!r}")
+    workers = int(given)
+    if scheduler and workers > 1:
+        raise ValueError(f"both workers={workers} and a dask scheduler ({scheduler}) are set: choose one "
+                         "(on a cluster, its workers are the pool)")
+    return workers, scheduler
 
 
 def _named(config, name, get):
@@ -49,3 +98,81 @@ def _named(config, name, get):
         return get(config)
     except Exception as e:
         raise RuntimeError(f"run {name(config)} failed: {type(e).__name__}: {e}") from e
+
+# ----------------------------------------------------------------------------- a local pool
+
+
+def _submit_local(pool, config, data, runs_dir, threads):
+    """(future of the run's directory, how to load it): local processes share the store."""
+    future = pool.submit(_train_path, config, data, str(runs_dir) if runs_dir else None, threads)
+    return future, load_run
+
+
+def _train_path(config, data, runs_dir, threads):
+    """In a local worker: train (or load) one run and return its directory."""
+    return str(train(config, data=data, runs_dir=runs_dir, verbose=False, threads=threads).path)
+
+# ----------------------------------------------------------------------------- a dask cluster
+
+
+@contextmanager
+def _cluster(address):
+    """An Executor on the workers of the dask scheduler at `address`, connected for one sweep;
+    leaving it early (an error, Ctrl-C) lets go of the runs not collected yet."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("training on a dask cluster needs dask.distributed: pip install -e '.[cluster]'") from None
+    with Client(address, set_as_default=False) as client:
+        yield client.get_executor(retries=RETRIES)
+
+
+def _submit_remote(pool, config, data, runs_dir):
+    """(future of the run's files, how to store them here): the task carries what the worker's run
+    must match, the data's fingerprint, the palette and the store key, so that it cannot be stored
+    under a key that does not describe it."""
+    path, tensors, _ = locate(config, data, runs_dir)
+    future = pool.submit(train_remote, config, resolve_data(data), tensors["fingerprint"],
+                         tensors["palette"].tolist(), path.name)
+    return future, functools.partial(_install, path)
+
+
+def _install(path, files):
+    runs.install(path, files)
+    return load_run(path)
+
+
+def train_remote(config, data, fingerprint, palette, key):
+    """On a dask worker: train `config` in this process's scratch store and return the finished
+    run's files ({name: bytes}). The data are the worker's own $CNNREPORT_DATA, else the client's
+    path `data` where it exists here (else torchvision's download); their fingerprint must be the
+    client's, and the palette is the client's, so that the run is the one the client's store `key`
+    names. A mismatch fails before training, naming both sides."""
+    data = os.environ.get("CNNREPORT_DATA") or (data if data and Path(data).exists() else None)
+    here = load_category(config.category, data)
+    where = f"dask worker {dask_worker()} on {socket.gethostname()}"
+    if here.fingerprint != fingerprint:
+        raise DataError(f"{where} has other data than the client: {here.source} has fingerprint "
+                        f"{here.fingerprint}, the client's data {fingerprint}; point the worker's "
+                        "CNNREPORT_DATA at the client's images")
+    store = _scratch()
+    runs.atomic_write(cache_path(store / "palettes", fingerprint, config.num_colours), json.dumps(palette))
+    path = locate(config, data, store)[0]
+    if path.name != key:
+        device = default_device()
+        raise ValueError(f"{where} would train this run as {path.name}, not as the client's {key}: it computes "
+                         f"in {precision(config, device)} on {device}, or runs another cnnreport store format")
+    threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or None  # dask's nanny sets 1 unless told otherwise
+    run = train(config, data=data, runs_dir=store, verbose=False, threads=threads)
+    names = [*runs.load_result(run.path)["checksums"], "result.json"]
+    files = {name: (run.path / name).read_bytes() for name in names}
+    shutil.rmtree(run.path)
+    return files
+
+
+@functools.cache
+def _scratch():
+    """This worker process's scratch store (palettes stay for its next runs; runs leave once sent)."""
+    path = tempfile.mkdtemp(prefix=f"cnnreport-scratch-{os.getpid()}-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return Path(path)

@@ -102,9 +102,10 @@ def profile_configs(profile):
 
 
 def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True,
-          workers=None):
+          workers=None, scheduler=None):
     """Train (or load) every run of the grid; one DataFrame row per run, in grid order.
-    workers: train N runs side by side in local processes (see executor.train_all).
+    workers: train N runs side by side in local processes; scheduler: on the workers of the dask
+    cluster at this address (see executor.train_all).
 
     Columns: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final epoch),
     best_val_acc, seconds (training time of the run), parameters, the colour metrics of
@@ -122,7 +123,8 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, ru
                 r = row(run, field)
                 acc = "diverged" if r["status"] == "diverged" else f"val acc {r['val_acc']:.1f} %"
                 tqdm.write(f"{name(c)}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
-        runs = train_all(configs, data=data, runs_dir=runs_dir, workers=workers, done=done, name=name)
+        runs = train_all(configs, data=data, runs_dir=runs_dir, workers=workers, scheduler=scheduler, done=done,
+                         name=name)
     df = pd.DataFrame([row(run, field) for run in runs])
     df.attrs["field"] = field
     return df

@@ -62,9 +62,14 @@ def kmeans(rgb, k=24, seed=SEED):
     return centres[torch.argsort(luminance)].contiguous()
 
 
+def cache_path(cache_dir, fingerprint, k):
+    """Where load_palette caches the k-colour palette of the data with this fingerprint."""
+    return Path(cache_dir) / f"palette-{fingerprint}-k{k}-s{SEED}.json"
+
+
 def load_palette(data, k, cache_dir):
     """The palette of `data` (a CategoryData), computed once and cached as JSON under cache_dir."""
-    path = Path(cache_dir) / f"palette-{data.fingerprint}-k{k}-s{SEED}.json"
+    path = cache_path(cache_dir, data.fingerprint, k)
     if path.exists():
         return torch.tensor(json.loads(path.read_text()), dtype=torch.float32)
     palette = kmeans(data.train, k)

@@ -16,7 +16,8 @@ as finished only once result.json exists and the checksums it records still matc
 model.pt alone may be absent, so that a run's record can be kept (and committed) without its
 weights.
 Every file is written atomically (temporary file + rename), so a killed process leaves either the
-old file or the new one, never half of one.
+old file or the new one, never half of one. A run trained on another machine comes back as its
+files and is written in the same way, result.json last (`install`).
 
 Hand-written rather than joblib.Memory: the store must keep readable CSV/JSON, resume from epoch
 checkpoints and lock per run, none of which a function-call cache gives.
@@ -125,6 +126,31 @@ def load_result(path):
         if not (path / name).exists() or sha256(path / name) != digest:
             raise ValueError(f"{path / name} was modified or truncated after the run finished")
     return result
+
+
+def install(path, files):
+    """Store a run trained elsewhere (a dask worker's scratch store): its files, {name: bytes},
+    written atomically into `path`, result.json last, so that the run counts as finished only once
+    every file is there. Returns the verified result (ValueError naming the file whose checksum
+    fails, and nothing left finished). A run already finished at `path` is kept as it is."""
+    path = Path(path)
+    if "result.json" not in files or any(Path(name).name != name for name in files):
+        raise ValueError(f"not a run's files: {sorted(files)}")
+    with lock(path):
+        try:
+            existing = load_result(path)
+        except ValueError:
+            existing = None  # damaged: replaced below
+        if existing is not None:
+            return existing
+        clear(path)
+        for name in sorted(files, key=lambda name: name == "result.json"):
+            atomic_write(path / name, files[name])
+        try:
+            return load_result(path)
+        except ValueError:
+            clear(path)
+            raise
 
 
 def clear(path):

@@ -104,7 +104,7 @@ class Run:
     path: Path
     status: str          # "finished", or "diverged" when the loss stopped being finite
     history: list        # one dict per epoch: epoch, train_loss, val_loss, val_acc, seconds
-    info: dict           # versions, device, precision, threads, host, data source and fingerprint
+    info: dict           # versions, device, precision, threads, host, dask worker, data source and fingerprint
     palette: torch.Tensor  # (NC, 3) colours in [0, 1]
     parameters: int      # trainable parameters of the network
     metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
@@ -191,6 +191,15 @@ def cpu_name():
     info = Path("/proc/cpuinfo")
     found = re.search(r"model name\s*:\s*(.+)", info.read_text()) if info.exists() else None
     return found.group(1).strip() if found else platform.processor() or platform.machine()
+
+
+def dask_worker():
+    """The name of the dask worker running this training, recorded as info.worker; None outside one."""
+    distributed = sys.modules.get("distributed")  # imported by a dask worker; never imported here
+    try:
+        return str(distributed.get_worker().name) if distributed else None
+    except ValueError:  # dask imported, but this is no worker's task
+        return None
 
 
 def keep_freed_memory():
@@ -329,7 +338,7 @@ def _train(config, t, path, device, verbose, threads):
     model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device, threads)
     weights = rebalance_weights(y, t["palette"]).to(device) if c.rebalance else None
     info = dict(device=str(device), precision=precision(c, device), threads=torch.get_num_threads(),
-                cpu=cpu_name(), host=socket.gethostname(), torch=torch.__version__,
+                cpu=cpu_name(), host=socket.gethostname(), worker=dask_worker(), torch=torch.__version__,
                 torchvision=torchvision.__version__, cnnreport=__version__, data_source=t["source"],
                 data_fingerprint=t["fingerprint"])
     runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
