@@ -14,7 +14,7 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
 and prints images/s of both (training images over the epoch's time, evaluation included) as each
 model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOPs of the epoch's
 training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
-of the precision our trainer used (bf16 where native, see cnnreport.train.precision), measured
+of the precision our trainer used (bf16 where native, see cnnreport.speed.precision), measured
 just before and just after each of our epochs: `% peak` is the best of our epochs' shares of the
 higher of their two measurements, `% best peak` the fastest epoch's share of the run's best
 measurement. A single measurement on a shared host can come out a fifth low (333 against 398-424
@@ -65,12 +65,12 @@ gradient, then without it plus a plain sum for the bias):
     ConvT 256->128, 8->16 (U-Net NF 128, up1)   27.86   22.01 + 0.10
     ConvT 256->24, 16->32 (U-Net NF 128, up2)   19.60   15.48 + 0.15
 
-models.Up takes the second way: a U-Net step at NF 32 went from 49-50 to 45-46 ms, at NF 128
+speed.FastConvTranspose2d takes the second way: a U-Net step at NF 32 went from 49-50 to 45-46 ms, at NF 128
 from 136 to 130-132 (alternating processes). Then the weight gradients of the strided and
 transposed convolutions, which oneDNN's jit_bf16 kernels compute at ~225 GFLOP/s (NF 128,
 128->256: 16.6 ms, where the forward takes 8.8). One matmul per kernel tap: 139 against 144 ms a
 step at NF 128, slower below 64 channels. One matmul over im2col columns for one layer: 129
-against 133. The same for all three of the U-Net's wide layers (models.Down, models.Up, from
+against 133. The same for all three of the U-Net's wide layers (speed.accelerate's layers, from
 in x out channels >= 4096), epochs alternating in one process, ms a step, min of 6:
 
     U-Net NF 128    138.0, 135.5, 142.2 against 156.1, 157.1, 152.0 (three processes)
@@ -90,7 +90,7 @@ Tried after that and not kept:
   of sliced gradients: ReLU's backward 2.6 -> 0.4 ms at 24 channels, but batch norm's 3.0 -> 4.8.
 
 On CUDA (NVIDIA H200, torch 2.11, bf16; `--repeats 3`), eager, then with the training step
-replayed as CUDA graphs (cnnreport.train.cuda_graphed), ratios to the plain loop in the same run:
+replayed as CUDA graphs (cnnreport.speed.cuda_graphed), ratios to the plain loop in the same run:
 
     model  NF   eager  graphs   graphs img/s
     cnn    32   1.11x   2.53x   59,785
@@ -119,7 +119,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnreport.models import build_model
 from cnnreport.runs import runs_dir
-from cnnreport.train import Config, evaluate, precision, prepare, set_threads, setup, train_epoch
+from cnnreport.speed import precision, set_threads
+from cnnreport.train import Config, evaluate, prepare, setup, train_epoch
 
 
 class NoBar:

@@ -8,7 +8,8 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .train import find_run, load_run, train, usable_cores
+from .speed import usable_cores
+from .train import find_run, load_run, train
 
 
 def _train_path(config, data, runs_dir, threads):

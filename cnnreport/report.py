@@ -174,7 +174,7 @@ def build_information(profile, timings, total):
     import torch
     import torchvision
 
-    from .train import usable_cores
+    from .speed import usable_cores
     try:
         from .data import load_category
         ds = load_category("horse")

@@ -17,10 +17,10 @@ Where the speed comes from (measured by benchmarks/bench.py against a plain text
 - threads set to the cores this process may use; cuDNN autotuning on CUDA
 - freed memory kept by the process (`keep_freed_memory`): glibc otherwise hands activations back
   to the OS after each step and page-faults them in again at the next (CPU: 1.1-1.2x)
-- transposed convolutions' bias gradient as a plain sum (`models.Up`), which oneDNN computes in
+- transposed convolutions' bias gradient as a plain sum (`speed.accelerate`), which oneDNN computes in
   a slow loop of its own (CPU, U-Net: 1.1x at NF 32, 1.05x at NF 128)
 - the weight gradients of wide strided and transposed convolutions as one matmul each over
-  im2col columns (`models.Down`, `models.Up`), near the matmul peak where oneDNN's kernels are
+  im2col columns (`speed.accelerate`), near the matmul peak where oneDNN's kernels are
   not (CPU, U-Net NF 128: 1.07-1.14x; at NF 32 no layer is wide enough for it to pay)
 - tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
   8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
@@ -30,14 +30,9 @@ also across an interruption (shuffles are seeded per epoch, checkpoints hold the
 optimizer and the random state that dropout draws from). On an H200 the same-seed and resume
 tests passed too, but cuDNN does not promise bit-identical results.
 """
-import ctypes
 import json
 import math
-import os
-import platform
-import re
 import socket
-import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, fields
@@ -53,6 +48,7 @@ from .data import check_category, greyscale, load_category, resolve_data
 from .metrics import decode, quality
 from .models import ARCHITECTURES, build_model, check_shape_params
 from .palette import labels, load_palette, rebalance_weights
+from .speed import accelerate, cpu_name, cuda_graphed, default_device, mixed_precision, on_device, precision, tune_process
 
 # ----------------------------------------------------------------------------- settings
 
@@ -70,7 +66,7 @@ class Config:
     category: str = "horse"   # CIFAR-10 class to colourize
     train_images: int = 0     # use only the first N training images (0: all), for quick looks
     test_images: int = 0      # use only the first N test images (0: all)
-    amp: bool = True          # bf16 autocast where native (see precision()); False: float32
+    amp: bool = True          # bf16 autocast where native (see speed.precision); False: float32
     rebalance: bool = False   # weight each pixel's loss by its colour's rarity (palette.rebalance_weights);
                               # train_loss is then the weighted loss, val_loss stays the plain one
 
@@ -159,53 +155,6 @@ def prepare(category, data, num_colours, cache_dir):
 # ----------------------------------------------------------------------------- the loop
 
 
-def default_device():
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def precision(config, device):
-    """"bf16" where the device computes bfloat16 natively and config.amp allows it, else "float32".
-    Part of a run's identity: runs in different precisions never share a store entry."""
-    if not config.amp:
-        return "float32"
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "float32"
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu helpers, torch >= 2.3
-    native = device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-    return "bf16" if native else "float32"
-
-
-def usable_cores():
-    """The cores this process may run on (a container's or taskset's share, not the host's)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def set_threads(threads=None):
-    """Torch sizes its pool from the host; use `threads`, else exactly the cores this process may
-    run on. The count changes the last bits of the numbers, so every run records it."""
-    torch.set_num_threads(threads or usable_cores())
-
-
-def cpu_name():
-    """The processor's model name (recorded with each run: bf16 numerics depend on the CPU)."""
-    info = Path("/proc/cpuinfo")
-    found = re.search(r"model name\s*:\s*(.+)", info.read_text()) if info.exists() else None
-    return found.group(1).strip() if found else platform.processor() or platform.machine()
-
-
-def keep_freed_memory():
-    """Stop glibc from handing freed activations back to the OS between training steps. By default
-    it returns big blocks (mmap'd ones, and the heap's free top beyond a threshold) and then
-    page-faults them in afresh at the next step: 6,500 faults a step for the U-Net at NF 32, 20,000
-    at NF 128, where the steps get 1.2x faster without them (benchmarks/bench.py). The process
-    keeps its peak memory instead. No-op where the C library has no mallopt (macOS, Windows)."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if sys.platform.startswith("linux") else None
-    if mallopt:
-        M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's <malloc.h>
-        mallopt(M_TRIM_THRESHOLD, 2 ** 30)      # return free heap top only beyond 1 GiB
-        mallopt(M_MMAP_MAX, 0)                  # big blocks from the heap too, so they are reused
-
-
 def pixel_loss(logits, y, reduction="mean", weights=None):
     """Cross-entropy over every pixel, in float32, each pixel weighted by weights[its colour] if
     given. The class dim goes last first: a free view of channels_last logits (N, NC, H, W) ->
@@ -285,43 +234,19 @@ def find_run(config, data=None, runs_dir=None, device=None):
 
 def setup(config, t, device, threads=None):
     """What every epoch of `config` uses: the model, its optimizer, the autocast context and the
-    (x, y) train and test tensors on `device`, in the fast layout. Shared with the benchmark."""
-    c = config
-    set_threads(threads)
-    keep_freed_memory()
-    torch.backends.cudnn.benchmark = True
-    torch.manual_seed(c.seed)
-    model = build_model(c.model, c.kernel, c.num_filters, c.num_colours).to(device, memory_format=torch.channels_last)
+    (x, y) train and test tensors on `device`, all made fast by cnnreport.speed. Shared with the benchmark."""
+    c, p = config, precision(config, device)
+    tune_process(threads)
+    torch.manual_seed(c.seed)  # the initial weights; nothing else here draws random numbers on the CPU
+    model = accelerate(build_model(c.model, c.kernel, c.num_filters, c.num_colours), device)
     opt = torch.optim.Adam(model.parameters(), lr=c.lr)
-    bf16 = precision(c, device) == "bf16"
-    # No cast cache: CUDA graphs need that, and it never hits here (each weight is cast once a step).
-    autocast = torch.autocast(device.type, torch.bfloat16, enabled=bf16, cache_enabled=False)
+    autocast = mixed_precision(p, device)
     train_part, test_part = slice(c.train_images or None), slice(c.test_images or None)
-    # Inputs in the dtype the first convolution computes in: the same values reach every layer,
-    # but the U-Net's cat([activations, input]) stays bf16 instead of promoting to float32.
-    x, xv = (t[k][part].to(device, torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
-             for k, part in (("x_train", train_part), ("x_test", test_part)))
-    y, yv = (t[k][part].to(device) for k, part in (("y_train", train_part), ("y_test", test_part)))
+    x, xv = on_device(t["x_train"][train_part], device, p), on_device(t["x_test"][test_part], device, p)
+    y, yv = t["y_train"][train_part].to(device), t["y_test"][test_part].to(device)
     if device.type == "cuda" and len(x) % c.batch_size == 0:  # a graph replays one batch shape
         model = cuda_graphed(model, autocast, x[:c.batch_size])
     return model, opt, autocast, (x, y), (xv, yv)
-
-
-def cuda_graphed(model, autocast, sample):
-    """`model` with its training forward and backward replayed as two CUDA graphs: two launches a
-    step instead of ~100, whose latency is what bounds these small nets at batch 100 on a GPU.
-    Capturing runs 3 warm-up passes on `sample`; the BN statistics and random state they moved are
-    put back, so training starts where it would have. Evaluation (eval mode) runs eagerly."""
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    rng = torch.cuda.get_rng_state(sample.device)
-    # The weights' gradient accumulators are made on the capture's side stream; newer torch warns
-    # about that at each backward after the first, which is expected here and harmless.
-    getattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch", lambda on: None)(False)
-    with autocast:  # the clone becomes the graph's input buffer, into which each batch is copied
-        model = torch.cuda.make_graphed_callables(model, (sample.clone(),))
-    model.load_state_dict(state)  # copies into the same tensors, which the graphs read
-    torch.cuda.set_rng_state(rng, sample.device)
-    return model
 
 
 def _train(config, t, path, device, verbose, threads):
