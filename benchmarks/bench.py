@@ -117,10 +117,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnreport.data import prepare
 from cnnreport.models import build_model
 from cnnreport.runs import runs_dir
 from cnnreport.speed import precision, set_threads
-from cnnreport.train import Config, evaluate, prepare, setup, train_epoch
+from cnnreport.train import Config, evaluate, setup, train_epoch
 
 
 class NoBar:
