@@ -17,6 +17,8 @@ against a plain textbook loop by benchmarks/bench.py: benchmarks/RESULTS.md.
   batch 100 these nets are bound by kernel-launch latency, not by the GPU
 The trainer's loop (cnnreport.train) adds the rest: both splits on the device, no host sync inside
 an epoch, the loss over (N*H*W, NC) rows, evaluation under inference_mode in batches of 250.
+Tried and left out: fused Adam (no gain) and torch.compile (a run saves about what it spends
+compiling; on CUDA the graphs give as much without compiling).
 """
 import ctypes
 import os

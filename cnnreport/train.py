@@ -1,34 +1,13 @@
 """Training: `train(Config(model="unet")) -> Run`, stored in the runs store and never done twice.
 
-Where the speed comes from (measured by benchmarks/bench.py against a plain textbook loop):
-- both splits live on the device as tensors, labels precomputed; a batch is one index_select
-- no host synchronisation inside an epoch: losses accumulate on the device, one .item() per epoch
-- channels_last activations and weights: oneDNN's (CPU) and cuDNN's fast convolution layout
-  (1.2-1.5x on the CPU for these nets)
-- bfloat16 autocast where the hardware computes it natively (CUDA; CPUs with AVX512-BF16 or
-  AMX): 1.4-2.2x on a 2-core AVX512-BF16 CPU at equal accuracy (`amp=False` turns it off); the
-  inputs are stored in bf16 then, so no layer promotes back to float32
-- the loss over (N*H*W, NC) rows (`pixel_loss`): log-softmax over channels_last logits' dim 1
-  is ~1.5x slower on the CPU
-- evaluation under inference_mode, in batches of 250 (as fast as 100 or 1000, less memory)
-- on CUDA, the training forward and backward replayed as CUDA graphs (`cuda_graphed`): at batch
-  100 these nets are bound by kernel-launch latency, not by the GPU (H200: 2.2-3.0x the plain
-  loop, against 1.0-1.2x without graphs)
-- threads set to the cores this process may use; cuDNN autotuning on CUDA
-- freed memory kept by the process (`keep_freed_memory`): glibc otherwise hands activations back
-  to the OS after each step and page-faults them in again at the next (CPU: 1.1-1.2x)
-- transposed convolutions' bias gradient as a plain sum (`speed.accelerate`), which oneDNN computes in
-  a slow loop of its own (CPU, U-Net: 1.1x at NF 32, 1.05x at NF 128)
-- the weight gradients of wide strided and transposed convolutions as one matmul each over
-  im2col columns (`speed.accelerate`), near the matmul peak where oneDNN's kernels are
-  not (CPU, U-Net NF 128: 1.07-1.14x; at NF 32 no layer is wide enough for it to pay)
-- tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
-  8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
-  CUDA graphs above give without compiling)
-The numbers are deterministic on the CPU: same config and seed, same history, bit for bit,
-also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
-optimizer and the random state that dropout draws from). On an H200 the same-seed and resume
-tests passed too, but cuDNN does not promise bit-identical results.
+An epoch is `train_epoch` (shuffled batches, Adam, the per-pixel loss `pixel_loss`) then
+`evaluate`; `setup` builds what they use and makes it fast with cnnreport.speed (what each
+technique gives: benchmarks/RESULTS.md). Both splits live on the device as tensors, a batch is one
+index_select, and losses accumulate on the device: one host synchronisation per epoch.
+
+The numbers are deterministic on the CPU: same config, seed and threads, same history, bit for
+bit, also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
+optimizer and the random state that dropout draws from). cuDNN does not promise as much.
 """
 import math
 import socket
