@@ -1,6 +1,6 @@
-"""Everything that makes training fast, and the device it runs on; none of it changes what the
-networks compute (bf16 aside, which is a precision each run records). The trainer applies it to a
-plain model from cnnreport.models and to its own process. What each technique gives, measured
+"""Everything that makes training fast, and the device it runs on: it changes how the networks
+compute, not what (up to rounding; bf16 is a precision each run records). The trainer applies it
+to a plain model from cnnreport.models and to its own process. What each technique gives, measured
 against a plain textbook loop by benchmarks/bench.py: benchmarks/RESULTS.md.
 
 - bf16 autocast where the hardware computes bfloat16 natively (`precision`), inputs stored in
