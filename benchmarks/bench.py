@@ -1,7 +1,7 @@
 """Training throughput of cnnreport's trainer against a plain textbook loop, in one run.
 
     python benchmarks/bench.py [--models cnn,unet,resnet] [--nf 32,128] [--repeats 3] [--data PATH]
-                               [--device cuda] [--compile MODE]
+                               [--device cuda] [--compile MODE] [--results FILE]
 
 For each model and NF (kernel 3, batch 100) it times full epochs (5,000 training images, then
 evaluation on 1,000) after one warm-up epoch each, alternating the two loops `--repeats` times and
@@ -14,112 +14,38 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
 and prints images/s of both (training images over the epoch's time, evaluation included) as each
 model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOPs of the epoch's
 training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
-of the precision our trainer used (bf16 where native, see cnnreport.train.precision), measured
+of the precision our trainer used (bf16 where native, see cnnreport.speed.precision), measured
 just before and just after each of our epochs: `% peak` is the best of our epochs' shares of the
 higher of their two measurements, `% best peak` the fastest epoch's share of the run's best
-measurement. A single measurement on a shared host can come out a fifth low (333 against 398-424
-GFLOP/s in bf16 here), which would pass a busy moment off as efficiency; so can a peak measured
-minutes away from the epoch it is compared with.
+measurement. A single measurement on a shared host can come out low, which would pass a busy
+moment off as efficiency; so can a peak measured minutes away from the epoch it is compared with.
 `--compile MODE` wraps our model in torch.compile(mode=MODE), to measure whether compiling pays
 (it is timed after the warm-up epoch has compiled it).
 Data: the shared horses when --data / CNNREPORT_DATA point at them, else same-sized random data.
 
-Evidence behind the trainer's choices (2-core AMD EPYC with AVX512-BF16, img/s, batch 100,
-min of 3 repeats, everything else on the machine paused):
-
-    model  NF   NCHW fp32  channels_last  +fused Adam  +bf16 autocast
-    cnn    32        879           1388         1270            1967
-    cnn   128        217            286          274             535
-    unet   32       1281           1418         1447            1913
-    unet  128        356            430          430             691
-    resnet 32        335            430          423             677
-    resnet128         26             34           34              75
-
-torch.compile on top of channels_last + bf16: cnn 32 2147 -> 2041 img/s after 25 s of
-compiling, unet 32 1931 -> 2095 after 8 s; later, unet 32 87.0 -> 75.0 ms a step after 10.5 s:
-a 30-epoch run saves about what it spends compiling, so not used. Nor at NF 128, where the
-memory-bound layers weigh less: U-Net epochs (5,000 + 1,000 images) alternating eager and compiled
-in one process, fastest of 6 each, two processes: 7.48 and 7.85 s eager, 7.64 and 7.58 s compiled,
-whose first epoch took 4.5-10.6 s longer (Inductor's on-disk cache already warm).
-Then, U-Net NF 32, ms a training step (min of 4 alternating epochs): 57.0 as above; 53.7 with the
-loss over (N*H*W, NC) rows; 52.3 with bf16 inputs too. Evaluating 1,000 images in batches of 250
-instead of 1000: 204-258 ms instead of 315-351, and no page faults instead of ~100,000 (with
-keep_freed_memory, below, batches of 100 to 1000 take the same time: 164-173 ms).
-Then glibc's habit of handing freed activations back to the OS, only to page-fault them in again
-at the next step (ms a step, page faults a step; min of 3 epochs, separate processes):
-
-    U-Net NF 32    cnnreport  55-58 (6,500)          with keep_freed_memory  48-50 (0)
-    U-Net NF 128   cnnreport  167-178 (13,000-20,000)                        141-148 (0)
-    ResNet NF 128  cnnreport  1355-1408                                      1304-1319
-    U-Net NF 32    reference  100-122 (13,000-15,500)                        88-94 (0)
-    U-Net NF 128   reference  305-322 (24,000-27,000)                        233-248 (0)
-
-The setting is process-wide, hence the reference loop's own process. torch.compile on the model
-and loss after that: 50 against 52 ms a step (U-Net NF 32), after 11 s of compiling.
-Then the transposed convolutions' bias gradient, which oneDNN computes in a loop of its own when
-asked for it with the other gradients (ms, bf16; input and weight gradients with the bias
-gradient, then without it plus a plain sum for the bias):
-
-    ConvT 64->32,   8->16 (U-Net NF 32, up1)     3.29    2.01 + 0.04
-    ConvT 64->24,  16->32 (U-Net NF 32, up2)     8.82    4.67 + 0.15
-    ConvT 256->128, 8->16 (U-Net NF 128, up1)   27.86   22.01 + 0.10
-    ConvT 256->24, 16->32 (U-Net NF 128, up2)   19.60   15.48 + 0.15
-
-models.Up takes the second way: a U-Net step at NF 32 went from 49-50 to 45-46 ms, at NF 128
-from 136 to 130-132 (alternating processes). Then the weight gradients of the strided and
-transposed convolutions, which oneDNN's jit_bf16 kernels compute at ~225 GFLOP/s (NF 128,
-128->256: 16.6 ms, where the forward takes 8.8). One matmul per kernel tap: 139 against 144 ms a
-step at NF 128, slower below 64 channels. One matmul over im2col columns for one layer: 129
-against 133. The same for all three of the U-Net's wide layers (models.Down, models.Up, from
-in x out channels >= 4096), epochs alternating in one process, ms a step, min of 6:
-
-    U-Net NF 128    138.0, 135.5, 142.2 against 156.1, 157.1, 152.0 (three processes)
-    U-Net NF 64     97.6 against 100.9 (down2 and up1 only: up2 is 128 x 24 channels)
-    U-Net NF 48     74.3 against 78.7
-    ResNet NF 128   1295 against 1284 (every Down and Up: no gain, no loss)
-    U-Net NF 32     47.5 against 43.7 with all three layers by matmul, hence the threshold
-
-Tried after that and not kept:
-- a cross-entropy backward of our own (softmax minus one-hot, straight to bf16): 4.2-4.7 ms
-  against 4.1-4.4 for the loss's forward and backward with cold caches.
-- OMP_WAIT_POLICY=ACTIVE or PASSIVE: 51-53 ms a step against 46-49 with libgomp's default.
-- batch norm at 24 channels over wide (N*H, W*C) views of channels_last activations, in eager
-  PyTorch ops: 13.5-17.7 ms forward and backward against 4.2-4.9 for the native kernel.
-- the U-Net's final convolution as two (24 and 1 input channels) summed instead of one over
-  cat([u2, x]): 145 against 140 ms a step at NF 128; a cat whose backward hands on dense instead
-  of sliced gradients: ReLU's backward 2.6 -> 0.4 ms at 24 channels, but batch norm's 3.0 -> 4.8.
-
-On CUDA (NVIDIA H200, torch 2.11, bf16; `--repeats 3`), eager, then with the training step
-replayed as CUDA graphs (cnnreport.train.cuda_graphed), ratios to the plain loop in the same run:
-
-    model  NF   eager  graphs   graphs img/s
-    cnn    32   1.11x   2.53x   59,785
-    cnn   128   1.20x   2.59x   59,600
-    unet   32   1.11x   2.56x   62,739
-    unet  128   1.15x   2.88x   63,036
-    resnet 32   1.00x   3.03x   32,873
-    resnet128   1.06x   2.19x   20,981
-
-The same throughput at NF 32 and 128 shows that launch latency, not the GPU, bounds a step of
-100 images. torch.compile(mode="reduce-overhead") on the eager trainer: unet 32 1.91x, resnet 32
-2.38x, after 10-15 s of compiling per model: the graphs give as much without compiling.
+It appends a dated section with its table to benchmarks/RESULTS.md (`--results FILE` to write
+elsewhere), which also keeps the evidence behind each of the trainer's techniques.
 """
 import argparse
 import contextlib
 import multiprocessing
 import os
-import platform
+import sys
 import threading
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnreport.data import prepare
 from cnnreport.models import build_model
 from cnnreport.runs import runs_dir
-from cnnreport.train import Config, evaluate, precision, prepare, set_threads, setup, train_epoch
+from cnnreport.speed import cpu_name, precision, set_threads
+from cnnreport.train import Config, evaluate, setup, train_epoch
 
 
 class NoBar:
@@ -152,7 +78,7 @@ def reference_worker(conn, name, nf, device, t):
     """The reference loop's own process, which runs an epoch whenever `conn` receives True. It gets
     what a fresh training script gets, not what cnnreport's setup() does to the benchmark's process
     (keep_freed_memory is process-wide): the textbook loop page-faults its activations back in
-    every step (13,000 faults a step for the U-Net at NF 32), as it would in a user's script.
+    every step, as it would in a user's script.
     It exits as soon as the benchmark does, even mid-epoch: a killed benchmark must not leave an
     epoch of NF 128 running (minutes of both cores) under whatever is timed next."""
     parent = multiprocessing.parent_process()
@@ -235,11 +161,14 @@ def main():
     ap.add_argument("--data", default=None)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--compile", metavar="MODE", help="torch.compile our model with this mode (default, reduce-overhead, ...)")
+    ap.add_argument("--results", default=Path(__file__).with_name("RESULTS.md"), type=Path, metavar="FILE",
+                    help="file to append the dated table to (default: %(default)s)")
     args = ap.parse_args()
     device = torch.device(args.device)
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter for the reference loop, on any OS
     set_threads()
     t = tensors(args.data)
+    data_source = t.get("source", "same-sized random data")
     images, tests = len(t["x_train"]), len(t["x_test"])
     trained_in = precision(Config(), device)
     peak_dtype = torch.bfloat16 if trained_in == "bf16" else torch.float32
@@ -248,9 +177,10 @@ def main():
     def peak():
         peaks.append(matmul_peak(device, peak_dtype))
         return peaks[-1]
-    print(f"{platform.processor() or platform.machine()}, {device}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-          f"{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}; "
-          f"cnnreport trains in {trained_in}{', compiled (' + args.compile + ')' if args.compile else ''}", flush=True)
+    setting = (f"{cpu_name()}, {device}{', ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}, "
+               f"{torch.get_num_threads()} threads, torch {torch.__version__}; cnnreport trains in {trained_in}"
+               f"{', compiled (' + args.compile + ')' if args.compile else ''}; {data_source}")
+    print(setting, flush=True)
     rows = []
     for name in args.models.split(","):
         for nf in map(int, args.nf.split(",")):
@@ -279,13 +209,17 @@ def main():
             ref, fast = images / min(ref_s), images / min(our_s)
             rows.append((name, nf, ref, fast, gflop / min(our_s), max(gflop / s / p for s, p in zip(our_s, our_peaks))))
             print(f"  {name} NF {nf}: reference {ref:.0f} img/s, cnnreport {fast:.0f} img/s", flush=True)
-    print(f"\nmatmul peak in {trained_in}: {max(peaks):.0f} GFLOP/s at best, {min(peaks):.0f} at worst "
-          f"({len(peaks)} measurements, just before and after each of cnnreport's epochs)\n")
-    print(f"{'model':8} {'NF':>4} {'reference img/s':>16} {'cnnreport img/s':>16} {'ratio':>6} {'GFLOP/s':>8} "
-          f"{'% peak':>7} {'% best peak':>12}")
-    for name, nf, ref, ours, gflops, share in rows:
-        print(f"{name:8} {nf:>4} {ref:>16.0f} {ours:>16.0f} {ours / ref:>5.2f}x {gflops:>8.1f} {100 * share:>6.0f}% "
-              f"{100 * gflops / max(peaks):>11.0f}%")
+    table = [f"matmul peak in {trained_in}: {max(peaks):.0f} GFLOP/s at best, {min(peaks):.0f} at worst "
+             f"({len(peaks)} measurements, just before and after each of cnnreport's epochs)", "",
+             "| model | NF | reference img/s | cnnreport img/s | ratio | GFLOP/s | % peak | % best peak |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    table += [f"| {name} | {nf} | {ref:.0f} | {ours:.0f} | {ours / ref:.2f}x | {gflops:.1f} | {100 * share:.0f} % "
+              f"| {100 * gflops / max(peaks):.0f} % |" for name, nf, ref, ours, gflops, share in rows]
+    print("\n" + "\n".join(table))
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    with open(args.results, "a") as f:
+        f.write(f"\n### {when}: `bench.py {' '.join(sys.argv[1:])}`\n\n{setting}\n\n" + "\n".join(table) + "\n")
+    print(f"\nappended to {args.results}")
 
 
 if __name__ == "__main__":

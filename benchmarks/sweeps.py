@@ -18,7 +18,8 @@ import time
 
 from cnnreport.executor import train_all
 from cnnreport.experiments import profile_configs
-from cnnreport.train import prepare, usable_cores
+from cnnreport.data import prepare
+from cnnreport.speed import usable_cores
 
 
 def timed(label, configs, data, **where):

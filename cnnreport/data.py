@@ -4,7 +4,8 @@ Sources, in order of precedence: the `data` argument, else the CNNREPORT_DATA va
 torchvision's CIFAR-10 download into ~/.cache/cnnreport/cifar10. A given path may be either
 - an image folder laid out as <root>/{train,test}/<category>/*.{png,jpg,jpeg}, or
 - a torchvision CIFAR-10 root (a folder holding cifar-10-batches-py/).
-Images are decoded once per process (`load_category` is cached), never per epoch.
+Images are decoded once per process (`load_category` is cached), never per epoch; `prepare`
+turns them into what training needs (grey inputs, colour labels), also once per process.
 """
 import functools
 import hashlib
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from .palette import labels, load_palette
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -69,6 +72,22 @@ def load_category(category="horse", data=None):
     """Load `category` from `data` (see the module docstring); raise DataError with a remedy if impossible."""
     check_category(category)
     return _load(category, resolve_data(data))
+
+
+_prepared = {}  # per process: sweeps load and label the data once
+
+
+def prepare(category, data, num_colours, cache_dir):
+    """Everything training needs, as tensors: grey inputs, colour labels, palette, data identity."""
+    key = (category, resolve_data(data), num_colours, str(cache_dir))
+    if key not in _prepared:
+        ds = load_category(category, key[1])
+        palette = load_palette(ds, num_colours, cache_dir)
+        _prepared[key] = dict(
+            x_train=greyscale(ds.train), y_train=labels(ds.train, palette),   # (N, 1, 32, 32), (N, 32, 32)
+            x_test=greyscale(ds.test), y_test=labels(ds.test, palette), rgb_test=ds.test,
+            palette=palette, source=ds.source, fingerprint=ds.fingerprint)
+    return _prepared[key]
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,7 +23,8 @@ from pathlib import Path
 from . import runs
 from .data import DataError, load_category, resolve_data
 from .palette import cache_path
-from .train import dask_worker, default_device, find_run, load_run, locate, precision, train, usable_cores
+from .speed import default_device, precision, usable_cores
+from .train import dask_worker, find_run, load_run, locate, train
 
 # A run that raises on a dask worker is tried this many more times. A worker that dies mid-run is
 # another matter: the scheduler resubmits its runs by itself (up to distributed's allowed-failures).

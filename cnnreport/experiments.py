@@ -16,10 +16,11 @@ import yaml
 from tqdm import tqdm
 
 from . import runs as store
+from .data import prepare
 from .executor import train_all
 from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
 from .params import PARAMS_DIR
-from .train import Config, load_run, prepare
+from .train import Config, load_run
 
 # ----------------------------------------------------------------------------- the seed report's numbers
 

@@ -95,8 +95,7 @@ def _width(field):
 def describe(m):
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         k, s = _one(m.kernel_size), _one(m.stride)
-        kind = "ConvTranspose2d" if isinstance(m, nn.ConvTranspose2d) else "Conv2d"  # also models.Up, Down
-        return f"{kind} {m.in_channels}->{m.out_channels} {k}x{k}" + (f" /{s}" if s > 1 else "")
+        return f"{type(m).__name__} {m.in_channels}->{m.out_channels} {k}x{k}" + (f" /{s}" if s > 1 else "")
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return f"{type(m).__name__} {_one(m.kernel_size)}x{_one(m.kernel_size)}"
     if isinstance(m, nn.Upsample):
@@ -125,16 +124,8 @@ def layer_table(model, size=32):
         line *= 2
 
 
-class _Tracer(Tracer):
-    """torch.fx's tracer, which also keeps models.Up and models.Down (torch.nn convolutions with a
-    backward of their own) as one layer each instead of tracing into their forward."""
-
-    def is_leaf_module(self, m, qualified_name):
-        return isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) or super().is_leaf_module(m, qualified_name)
-
-
 def _walk(model, size, line):
-    graph = _Tracer().trace(model)
+    graph = Tracer().trace(model)   # torch.nn layers stay one node each
     modules = dict(model.named_modules())
     state, rows = {}, []
     for node in graph.nodes:

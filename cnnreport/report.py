@@ -248,12 +248,8 @@ def build_information(profile, timings, total):
     import torch
     import torchvision
 
-    from .train import usable_cores
-    cpu = platform.processor() or platform.machine()
-    if Path("/proc/cpuinfo").exists():
-        m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        cpu = m.group(1) if m else cpu
-    cores = usable_cores()
+    from .speed import cpu_name, usable_cores
+    cpu, cores = cpu_name(), usable_cores()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],

@@ -1,47 +1,20 @@
 """Training: `train(Config(model="unet")) -> Run`, stored in the runs store and never done twice.
 
-Where the speed comes from (measured by benchmarks/bench.py against a plain textbook loop):
-- both splits live on the device as tensors, labels precomputed; a batch is one index_select
-- no host synchronisation inside an epoch: losses accumulate on the device, one .item() per epoch
-- channels_last activations and weights: oneDNN's (CPU) and cuDNN's fast convolution layout
-  (1.2-1.5x on the CPU for these nets)
-- bfloat16 autocast where the hardware computes it natively (CUDA; CPUs with AVX512-BF16 or
-  AMX): 1.4-2.2x on a 2-core AVX512-BF16 CPU at equal accuracy (`amp=False` turns it off); the
-  inputs are stored in bf16 then, so no layer promotes back to float32
-- the loss over (N*H*W, NC) rows (`pixel_loss`): log-softmax over channels_last logits' dim 1
-  is ~1.5x slower on the CPU
-- evaluation under inference_mode, in batches of 250 (as fast as 100 or 1000, less memory)
-- on CUDA, the training forward and backward replayed as CUDA graphs (`cuda_graphed`): at batch
-  100 these nets are bound by kernel-launch latency, not by the GPU (H200: 2.2-3.0x the plain
-  loop, against 1.0-1.2x without graphs)
-- threads set to the cores this process may use; cuDNN autotuning on CUDA
-- freed memory kept by the process (`keep_freed_memory`): glibc otherwise hands activations back
-  to the OS after each step and page-faults them in again at the next (CPU: 1.1-1.2x)
-- transposed convolutions' bias gradient as a plain sum (`models.Up`), which oneDNN computes in
-  a slow loop of its own (CPU, U-Net: 1.1x at NF 32, 1.05x at NF 128)
-- the weight gradients of wide strided and transposed convolutions as one matmul each over
-  im2col columns (`models.Down`, `models.Up`), near the matmul peak where oneDNN's kernels are
-  not (CPU, U-Net NF 128: 1.07-1.14x; at NF 32 no layer is wide enough for it to pay)
-- tried and left out: fused Adam (no gain); torch.compile (CPU: 0.95-1.16x after
-  8-25 s of compiling per model; CUDA, mode reduce-overhead: 1.9-2.4x after 10-15 s, which the
-  CUDA graphs above give without compiling)
-The numbers are deterministic on the CPU: same config and seed, same history, bit for bit,
-also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
-optimizer and the random state that dropout draws from). On an H200 the same-seed and resume
-tests passed too, but cuDNN does not promise bit-identical results.
+An epoch is `train_epoch` (shuffled batches, Adam, the per-pixel loss `pixel_loss`) then
+`evaluate`; `setup` builds what they use and makes it fast with cnnreport.speed (what each
+technique gives: benchmarks/RESULTS.md). Both splits live on the device as tensors, a batch is one
+index_select, and losses accumulate on the device: one host synchronisation per epoch.
+
+The numbers are deterministic on the CPU: same config, seed and threads, same history, bit for
+bit, also across an interruption (shuffles are seeded per epoch, checkpoints hold the weights, the
+optimizer and the random state that dropout draws from). cuDNN does not promise as much.
 """
-import ctypes
-import json
 import math
-import os
-import platform
-import re
 import socket
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
@@ -49,212 +22,17 @@ import torchvision
 from tqdm import tqdm
 
 from . import __version__, runs
-from .data import check_category, greyscale, load_category, resolve_data
-from .metrics import decode, quality
-from .models import ARCHITECTURES, build_model, check_shape_params
-from .palette import labels, load_palette, rebalance_weights
+from .config import Config
+from .data import prepare
+from .metrics import quality
+from .models import build_model
+from .palette import rebalance_weights
+from .record import Run, colourize, load_run
+from .speed import accelerate, cpu_name, cuda_graphed, default_device, mixed_precision, on_device, precision, tune_process
 
-# ----------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class Config:
-    model: str = "cnn"        # one of models.ARCHITECTURES
-    num_filters: int = 32     # NF: width of the first layer; deeper layers use multiples
-    kernel: int = 3           # odd convolution kernel size; padding kernel // 2 keeps 32x32
-    num_colours: int = 24     # NC: k-means palette size = number of classes per pixel
-    lr: float = 0.001         # Adam learning rate (the assignment's default)
-    epochs: int = 30
-    batch_size: int = 100
-    seed: int = 0             # weight init and per-epoch shuffles
-    category: str = "horse"   # CIFAR-10 class to colourize
-    train_images: int = 0     # use only the first N training images (0: all), for quick looks
-    test_images: int = 0      # use only the first N test images (0: all)
-    amp: bool = True          # bf16 autocast where native (see precision()); False: float32
-    rebalance: bool = False   # weight each pixel's loss by its colour's rarity (palette.rebalance_weights);
-                              # train_loss is then the weighted loss, val_loss stays the plain one
-
-    def __post_init__(self):
-        if self.model not in ARCHITECTURES:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(ARCHITECTURES)}")
-        check_shape_params(self.kernel, self.num_filters, self.num_colours)
-        for name, least in (("epochs", 1), ("batch_size", 1), ("seed", 0), ("train_images", 0), ("test_images", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be an integer, got {value!r}")
-            if value < least:
-                raise ValueError(f"{name} must be >= {least}, got {value}")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0 or math.isinf(self.lr):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        object.__setattr__(self, "lr", float(self.lr))  # 1 and 1.0 are one run
-        for name in ("amp", "rebalance"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        check_category(self.category)
-
-    @classmethod
-    def names(cls):
-        return [f.name for f in fields(cls)]
-
-
-@dataclass
-class Run:
-    """A finished run as stored: its settings, per-epoch history, final metrics and where its files are."""
-    config: Config
-    path: Path
-    status: str          # "finished", or "diverged" when the loss stopped being finite
-    history: list        # one dict per epoch: epoch, train_loss, val_loss, val_acc, seconds
-    info: dict           # versions, device, precision, threads, host, dask worker, data source and fingerprint
-    palette: torch.Tensor  # (NC, 3) colours in [0, 1]
-    parameters: int      # trainable parameters of the network
-    metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
-
-    @property
-    def final(self):
-        return self.history[-1]
-
-    def model(self):
-        """The trained network, in eval mode on the CPU (ValueError if its weights were not kept)."""
-        c = self.config
-        if not (self.path / "model.pt").exists():
-            raise ValueError(f"{self.path} keeps only the record of its run, not its weights (model.pt)")
-        net = build_model(c.model, c.kernel, c.num_filters, c.num_colours)
-        net.load_state_dict(torch.load(self.path / "model.pt", map_location="cpu", weights_only=True))
-        return net.eval()
-
-    def confusion(self):
-        """(NC, NC) test-pixel counts of the final network, rows true, columns predicted colour."""
-        return torch.tensor(runs.read_matrix(self.path / "confusion.csv"))
-
-
-def load_run(path):
-    """Load a finished run from its directory (ValueError if unfinished or damaged)."""
-    path = Path(path)
-    result = runs.load_result(path)
-    if result is None:
-        raise ValueError(f"{path} holds no finished run (no result.json)")
-    stored = json.loads((path / "config.json").read_text())
-    return Run(Config(**stored["config"]), path, result["status"], runs.read_history(path / "history.csv"),
-               result["info"], torch.tensor(stored["palette"]), result["parameters"], result["metrics"])
-
-
-# ----------------------------------------------------------------------------- data on the device
-
-
-_prepared = {}  # per process: sweeps load and label the data once
-
-
-def prepare(category, data, num_colours, cache_dir):
-    """Everything training needs, as tensors: grey inputs, colour labels, palette, data identity."""
-    key = (category, resolve_data(data), num_colours, str(cache_dir))
-    if key not in _prepared:
-        ds = load_category(category, key[1])
-        palette = load_palette(ds, num_colours, cache_dir)
-        _prepared[key] = dict(
-            x_train=greyscale(ds.train), y_train=labels(ds.train, palette),   # (N, 1, 32, 32), (N, 32, 32)
-            x_test=greyscale(ds.test), y_test=labels(ds.test, palette), rgb_test=ds.test,
-            palette=palette, source=ds.source, fingerprint=ds.fingerprint)
-    return _prepared[key]
-
-# ----------------------------------------------------------------------------- the loop
-
-
-def default_device():
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def precision(config, device):
-    """"bf16" where the device computes bfloat16 natively and config.amp allows it, else "float32".
-    Part of a run's identity: runs in different precisions never share a store entry."""
-    if not config.amp:
-        return "float32"
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "float32"
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu helpers, torch >= 2.3
-    native = device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-    return "bf16" if native else "float32"
-
-
-def usable_cores():
-    """The cores this process may run on (a container's or taskset's share, not the host's)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def set_threads(threads=None):
-    """Torch sizes its pool from the host; use `threads`, else exactly the cores this process may
-    run on. The count changes the last bits of the numbers, so every run records it."""
-    torch.set_num_threads(threads or usable_cores())
-
-
-def cpu_name():
-    """The processor's model name (recorded with each run: bf16 numerics depend on the CPU)."""
-    info = Path("/proc/cpuinfo")
-    found = re.search(r"model name\s*:\s*(.+)", info.read_text()) if info.exists() else None
-    return found.group(1).strip() if found else platform.processor() or platform.machine()
-
-
-def dask_worker():
-    """The name of the dask worker running this training, recorded as info.worker; None outside one."""
-    distributed = sys.modules.get("distributed")  # imported by a dask worker; never imported here
-    try:
-        return str(distributed.get_worker().name) if distributed else None
-    except ValueError:  # dask imported, but this is no worker's task
-        return None
-
-
-def keep_freed_memory():
-    """Stop glibc from handing freed activations back to the OS between training steps. By default
-    it returns big blocks (mmap'd ones, and the heap's free top beyond a threshold) and then
-    page-faults them in afresh at the next step: 6,500 faults a step for the U-Net at NF 32, 20,000
-    at NF 128, where the steps get 1.2x faster without them (benchmarks/bench.py). The process
-    keeps its peak memory instead. No-op where the C library has no mallopt (macOS, Windows)."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if sys.platform.startswith("linux") else None
-    if mallopt:
-        M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's <malloc.h>
-        mallopt(M_TRIM_THRESHOLD, 2 ** 30)      # return free heap top only beyond 1 GiB
-        mallopt(M_MMAP_MAX, 0)                  # big blocks from the heap too, so they are reused
-
-
-def pixel_loss(logits, y, reduction="mean", weights=None):
-    """Cross-entropy over every pixel, in float32, each pixel weighted by weights[its colour] if
-    given. The class dim goes last first: a free view of channels_last logits (N, NC, H, W) ->
-    (N*H*W, NC), whose log-softmax the CPU computes ~1.5x faster than over dim 1 (benchmarks/bench.py)."""
-    flat, y = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float(), y.reshape(-1)
-    if weights is None:
-        return F.cross_entropy(flat, y, reduction=reduction)
-    loss = F.cross_entropy(flat, y, reduction="none") * weights[y]
-    return loss.mean() if reduction == "mean" else loss.sum()
-
-
-def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress, weights=None):
-    """One pass over (x, y) in shuffled batches; returns the mean per-pixel loss as a device tensor."""
-    model.train()
-    total = torch.zeros((), device=x.device)
-    order = torch.randperm(len(x), generator=generator).to(x.device)
-    for idx in order.split(batch_size):
-        with autocast:
-            logits = model(x[idx])
-        loss = pixel_loss(logits, y[idx], weights=weights)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        total += loss.detach() * len(idx)
-        progress.update()
-    return total / len(x)
-
-
-@torch.inference_mode()
-def evaluate(model, x, y, autocast, batch_size=250):
-    """(mean per-pixel cross-entropy, per-pixel accuracy in %) over (x, y)."""
-    model.eval()
-    loss = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
-        with autocast:
-            out = model(xb)
-        loss += pixel_loss(out, yb, reduction="sum")
-        correct += (out.argmax(1) == yb).sum()
-    return loss.item() / y.numel(), 100 * correct.item() / y.numel()
+# The public API, here in one place: from cnnreport.train import Config, train, load_run, colourize
+__all__ = ["Config", "Run", "colourize", "dask_worker", "evaluate", "find_run", "load_run", "pixel_loss", "setup",
+           "train", "train_epoch"]
 
 
 def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None):
@@ -294,46 +72,74 @@ def find_run(config, data=None, runs_dir=None, device=None):
 
 def setup(config, t, device, threads=None):
     """What every epoch of `config` uses: the model, its optimizer, the autocast context and the
-    (x, y) train and test tensors on `device`, in the fast layout. Shared with the benchmark."""
-    c = config
-    set_threads(threads)
-    keep_freed_memory()
-    torch.backends.cudnn.benchmark = True
-    torch.manual_seed(c.seed)
-    model = build_model(c.model, c.kernel, c.num_filters, c.num_colours).to(device, memory_format=torch.channels_last)
+    (x, y) train and test tensors on `device`, all made fast by cnnreport.speed. Shared with the benchmark."""
+    c, p = config, precision(config, device)
+    tune_process(threads)
+    torch.manual_seed(c.seed)  # the initial weights; nothing else here draws random numbers on the CPU
+    model = accelerate(build_model(c.model, c.kernel, c.num_filters, c.num_colours), device)
     opt = torch.optim.Adam(model.parameters(), lr=c.lr)
-    bf16 = precision(c, device) == "bf16"
-    # No cast cache: CUDA graphs need that, and it never hits here (each weight is cast once a step).
-    autocast = torch.autocast(device.type, torch.bfloat16, enabled=bf16, cache_enabled=False)
+    autocast = mixed_precision(p, device)
     train_part, test_part = slice(c.train_images or None), slice(c.test_images or None)
-    # Inputs in the dtype the first convolution computes in: the same values reach every layer,
-    # but the U-Net's cat([activations, input]) stays bf16 instead of promoting to float32.
-    x, xv = (t[k][part].to(device, torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
-             for k, part in (("x_train", train_part), ("x_test", test_part)))
-    y, yv = (t[k][part].to(device) for k, part in (("y_train", train_part), ("y_test", test_part)))
+    x, xv = on_device(t["x_train"][train_part], device, p), on_device(t["x_test"][test_part], device, p)
+    y, yv = t["y_train"][train_part].to(device), t["y_test"][test_part].to(device)
     if device.type == "cuda" and len(x) % c.batch_size == 0:  # a graph replays one batch shape
         model = cuda_graphed(model, autocast, x[:c.batch_size])
     return model, opt, autocast, (x, y), (xv, yv)
 
 
-def cuda_graphed(model, autocast, sample):
-    """`model` with its training forward and backward replayed as two CUDA graphs: two launches a
-    step instead of ~100, whose latency is what bounds these small nets at batch 100 on a GPU.
-    Capturing runs 3 warm-up passes on `sample`; the BN statistics and random state they moved are
-    put back, so training starts where it would have. Evaluation (eval mode) runs eagerly."""
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    rng = torch.cuda.get_rng_state(sample.device)
-    # The weights' gradient accumulators are made on the capture's side stream; newer torch warns
-    # about that at each backward after the first, which is expected here and harmless.
-    getattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch", lambda on: None)(False)
-    with autocast:  # the clone becomes the graph's input buffer, into which each batch is copied
-        model = torch.cuda.make_graphed_callables(model, (sample.clone(),))
-    model.load_state_dict(state)  # copies into the same tensors, which the graphs read
-    torch.cuda.set_rng_state(rng, sample.device)
-    return model
+def pixel_loss(logits, y, reduction="mean", weights=None):
+    """Cross-entropy over every pixel, in float32, each pixel weighted by weights[its colour] if
+    given. The class dim goes last first: a free view of channels_last logits (N, NC, H, W) ->
+    (N*H*W, NC), whose log-softmax the CPU computes faster than over dim 1."""
+    flat, y = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float(), y.reshape(-1)
+    if weights is None:
+        return F.cross_entropy(flat, y, reduction=reduction)
+    loss = F.cross_entropy(flat, y, reduction="none") * weights[y]
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def train_epoch(model, opt, x, y, batch_size, generator, autocast, progress, weights=None):
+    """One pass over (x, y) in shuffled batches; returns the mean per-pixel loss as a device tensor."""
+    model.train()
+    total = torch.zeros((), device=x.device)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
+    for idx in order.split(batch_size):
+        with autocast:
+            logits = model(x[idx])
+        loss = pixel_loss(logits, y[idx], weights=weights)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total += loss.detach() * len(idx)
+        progress.update()
+    return total / len(x)
+
+
+@torch.inference_mode()
+def evaluate(model, x, y, autocast, batch_size=250):
+    """(mean per-pixel cross-entropy, per-pixel accuracy in %) over (x, y)."""
+    model.eval()
+    loss = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        with autocast:
+            out = model(xb)
+        loss += pixel_loss(out, yb, reduction="sum")
+        correct += (out.argmax(1) == yb).sum()
+    return loss.item() / y.numel(), 100 * correct.item() / y.numel()
+
+
+def dask_worker():
+    """The name of the dask worker running this training, recorded as info.worker; None outside one."""
+    distributed = sys.modules.get("distributed")  # imported by a dask worker; never imported here
+    try:
+        return str(distributed.get_worker().name) if distributed else None
+    except ValueError:  # dask imported, but this is no worker's task
+        return None
 
 
 def _train(config, t, path, device, verbose, threads):
+    """Train `config`'s run into `path`, from its checkpoint if there is one."""
     c = config
     model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device, threads)
     weights = rebalance_weights(y, t["palette"]).to(device) if c.rebalance else None
@@ -342,19 +148,7 @@ def _train(config, t, path, device, verbose, threads):
                 torchvision=torchvision.__version__, cnnreport=__version__, data_source=t["source"],
                 data_fingerprint=t["fingerprint"])
     runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
-
-    history, checkpoint = [], path / "checkpoint.pt"
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        torch.set_rng_state(state["rng"].cpu())  # dropout draws from it: the resumed run goes on as if never stopped
-        if state.get("cuda_rng") is not None:    # ... from this one on CUDA
-            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
-        history = runs.read_history(path / "history.csv")[:state["epoch"]]
-        if verbose:
-            tqdm.write(f"Resuming {path.name} after epoch {state['epoch']}")
-
+    history = _resume(path, model, opt, device, verbose)
     batches = math.ceil(len(x) / c.batch_size)
     status = "finished"
     with tqdm(total=c.epochs * batches, initial=len(history) * batches, unit="batch",
@@ -379,14 +173,36 @@ def _train(config, t, path, device, verbose, threads):
                     tqdm.write(f"Diverged at epoch {epoch} (loss {train_loss}); stopping this run")
                 break
             if epoch < c.epochs:
-                runs.save_torch(checkpoint, dict(
+                runs.save_torch(path / "checkpoint.pt", dict(
                     model=model.state_dict(), opt=opt.state_dict(), epoch=epoch, rng=torch.get_rng_state(),
                     cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None))
+    _finish(c, t, path, model, (xv, yv), autocast, status, history, info)
 
+
+def _resume(path, model, opt, device, verbose):
+    """The history so far of an interrupted run, its model, optimizer and random state restored
+    from its checkpoint (so that it goes on as if never stopped); [] for a fresh run."""
+    checkpoint = path / "checkpoint.pt"
+    if not checkpoint.exists():
+        return []
+    state = torch.load(checkpoint, map_location=device, weights_only=True)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    torch.set_rng_state(state["rng"].cpu())  # dropout draws from it
+    if state.get("cuda_rng") is not None:    # ... from this one on CUDA
+        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
+    if verbose:
+        tqdm.write(f"Resuming {path.name} after epoch {state['epoch']}")
+    return runs.read_history(path / "history.csv")[:state["epoch"]]
+
+
+def _finish(c, t, path, model, test, autocast, status, history, info):
+    """Write the run's weights, colour metrics and confusion matrix (unless it diverged), then
+    result.json, which marks it finished."""
     runs.save_torch(path / "model.pt", model.state_dict())
     files, metrics = ["config.json", "history.csv", "model.pt"], None
     if status == "finished":  # a diverged net's outputs are not numbers: nothing to measure
-        metrics, confusion = quality(model, xv, yv, t["rgb_test"][slice(c.test_images or None)], t["palette"], autocast)
+        metrics, confusion = quality(model, *test, t["rgb_test"][slice(c.test_images or None)], t["palette"], autocast)
         runs.atomic_write(path / "confusion.csv", runs.matrix_csv(confusion.tolist()))
         files.append("confusion.csv")
     final = history[-1]
@@ -395,14 +211,4 @@ def _train(config, t, path, device, verbose, threads):
         final=dict(train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=final["val_acc"]),
         best_val_acc=max(h["val_acc"] for h in history), seconds=final["seconds"], metrics=metrics,
         checksums={name: runs.sha256(path / name) for name in files}))
-    checkpoint.unlink(missing_ok=True)
-
-
-# ----------------------------------------------------------------------------- using a trained run
-
-
-@torch.inference_mode()
-def colourize(run, grey, decoding="argmax"):
-    """RGB predictions (N, 3, H, W) in [0, 1] of a Run for greyscale images (N, 1, H, W) in [0, 1];
-    decoding: see metrics.decode."""
-    return decode(run.model()(grey), run.palette, decoding)
+    (path / "checkpoint.pt").unlink(missing_ok=True)

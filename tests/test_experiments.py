@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from cnnreport import experiments, gallery, plots
+from cnnreport import experiments, gallery, plots, speed
 from cnnreport import train as train_module
 from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
 from conftest import numbers
@@ -102,7 +102,7 @@ def test_architecture_table_marks_the_single_best_model(data_dir):
 
 
 def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):
-    share = max(1, train_module.usable_cores() // 2)
+    share = max(1, speed.usable_cores() // 2)
     pooled = sweep(FAST, "num_filters", [4, 8], ["cnn", "resnet"], [0], data=str(data_dir),
                    runs_dir=tmp_path / "pool", verbose=False, workers=2)
     assert list(zip(pooled.model, pooled.value)) == [("cnn", 4), ("cnn", 8), ("resnet", 4), ("resnet", 8)]

@@ -1,9 +1,11 @@
+import copy
+
 import pytest
 import torch
 from torch import nn
 
-from cnnreport import models
-from cnnreport.models import ARCHITECTURES, Down, Up, build_model
+from cnnreport import speed
+from cnnreport.models import ARCHITECTURES, build_model
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -40,30 +42,46 @@ def test_bad_model_settings_name_the_bad_value(kwargs, bad):
 
 
 def pair(kind, cin, cout, kernel):
-    """models.Down or models.Up, and the torch.nn layer it stands for, with the same weights."""
+    """The torch.nn layer a U-Net builds for `kind`, and the same layer after speed.accelerate: the
+    same parameters, the backward of speed._Conv."""
     p = kernel // 2
-    ours = (Down if kind == "down" else Up)(cin, cout, kernel)
-    theirs = (nn.Conv2d(cin, cout, kernel, stride=2, padding=p) if kind == "down" else
-              nn.ConvTranspose2d(cin, cout, kernel, stride=2, padding=p, output_padding=1))
-    theirs.load_state_dict(ours.state_dict())
-    return ours, theirs
+    plain = (nn.Conv2d(cin, cout, kernel, stride=2, padding=p) if kind == "down" else
+             nn.ConvTranspose2d(cin, cout, kernel, stride=2, padding=p, output_padding=1))
+    fast = speed.accelerate(nn.Sequential(copy.deepcopy(plain)), torch.device("cpu"))[0]
+    return fast, plain
+
+
+def test_accelerate_swaps_in_fast_layers_keeping_parameters_and_state_dict():
+    """A model's weights load into a plain model (Run.model()), and making it fast draws no random numbers."""
+    torch.manual_seed(0)
+    plain = build_model("resnet")
+    fast = copy.deepcopy(plain)
+    rng = torch.get_rng_state()
+    params = list(fast.parameters())
+    speed.accelerate(fast, torch.device("cpu"))
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(a is b for a, b in zip(fast.parameters(), params))
+    state = fast.state_dict()
+    assert list(state) == list(plain.state_dict()) and all(torch.equal(state[k], v) for k, v in plain.state_dict().items())
+    swapped = {name for name, m in fast.named_modules() if isinstance(m, (speed.FastConv2d, speed.FastConvTranspose2d))}
+    assert swapped == {"down1.body.0", "down2.body.0", "up1.0", "up2.0"}  # strided and transposed, not the shortcuts
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 @pytest.mark.parametrize("channels_last", [True, False])
 @pytest.mark.parametrize("by_matmul", [True, False])
 @pytest.mark.parametrize("kind", ["down", "up"])
-def test_down_and_up_compute_what_torch_nn_layers_do(kind, by_matmul, channels_last, kernel, monkeypatch):
-    """Down and Up have a backward of their own (see models.py), whose weight gradient is a matmul
-    for wide layers; by either route, their output and all three gradients must be those of the
-    torch.nn layer, in either memory format, also for odd sizes."""
-    monkeypatch.setattr(models, "WIDE", 1 if by_matmul else 10 ** 9)
+def test_fast_layers_compute_what_torch_nn_layers_do(kind, by_matmul, channels_last, kernel, monkeypatch):
+    """The fast layers have a backward of their own (see speed.py), whose weight gradient is a
+    matmul for wide layers; by either route, their output and all three gradients must be those
+    of the torch.nn layer, in either memory format, also for odd sizes."""
+    monkeypatch.setattr(speed, "WIDE", 1 if by_matmul else 10 ** 9)
     torch.manual_seed(0)
-    ours, theirs = (net.double() for net in pair(kind, 6, 5, kernel))
+    fast, plain = (net.double() for net in pair(kind, 6, 5, kernel))
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.randn(3, 6, 7, 8, dtype=torch.double).contiguous(memory_format=fmt)
     results = []
-    for net in (ours, theirs):
+    for net in (fast, plain):
         xi = x.clone().requires_grad_()
         y = net.to(memory_format=fmt)(xi)
         (y * torch.linspace(-1, 1, y.numel(), dtype=torch.double).view_as(y)).sum().backward()
@@ -75,19 +93,19 @@ def test_down_and_up_compute_what_torch_nn_layers_do(kind, by_matmul, channels_l
 
 @pytest.mark.parametrize("by_matmul", [True, False])
 @pytest.mark.parametrize("kind", ["down", "up"])
-def test_down_and_up_under_bf16_autocast_compute_in_bf16_and_return_float32_gradients(kind, by_matmul, monkeypatch):
+def test_fast_layers_under_bf16_autocast_compute_in_bf16_and_return_float32_gradients(kind, by_matmul, monkeypatch):
     """The trainer's mixed precision: bf16 activations, float32 weights and gradients."""
-    monkeypatch.setattr(models, "WIDE", 1 if by_matmul else 10 ** 9)
+    monkeypatch.setattr(speed, "WIDE", 1 if by_matmul else 10 ** 9)
     torch.manual_seed(0)
-    ours, theirs = pair(kind, 8, 4, 3)
+    fast, plain = pair(kind, 8, 4, 3)
     x = torch.randn(2, 8, 8, 8).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
     outs = []
-    for net in (ours, theirs):
+    for net in (fast, plain):
         with torch.autocast("cpu", torch.bfloat16):
             y = net(x)
         y.float().square().sum().backward()
         outs.append(y)
     assert outs[0].dtype == torch.bfloat16 and torch.equal(outs[0], outs[1])
-    for a, b in ((ours.weight.grad, theirs.weight.grad), (ours.bias.grad, theirs.bias.grad)):
+    for a, b in ((fast.weight.grad, plain.weight.grad), (fast.bias.grad, plain.bias.grad)):
         assert a.dtype == torch.float32
         torch.testing.assert_close(a, b, rtol=2e-2, atol=1e-2)

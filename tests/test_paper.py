@@ -10,7 +10,8 @@ import torch
 from cnnreport import runs
 from cnnreport.experiments import profile_configs
 from cnnreport.report import PAPER_RUNS
-from cnnreport.train import cpu_name, load_run, precision, train
+from cnnreport.speed import cpu_name, precision
+from cnnreport.train import load_run, train
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))   # finished runs (others are training)

@@ -1,0 +1,47 @@
+"""A run's settings: `Config`, checked when made, so that a bad value fails before any training.
+Every field that changes the numbers is part of the run's identity in the runs store."""
+import math
+from dataclasses import dataclass, fields
+
+from .data import check_category
+from .models import ARCHITECTURES, check_shape_params
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = "cnn"        # one of models.ARCHITECTURES
+    num_filters: int = 32     # NF: width of the first layer; deeper layers use multiples
+    kernel: int = 3           # odd convolution kernel size; padding kernel // 2 keeps 32x32
+    num_colours: int = 24     # NC: k-means palette size = number of classes per pixel
+    lr: float = 0.001         # Adam learning rate (the assignment's default)
+    epochs: int = 30          # passes over the training images
+    batch_size: int = 100     # images per training step (the assignment's default)
+    seed: int = 0             # weight init and per-epoch shuffles
+    category: str = "horse"   # CIFAR-10 class to colourize
+    train_images: int = 0     # use only the first N training images (0: all), for quick looks
+    test_images: int = 0      # use only the first N test images (0: all)
+    amp: bool = True          # bf16 autocast where native (see speed.precision); False: float32
+    rebalance: bool = False   # weight each pixel's loss by its colour's rarity (palette.rebalance_weights);
+                              # train_loss is then the weighted loss, val_loss stays the plain one
+
+    def __post_init__(self):
+        if self.model not in ARCHITECTURES:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(ARCHITECTURES)}")
+        check_shape_params(self.kernel, self.num_filters, self.num_colours)
+        for name, least in (("epochs", 1), ("batch_size", 1), ("seed", 0), ("train_images", 0), ("test_images", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value < least:
+                raise ValueError(f"{name} must be >= {least}, got {value}")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0 or math.isinf(self.lr):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        object.__setattr__(self, "lr", float(self.lr))  # 1 and 1.0 are one run
+        for name in ("amp", "rebalance"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        check_category(self.category)
+
+    @classmethod
+    def names(cls):
+        return [f.name for f in fields(cls)]

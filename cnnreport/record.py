@@ -1,0 +1,59 @@
+"""A finished run as read back from the runs store (`load_run`), and colourizing with it."""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import runs
+from .config import Config
+from .metrics import decode
+from .models import build_model
+
+
+@dataclass
+class Run:
+    """A finished run as stored: its settings, per-epoch history, final metrics and where its files are."""
+    config: Config
+    path: Path
+    status: str          # "finished", or "diverged" when the loss stopped being finite
+    history: list        # one dict per epoch: epoch, train_loss, val_loss, val_acc, seconds
+    info: dict           # versions, device, precision, threads, host, dask worker, data source and fingerprint
+    palette: torch.Tensor  # (NC, 3) colours in [0, 1]
+    parameters: int      # trainable parameters of the network
+    metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
+
+    @property
+    def final(self):
+        return self.history[-1]
+
+    def model(self):
+        """The trained network, in eval mode on the CPU (ValueError if its weights were not kept)."""
+        c = self.config
+        if not (self.path / "model.pt").exists():
+            raise ValueError(f"{self.path} keeps only the record of its run, not its weights (model.pt)")
+        net = build_model(c.model, c.kernel, c.num_filters, c.num_colours)
+        net.load_state_dict(torch.load(self.path / "model.pt", map_location="cpu", weights_only=True))
+        return net.eval()
+
+    def confusion(self):
+        """(NC, NC) test-pixel counts of the final network, rows true, columns predicted colour."""
+        return torch.tensor(runs.read_matrix(self.path / "confusion.csv"))
+
+
+def load_run(path):
+    """Load a finished run from its directory (ValueError if unfinished or damaged)."""
+    path = Path(path)
+    result = runs.load_result(path)
+    if result is None:
+        raise ValueError(f"{path} holds no finished run (no result.json)")
+    stored = json.loads((path / "config.json").read_text())
+    return Run(Config(**stored["config"]), path, result["status"], runs.read_history(path / "history.csv"),
+               result["info"], torch.tensor(stored["palette"]), result["parameters"], result["metrics"])
+
+
+@torch.inference_mode()
+def colourize(run, grey, decoding="argmax"):
+    """RGB predictions (N, 3, H, W) in [0, 1] of a Run for greyscale images (N, 1, H, W) in [0, 1];
+    decoding: see metrics.decode."""
+    return decode(run.model()(grey), run.palette, decoding)
