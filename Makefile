@@ -40,7 +40,9 @@ report: setup
 
 # JupyterLab on notebooks/, with this environment's kernel; notebooks run there use $(PROFILE).
 lab: setup
-	CNNREPORT_PROFILE=$(PROFILE) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks
+	CNNREPORT_PROFILE=$(PROFILE) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
+	$(if $(and $(filter paper,$(PROFILE)),$(if $(CNNREPORT_RUNS),,1)),CNNREPORT_RUNS=$(abspath reports/paper/runs)) \
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup
