@@ -1,9 +1,11 @@
-"""Where a sweep's runs train: one after another in this process (the default), side by side in a
-pool of local worker processes (`workers=N`), or on the workers of a dask cluster (`scheduler=`
-its address). The pool and the cluster sit behind the same concurrent.futures.Executor interface.
+"""Where a sweep's runs train: side by side in a pool of local worker processes (`workers=N`; on
+a CPU of 2 or more cores two by default), one after another in this process (`workers=1`; the
+default on a GPU), or on the workers of a dask cluster (`scheduler=` its address). The pool and
+the cluster sit behind the same concurrent.futures.Executor interface.
 
 Small nets leave cores idle, so two runs on one thread each finish sooner than the same runs on
-two threads one after the other. Runs already in the store are loaded, never submitted. Local
+two threads one after the other (benchmarks/RESULTS.md). Runs already in the store are loaded,
+never submitted. Local
 processes train straight into the store (its checkpoints and locks included); a dask worker needs
 no shared filesystem: it trains in a scratch store of its own and hands the finished run's files
 back, which this process writes into its store (runs.install).
@@ -36,7 +38,7 @@ def train_all(configs, data=None, runs_dir=None, workers=None, scheduler=None, d
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
     called as each finishes. workers: 1 trains here, N > 1 in N local processes of
     usable_cores() // N threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`),
-    else 1. scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
+    else default_workers(). scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
     run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
     RuntimeError naming `name(config)`: at once here, once the others are stored in a pool."""
     workers, scheduler = _settings(workers, scheduler)
@@ -84,7 +86,7 @@ def _settings(workers=None, scheduler=None):
     """(workers, scheduler address or None) from the arguments, else the environment, checked
     before anything is trained or submitted."""
     scheduler = scheduler or os.environ.get("CNNREPORT_SCHEDULER") or None
-    given = workers or os.environ.get("CNNREPORT_WORKERS") or 1
+    given = workers or os.environ.get("CNNREPORT_WORKERS") or (1 if scheduler else default_workers())
     if not str(given).strip().isdigit() or int(given) < 1:
         raise ValueError(f"workers (CNNREPORT_WORKERS) must be a whole number >= 1, got {given!r}")
     workers = int(given)
@@ -92,6 +94,12 @@ def _settings(workers=None, scheduler=None):
         raise ValueError(f"both workers={workers} and a dask scheduler ({scheduler}) are set: choose one "
                          "(on a cluster, its workers are the pool)")
     return workers, scheduler
+
+
+def default_workers():
+    """2 on a CPU of 2 or more cores (one thread each: 1.3x the quick profile's sweeps on 2 cores),
+    else 1 (one GPU trains one run at a time)."""
+    return 2 if default_device().type == "cpu" and usable_cores() >= 2 else 1
 
 
 def _named(config, name, get):

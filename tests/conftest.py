@@ -45,9 +45,12 @@ def data_dir(tmp_path):
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Every test gets its own runs store and no progress bars; user settings never leak in."""
+    """Every test gets its own runs store, no progress bars and sweeps in its own process (tests of
+    the pools ask for them); user settings never leak in."""
     monkeypatch.setenv("CNNREPORT_RUNS", str(tmp_path / "runs"))
     monkeypatch.delenv("CNNREPORT_DATA", raising=False)
+    monkeypatch.setenv("CNNREPORT_WORKERS", "1")
+    monkeypatch.delenv("CNNREPORT_SCHEDULER", raising=False)
     monkeypatch.setenv("TQDM_DISABLE", "1")
 
 

@@ -126,7 +126,7 @@ def test_a_worker_with_other_data_fails_the_run_naming_both_fingerprints(cluster
     assert not list((tmp_path / "runs").glob("*/result.json"))
 
 
-def test_with_nothing_set_runs_train_in_this_process_without_importing_dask(data_dir, tmp_path):
+def test_with_nothing_set_runs_train_without_importing_dask(data_dir, tmp_path):
     script = ("import sys; from cnnreport.executor import train_all; from cnnreport.train import Config; "
               f"[run] = train_all([Config(model='cnn', **{FAST!r})], data={str(data_dir)!r}, "
               f"runs_dir={str(tmp_path)!r}); assert run.info['worker'] is None; "
@@ -146,3 +146,13 @@ def test_install_writes_a_run_from_its_files_and_refuses_damaged_ones(data_dir, 
     assert not (tmp_path / "b" / run.path.name / "result.json").exists()
     runs.install(tmp_path / "b" / run.path.name, files)
     assert train_module.load_run(tmp_path / "b" / run.path.name).history == run.history
+
+
+def test_sweeps_default_to_two_workers_on_a_cpu_of_two_or_more_cores_and_one_on_a_gpu(monkeypatch):
+    import torch
+
+    from cnnreport import executor
+    for cores, device, expected in ((2, "cpu", 2), (16, "cpu", 2), (1, "cpu", 1), (2, "cuda", 1)):
+        monkeypatch.setattr(executor, "usable_cores", lambda: cores)
+        monkeypatch.setattr(executor, "default_device", lambda: torch.device(device))
+        assert executor.default_workers() == expected
