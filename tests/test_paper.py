@@ -2,7 +2,6 @@
 of params/paper, together they cover the profile, and the code on main retrains them bit for bit."""
 import json
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import pytest
 import torch
