@@ -20,6 +20,7 @@ from .data import prepare
 from .executor import train_all
 from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
 from .params import PARAMS_DIR
+from .speed import mixed_precision, on_device
 from .train import Config, load_run
 
 # ----------------------------------------------------------------------------- the seed report's numbers
@@ -315,10 +316,10 @@ def compare_decodings(paths, data=None, runs_dir=None, decodings=DECODINGS, temp
         if t["fingerprint"] != run.info["data_fingerprint"]:
             raise ValueError(f"{path} was trained on data {run.info['data_fingerprint']}, not on these "
                              f"({t['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
-        bf16 = run.info["precision"] == "bf16"
         test = slice(c.test_images or None)
-        x = t["x_test"][test].to(torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
-        autocast = torch.autocast("cpu", torch.bfloat16, enabled=bf16)
+        cpu = torch.device("cpu")
+        x = on_device(t["x_test"][test], cpu, run.info["precision"])
+        autocast = mixed_precision(run.info["precision"], cpu)
         model = run.model().to(memory_format=torch.channels_last)
         for d in decodings:
             m, _ = quality(model, x, t["y_test"][test], t["rgb_test"][test], run.palette, autocast, d, temperature)
