@@ -16,9 +16,10 @@ import yaml
 from tqdm import tqdm
 
 from . import runs as store
-from .data import prepare
+from .data import greyscale, jpeg_round_trip, prepare
 from .executor import train_all
 from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
+from .palette import labels
 from .params import PARAMS_DIR
 from .speed import mixed_precision, on_device
 from .train import Config, load_run
@@ -47,6 +48,9 @@ SEED_REPORT = {
         "resnet": dict(epochs=25, train_loss=0.9064, val_loss=0.8474, val_acc=70.5, seconds=4359),
     },
 }
+
+# The settings the seed report concludes are best (for the U-Net's learning rate it states none).
+SEED_CHOICES = {"num_filters": {"cnn": 96, "unet": 64}, "kernel": {"cnn": 3, "unet": 3}, "lr": {"cnn": 0.01}}
 
 SHORT = {"num_filters": "nf", "kernel": "k", "lr": "lr", "seed": "seed", "epochs": "epochs", "batch_size": "bs"}
 
@@ -93,14 +97,23 @@ def sweep_args(notebook, params):
                 per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in params["models"]})
 
 
+def _profile_args(profile):
+    """{sweep notebook: its sweep() arguments} under `profile`."""
+    return {nb: sweep_args(nb, yaml.safe_load((PARAMS_DIR / profile / f"{nb}.yaml").read_text())) for nb in SWEPT}
+
+
 def profile_configs(profile):
     """Every distinct Config the sweep notebooks of `profile` train, in notebook order."""
     configs = []
-    for notebook in SWEPT:
-        params = yaml.safe_load((PARAMS_DIR / profile / f"{notebook}.yaml").read_text())
-        args = sweep_args(notebook, params)
+    for args in _profile_args(profile).values():
         configs += [c for c in sweep_configs(**args) if c not in configs]
     return configs
+
+
+def profile_sweeps(profile, data=None, runs_dir=None):
+    """{sweep notebook: its sweep's runs} under `profile`, as each notebook gets them (stored runs
+    load; a missing one trains): what the findings and the comparison with the seed report read."""
+    return {nb: sweep(**args, data=data, runs_dir=runs_dir) for nb, args in _profile_args(profile).items()}
 
 
 def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True,
@@ -305,23 +318,98 @@ def rebalancing_effect(table):
     return pd.DataFrame(out)
 
 
+def _stored(path, data, runs_dir):
+    """A stored run, its prepared data (checked to be the data it trained on), and its weights as
+    training ran them: (run, prepared, model, autocast, to_input) with to_input(grey) the inputs
+    in training's precision and layout."""
+    run = load_run(path)
+    t = prepare(run.config.category, data, run.config.num_colours, store.runs_dir(runs_dir) / "palettes")
+    if t["fingerprint"] != run.info["data_fingerprint"]:
+        raise ValueError(f"{path} was trained on data {run.info['data_fingerprint']}, not on these "
+                         f"({t['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
+    cpu = torch.device("cpu")
+    model = run.model().to(memory_format=torch.channels_last)
+    return run, t, model, mixed_precision(run.info["precision"], cpu), lambda x: on_device(x, cpu, run.info["precision"])
+
+
 def compare_decodings(paths, data=None, runs_dir=None, decodings=DECODINGS, temperature=TEMPERATURE):
     """One row per (run, decoding): the colour metrics of each stored run's weights on its test
     split, decoded by argmax, mean and annealed mean (see metrics.decode). The inputs and precision
     are those of training, so the argmax rows reproduce the metrics the runs recorded."""
     rows = []
     for path in paths:
-        run = load_run(path)
-        c, t = run.config, prepare(run.config.category, data, run.config.num_colours, store.runs_dir(runs_dir) / "palettes")
-        if t["fingerprint"] != run.info["data_fingerprint"]:
-            raise ValueError(f"{path} was trained on data {run.info['data_fingerprint']}, not on these "
-                             f"({t['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
-        test = slice(c.test_images or None)
-        cpu = torch.device("cpu")
-        x = on_device(t["x_test"][test], cpu, run.info["precision"])
-        autocast = mixed_precision(run.info["precision"], cpu)
-        model = run.model().to(memory_format=torch.channels_last)
+        run, t, model, autocast, to_input = _stored(path, data, runs_dir)
+        c, test = run.config, slice(run.config.test_images or None)
+        x = to_input(t["x_test"][test])
         for d in decodings:
             m, _ = quality(model, x, t["y_test"][test], t["rgb_test"][test], run.palette, autocast, d, temperature)
             rows.append(dict(model=c.model, seed=c.seed, rebalance=c.rebalance, decoding=d, **m))
+    return pd.DataFrame(rows)
+
+# ----------------------------------------------------------------------------- ours against the seed report
+
+
+# the sweeps that rerun numbers of the seed report, as the comparison names them
+EXPERIMENTS = {"03_num_filters": "NF sweep", "04_learning_rate": "learning-rate sweep", "06_architectures": "architectures"}
+
+
+def reproduction(sweeps):
+    """One row per number of the seed report that a sweep reran: the seed's number, which epoch it
+    is (final, or the best one of its NF summary table), our mean over finished seeds of the same
+    epoch, the spread (std over seeds), the difference, the difference had we compared our best
+    epochs, and a verdict: within noise when the difference is at most twice the spread.
+
+    sweeps: {notebook: runs}, as profile_sweeps gives them; missing notebooks add no rows."""
+    rows = []
+    for notebook, column, epoch in (("03_num_filters", "num_filters", "final"), ("03_num_filters", "num_filters_best", "best"),
+                                    ("04_learning_rate", "lr", "final"), ("06_architectures", "final", "final")):
+        runs = sweeps.get(notebook)
+        if runs is None:
+            continue
+        field = runs.attrs.get("field")
+        for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+            theirs = seed_numbers(column).get(model, math.nan)
+            if isinstance(theirs, dict):
+                theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+            if math.isnan(theirs):
+                continue
+            ok = g[g.status != "diverged"]
+            final, best = ok.val_acc.mean(), ok.best_val_acc.mean()
+            mean = best if epoch == "best" else final
+            std = (ok.best_val_acc if epoch == "best" else ok.val_acc).std() if len(ok) > 1 else math.nan
+            diff = mean - theirs
+            verdict = ("every seed diverged" if ok.empty else "one seed: spread unknown" if math.isnan(std) else
+                       "within noise" if abs(diff) <= 2 * std else "ours higher" if diff > 0 else "ours lower")
+            rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
+                             epochs=g.epochs.max(), epoch=epoch, seed_report=theirs,
+                             runs=len(ok), mean=mean, std=std, diff=diff, best_diff=best - theirs, verdict=verdict))
+    return pd.DataFrame(rows)
+
+
+def seed_repeats():
+    """{model: [val acc, ...]}: the seed report's final accuracies of one and the same setting (NF 32,
+    kernel 3, lr 0.001, 30 epochs), which its NF sweep, LR sweep and final comparison each report:
+    how far its own numbers move between runs of one setting."""
+    return {m: [SEED_REPORT["num_filters"][m][32], SEED_REPORT["lr"][m][0.001], SEED_REPORT["final"][m]["val_acc"]]
+            for m in ("cnn", "unet")}
+
+
+def jpeg_effect(paths, quality_level=75, data=None, runs_dir=None):
+    """What one more JPEG round trip of the test images (at `quality_level`, 4:2:0 chroma, as
+    Pillow saves by default) changes: per stored run, the share of pixels whose colour category
+    changes and the run's pixel accuracy before and after. Our horses are JPEG re-encodings of
+    CIFAR-10, so this measures how far such an encoding alone moves the numbers."""
+    rows = []
+    for path in paths:
+        run, t, model, autocast, to_input = _stored(path, data, runs_dir)
+        test = slice(run.config.test_images or None)
+        rgb, y = t["rgb_test"][test], t["y_test"][test]
+        encoded = jpeg_round_trip(rgb, quality_level)
+        y_encoded = labels(encoded, run.palette)
+        before, _ = quality(model, to_input(t["x_test"][test]), y, rgb, run.palette, autocast)
+        after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, run.palette, autocast)
+        rows.append(dict(model=run.config.model, seed=run.config.seed, quality=quality_level,
+                         labels_changed=100 * (y_encoded != y).double().mean().item(),
+                         pixel_acc=before["pixel_acc"], pixel_acc_jpeg=after["pixel_acc"],
+                         change=after["pixel_acc"] - before["pixel_acc"]))
     return pd.DataFrame(rows)

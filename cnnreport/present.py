@@ -232,3 +232,32 @@ def decoding_table(decoded, label, caption):
     if df.rebalanced.nunique() == 1:
         df = df.drop(columns="rebalanced")
     return table(df, label, caption, {QUALITY[m][0]: fixed(QUALITY[m][1]) for m in shown})
+
+# ----------------------------------------------------------------------------- ours against the seed report
+
+
+def reproduction_table(repro, label, caption):
+    """Every seed-report number a sweep reran (experiments.reproduction) beside ours: mean ± std
+    over seeds of the same epoch, the difference, the difference had we taken our best epochs,
+    and the verdict."""
+    setting = [f"{FIELDS[f]} {number(v)}" if isinstance(f, str) else f"{e} epochs"
+               for f, v, e in zip(repro.field, repro.value, repro.epochs)]
+    df = pd.DataFrame({"experiment": repro.experiment, "model": repro.model, "setting": setting,
+                       "epoch": repro.epoch, "seed report (%)": repro.seed_report,
+                       "ours (%)": [_mean_std(m, s, 1).replace(" ", "\u00a0") for m, s in zip(repro["mean"], repro["std"])],
+                       "ours − seed (points)": repro["diff"], "with our best epoch": repro.best_diff,
+                       "verdict": repro.verdict})
+    return table(df, label, caption, {"seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
+                                      "with our best epoch": fixed(1, signed=True)})
+
+
+def jpeg_table(effect, label, caption):
+    """What a JPEG round trip of the test images changes (experiments.jpeg_effect), per quality and
+    network, mean over the runs given."""
+    g = effect.groupby(["quality", "model"], sort=False)[["labels_changed", "pixel_acc", "pixel_acc_jpeg", "change"]].mean()
+    g = g.reset_index()
+    df = pd.DataFrame({"JPEG quality": g.quality, "model": g.model, "labels changed (%)": g.labels_changed,
+                       "pixel acc (%)": g.pixel_acc, "after the round trip (%)": g.pixel_acc_jpeg,
+                       "change (points)": g.change})
+    return table(df, label, caption, {"labels changed (%)": fixed(1), "pixel acc (%)": fixed(1),
+                                      "after the round trip (%)": fixed(1), "change (points)": fixed(2, signed=True)})

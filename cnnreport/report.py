@@ -36,8 +36,8 @@ from .params import PARAMS_DIR, PROFILES, default_profile
 from .present import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ("01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
-             "06_architectures", "07_colour_quality")
+NOTEBOOKS = ("00_findings", "01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
+             "06_architectures", "07_colour_quality", "08_reproduction")
 PAPER_RUNS = ROOT / "reports" / "paper" / "runs"   # the paper profile's runs, committed (records; few weights)
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
 CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js"

@@ -1,0 +1,146 @@
+"""The report's take-away results: a few sentences whose every number comes from the sweeps' runs.
+
+    sweeps = experiments.profile_sweeps("paper")   # {notebook: runs}
+    findings(sweeps)                               # a numbered Markdown list
+
+Each finding reads one or two sweeps and is left out when they are missing. A difference is
+called clear only beyond twice the seed spread (the larger std over seeds of the two sides), as
+everywhere in the report.
+"""
+import math
+
+import pandas as pd
+from IPython.display import Markdown
+
+from . import experiments as ex
+
+NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual U-Net"}
+FIELDS = {"num_filters": "NF", "lr": "learning rate", "kernel": "kernel"}
+
+
+def _acc(row):
+    """ "60.4 ± 0.3 %" from a summary row (its printable acc column)."""
+    return f"{row.acc} %"
+
+
+def architectures(runs):
+    """Which network colours best, and the others' accuracy."""
+    t = ex.architecture_table(runs).dropna(subset=["mean"]).sort_values("mean", ascending=False)
+    if t.empty:
+        return None
+    first, rest = t.iloc[0], t.iloc[1:]
+    others = [f"{_acc(r)} for the {NAMES[r.model]}" for r in rest.itertuples()]
+    others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
+    seeds = int(t.runs.max())
+    return (f"**The {NAMES[first.model]} colours best.** It gives {_acc(first)} of the test pixels their colour "
+            f"category after {first.epochs} epoch{'s' if first.epochs != 1 else ''}, against {others} (final epoch, mean ± std over {seeds} seeds).")
+
+
+def steps(runs):
+    """What learned resampling, skips and residual blocks each add, and at what cost."""
+    t = ex.architecture_table(runs)
+    s = ex.steps(t)
+    if s.empty:
+        return None
+    by = t.set_index("model")
+    parts = []
+    for r in s.itertuples():
+        before, after = r.model.split(" - ")
+        cost = (f"{by.loc[after, 'parameters'] / by.loc[before, 'parameters']:.1f}x the parameters, "
+                f"{by.loc[after, 'seconds'] / by.loc[before, 'seconds']:.1f}x the time per run")
+        spread = "" if math.isnan(r.spread) else f", seed spread {r.spread:.1f}"
+        parts.append(f"{r.change} {r.diff:+.1f} points ({r.verdict}{spread}; {cost})")
+    return "**What each change adds** to the final accuracy: " + "; ".join(parts) + "."
+
+
+def choice(runs, field):
+    """Per network, a sentence: the best value of a sweep, whether it beats the runner-up beyond
+    seed noise, how far the whole grid moves the accuracy, and the seed report's choice."""
+    table = ex.summary(runs)
+    name, parts = FIELDS[field], []
+    for r in ex.best_values(table).itertuples():
+        if pd.isna(r.best):
+            parts.append(f"{NAMES[r.model]}: {r.verdict}")
+            continue
+        text = f"{NAMES[r.model]}: best {name} {r.best:g} ({r.mean:.1f} %)"
+        if pd.isna(r.runner_up):
+            pass
+        elif math.isnan(r.spread):
+            text += f", {r.gap:.1f} points above {name} {r.runner_up:g} (one seed: spread unknown)"
+        elif r.gap > 2 * r.spread:
+            text += f", clearly above {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
+        else:
+            text += f", within seed noise of {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
+        g = table[(table.model == r.model) & table["mean"].notna()]
+        if len(g) > 2:
+            text += f"; {name} {g.value.min():g} to {g.value.max():g} span {g['mean'].max() - g['mean'].min():.1f} points"
+        theirs = ex.SEED_CHOICES.get(field, {}).get(r.model)
+        if theirs is not None:
+            text += " (the seed report's choice too)" if math.isclose(theirs, r.best) else f" (the seed report chose {name} {theirs:g})"
+        parts.append(text)
+    return parts
+
+
+def _diverged(runs, field):
+    """ "; diverged: the CNN at learning rate 1 (3 of 3 seeds)", or "" when no run diverged."""
+    counts = runs[runs.status == "diverged"].groupby(["model", "value"], sort=False).size()
+    total = runs.groupby(["model", "value"], sort=False).size()
+    if counts.empty:
+        return ""
+    return ". Diverged: " + ", ".join(f"the {NAMES[m]} at {FIELDS[field]} {v:g} ({n} of {total[(m, v)]} seeds)"
+                                      for (m, v), n in counts.items())
+
+
+def width_and_kernel(sweeps):
+    """The seed report's NF and kernel choices answered."""
+    parts = [part for nb, field in (("03_num_filters", "num_filters"), ("05_kernel_size", "kernel")) if nb in sweeps
+             for part in choice(sweeps[nb], field)]
+    return "**Width and kernel size.** " + ". ".join(parts) + "." if parts else None
+
+
+def learning_rate(runs):
+    """The seed report's learning rates answered, with the rates that diverge."""
+    return "**Learning rate.** " + ". ".join(choice(runs, "lr")) + _diverged(runs, "lr") + "."
+
+def rebalancing(runs):
+    """What class rebalancing trades: pixel accuracy against balanced accuracy and colourfulness."""
+    effect = ex.rebalancing_effect(ex.metric_table(runs))
+    if effect.empty:
+        return None
+    e = effect.set_index(["metric", "model"]).change
+
+    def span(metric, unit):
+        lo, hi = e[metric].min(), e[metric].max()
+        return f"{lo:+.1f}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{lo:+.1f} to {hi:+.1f}{unit}"
+    truth = ex.metric_table(runs).colourfulness_true.mean()
+    return (f"**Class rebalancing trades accuracy for colour.** Over the {e['pixel_acc'].size} networks it changes "
+            f"pixel accuracy by {span('pixel_acc', ' points')}, balanced accuracy (mean per-colour recall) by "
+            f"{span('balanced_acc', ' points')} and colourfulness by {span('colourfulness', '')} "
+            f"(the true images: {truth:.1f}).")
+
+
+def reproduction(sweeps):
+    """How our numbers stand against the seed report's."""
+    r = ex.reproduction(sweeps)
+    r = r[r.epoch == "final"]
+    if r.empty:
+        return None
+    within, higher, lower = ((r.verdict == v).sum() for v in ("within noise", "ours higher", "ours lower"))
+    worst = r.loc[r["diff"].abs().idxmax()]
+    setting = f"{FIELDS[worst.field]} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
+    return (f"**Against the seed report:** of its {len(r)} final accuracies that we reran, {within} lie within twice "
+            f"our seed spread; ours are higher for {higher} and lower for {lower}. The median difference is "
+            f"{r['diff'].median():+.1f} points and the largest {worst['diff']:+.1f} (the {NAMES[worst.model]} at "
+            f"{setting}: ours {worst['mean']:.1f} %, the seed's {worst.seed_report:.1f} %). The section *Ours "
+            f"against the seed report* weighs the causes.")
+
+
+def findings(sweeps):
+    """The take-aways as a numbered Markdown list (see the module docstring)."""
+    items = [architectures(sweeps["06_architectures"]) if "06_architectures" in sweeps else None,
+             steps(sweeps["06_architectures"]) if "06_architectures" in sweeps else None,
+             width_and_kernel(sweeps),
+             learning_rate(sweeps["04_learning_rate"]) if "04_learning_rate" in sweeps else None,
+             rebalancing(sweeps["07_colour_quality"]) if "07_colour_quality" in sweeps else None,
+             reproduction(sweeps)]
+    return Markdown("\n".join(f"{n}. {text}" for n, text in enumerate((i for i in items if i), 1)))

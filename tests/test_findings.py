@@ -1,0 +1,65 @@
+"""The findings and the comparison with the seed report: every number they state is the sweeps' own."""
+import math
+
+import pandas as pd
+import pytest
+
+from cnnreport import experiments, findings
+from cnnreport.experiments import SEED_REPORT, reproduction, summary
+from test_experiments import FAST, run_sweep
+
+
+def fake_runs(field, rows):
+    """A sweep's runs table from (model, value, seed, status, final val acc, best val acc) rows."""
+    runs = pd.DataFrame([dict(model=m, value=v, seed=s, status=st, epochs=30, val_acc=a, best_val_acc=b)
+                         for m, v, s, st, a, b in rows])
+    runs.attrs["field"] = field
+    return runs
+
+
+def test_reproduction_sets_each_seed_number_beside_our_mean_of_the_same_epoch():
+    nf = fake_runs("num_filters", [("cnn", 32, s, "finished", a, a + 1) for s, a in enumerate((41.0, 41.2, 41.4))]
+                   + [("cnn", 24, 0, "finished", 40.0, 40.0)])   # a value the seed report did not run: no row
+    lr = fake_runs("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
+    r = reproduction({"03_num_filters": nf, "04_learning_rate": lr})
+    final, best, diverged = r.iloc[0], r.iloc[1], r.iloc[2]
+    assert len(r) == 3 and list(r.epoch) == ["final", "best", "final"]
+    assert final.seed_report == SEED_REPORT["num_filters"]["cnn"][32] and final["mean"] == pytest.approx(41.2)
+    assert final["diff"] == pytest.approx(41.2 - 45.2) and final.best_diff == pytest.approx(42.2 - 45.2)
+    assert final.verdict == "ours lower"   # 4 points against a spread of 0.2
+    assert best.seed_report == SEED_REPORT["num_filters_best"]["cnn"][32] and best["mean"] == pytest.approx(42.2)
+    assert diverged.verdict == "every seed diverged" and math.isnan(diverged["mean"])
+
+
+def test_a_difference_within_twice_the_spread_is_noise():
+    nf = fake_runs("num_filters", [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))])
+    assert reproduction({"03_num_filters": nf}).verdict.tolist() == ["within noise"]
+
+
+def test_the_seed_reports_own_repeats_of_one_setting():
+    repeats = experiments.seed_repeats()
+    assert repeats["cnn"] == [45.2, 45.5, 44.7] and repeats["unet"] == [56.4, 56.4, 56.4]
+
+
+def test_findings_state_the_sweeps_numbers(data_dir):
+    arch = experiments.sweep(FAST, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1],
+                             data=str(data_dir), verbose=False)
+    nf = run_sweep(data_dir, "num_filters", [4, 8, 16], models=("cnn",), seeds=(0, 1))
+    text = findings.findings({"06_architectures": arch, "03_num_filters": nf}).data
+    table = experiments.architecture_table(arch).sort_values("mean", ascending=False)
+    best = table.iloc[0]
+    assert text.startswith(f"1. **The {findings.NAMES[best.model]} colours best.** It gives {best.acc} %")
+    assert all(f"{acc} % for the {findings.NAMES[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
+    top = experiments.best_values(summary(nf)).iloc[0]
+    assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the seed report chose NF 96" in text
+    assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
+    assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the seed report
+
+
+def test_jpeg_effect_measures_the_recorded_accuracy_before_the_round_trip(data_dir):
+    runs = run_sweep(data_dir, values=(8,), models=("unet",))
+    recorded = experiments.load_run(runs.path[0]).metrics["pixel_acc"]
+    gentle, harsh = (experiments.jpeg_effect(runs.path, q, data=str(data_dir)).iloc[0] for q in (95, 10))
+    assert gentle.pixel_acc == pytest.approx(recorded) and harsh.pixel_acc == pytest.approx(recorded)
+    assert 0 <= gentle.labels_changed < harsh.labels_changed <= 100
+    assert harsh.change == pytest.approx(harsh.pixel_acc_jpeg - harsh.pixel_acc)
