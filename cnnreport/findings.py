@@ -8,6 +8,7 @@ called clear only beyond twice the seed spread (the larger std over seeds of the
 everywhere in the report.
 """
 import math
+from collections import Counter
 
 import pandas as pd
 from IPython.display import Markdown
@@ -133,6 +134,19 @@ def reproduction(sweeps):
             f"{r['diff'].median():+.1f} points and the largest {worst['diff']:+.1f} (the {NAMES[worst.model]} at "
             f"{setting}: ours {worst['mean']:.1f} %, the seed's {worst.seed_report:.1f} %). The section *Ours "
             f"against the seed report* weighs the causes.")
+
+
+def provenance(sweeps):
+    """Where the sweeps' runs trained and what they cost, as one Markdown paragraph."""
+    runs = pd.concat(sweeps.values()).drop_duplicates("path")
+    machines = Counter()
+    for path in runs.path:
+        info = ex.load_run(path).info
+        machines[f"{info['cpu']} ({info['device']}, {info['precision']}, {info['threads']} thread"
+                 f"{'s' if info['threads'] != 1 else ''} per run)"] += 1
+    where = " and ".join(f"{n} on {m}" if len(machines) > 1 else m for m, n in machines.most_common())
+    return Markdown(f"These findings rest on {len(runs)} training runs, {runs.epochs.sum():,} epochs and "
+                    f"{runs.seconds.sum() / 3600:.1f} hours of training in all, trained on {where}.")
 
 
 def findings(sweeps):

@@ -54,6 +54,9 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the seed report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
     assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the seed report
+    note = findings.provenance({"06_architectures": arch, "03_num_filters": nf}).data
+    assert note.startswith("These findings rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
+    assert f"{arch.epochs.sum() + nf.epochs.sum() - 2:,} epochs" in note and "thread" in note
 
 
 def test_jpeg_effect_measures_the_recorded_accuracy_before_the_round_trip(data_dir):
