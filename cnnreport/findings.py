@@ -20,7 +20,7 @@ FIELDS = {"num_filters": "NF", "lr": "learning rate", "kernel": "kernel"}
 
 
 def _acc(row):
-    """ "60.4 ± 0.3 %" from a summary row (its printable acc column)."""
+    """A summary row's accuracy as text, e.g. 60.4 ± 0.3 %."""
     return f"{row.acc} %"
 
 
@@ -83,7 +83,8 @@ def choice(runs, field):
 
 
 def _diverged(runs, field):
-    """ "; diverged: the CNN at learning rate 1 (3 of 3 seeds)", or "" when no run diverged."""
+    """The sentence naming the settings that diverged (". Diverged: the CNN at learning rate 1 (3 of 3
+    seeds)"), or "" when none did."""
     counts = runs[runs.status == "diverged"].groupby(["model", "value"], sort=False).size()
     total = runs.groupby(["model", "value"], sort=False).size()
     if counts.empty:
@@ -102,6 +103,7 @@ def width_and_kernel(sweeps):
 def learning_rate(runs):
     """The seed report's learning rates answered, with the rates that diverge."""
     return "**Learning rate.** " + ". ".join(choice(runs, "lr")) + _diverged(runs, "lr") + "."
+
 
 def rebalancing(runs):
     """What class rebalancing trades: pixel accuracy against balanced accuracy and colourfulness."""
