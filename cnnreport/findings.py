@@ -46,7 +46,7 @@ def steps(runs):
     by = t.set_index("model")
     parts = []
     for r in s.itertuples():
-        before, after = r.model.split(" - ")
+        after, before = r.model.split(" - ")   # "unet - convtranspose": the later network first
         cost = (f"{by.loc[after, 'parameters'] / by.loc[before, 'parameters']:.1f}x the parameters, "
                 f"{by.loc[after, 'seconds'] / by.loc[before, 'seconds']:.1f}x the time per run")
         spread = "" if math.isnan(r.spread) else f", seed spread {r.spread:.1f}"

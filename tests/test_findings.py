@@ -50,6 +50,9 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     best = table.iloc[0]
     assert text.startswith(f"1. **The {findings.NAMES[best.model]} colours best.** It gives {best.acc} %")
     assert all(f"{acc} % for the {findings.NAMES[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
+    by = table.set_index("model")
+    residual = f"{by.loc['resnet', 'parameters'] / by.loc['unet', 'parameters']:.1f}x the parameters"
+    assert f"residual blocks {by.loc['resnet', 'mean'] - by.loc['unet', 'mean']:+.1f} points" in text and residual in text
     top = experiments.best_values(summary(nf)).iloc[0]
     assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the seed report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
