@@ -14,9 +14,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from . import experiments as ex
+from .present import FIELDS
 
 NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual U-Net"}
-FIELDS = {"num_filters": "NF", "lr": "learning rate", "kernel": "kernel"}
 
 
 def _acc(row):
@@ -107,7 +107,8 @@ def learning_rate(runs):
 
 def rebalancing(runs):
     """What class rebalancing trades: pixel accuracy against balanced accuracy and colourfulness."""
-    effect = ex.rebalancing_effect(ex.metric_table(runs))
+    table = ex.metric_table(runs)
+    effect = ex.rebalancing_effect(table)
     if effect.empty:
         return None
     e = effect.set_index(["metric", "model"]).change
@@ -115,7 +116,7 @@ def rebalancing(runs):
     def span(metric, unit):
         lo, hi = e[metric].min(), e[metric].max()
         return f"{lo:+.1f}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{lo:+.1f} to {hi:+.1f}{unit}"
-    truth = ex.metric_table(runs).colourfulness_true.mean()
+    truth = table.colourfulness_true.mean()
     return (f"**Class rebalancing trades accuracy for colour.** Over the {e['pixel_acc'].size} networks it changes "
             f"pixel accuracy by {span('pixel_acc', ' points')}, balanced accuracy (mean per-colour recall) by "
             f"{span('balanced_acc', ' points')} and colourfulness by {span('colourfulness', '')} "
