@@ -24,9 +24,9 @@ def _acc(row):
     return f"{row.acc} %"
 
 
-def architectures(runs):
-    """Which network colours best, and the others' accuracy."""
-    t = ex.architecture_table(runs).dropna(subset=["mean"]).sort_values("mean", ascending=False)
+def architectures(table):
+    """Which network colours best, and the others' accuracy; table: experiments.architecture_table."""
+    t = table.dropna(subset=["mean"]).sort_values("mean", ascending=False)
     if t.empty:
         return None
     first, rest = t.iloc[0], t.iloc[1:]
@@ -37,9 +37,8 @@ def architectures(runs):
             f"category after {first.epochs} epoch{'s' if first.epochs != 1 else ''}, against {others} (final epoch, mean ± std over {seeds} seeds).")
 
 
-def steps(runs):
-    """What learned resampling, skips and residual blocks each add, and at what cost."""
-    t = ex.architecture_table(runs)
+def steps(t):
+    """What learned resampling, skips and residual blocks each add, and at what cost; t: experiments.architecture_table."""
     s = ex.steps(t)
     if s.empty:
         return None
@@ -154,8 +153,9 @@ def provenance(sweeps):
 
 def findings(sweeps):
     """The take-aways as a numbered Markdown list (see the module docstring)."""
-    items = [architectures(sweeps["06_architectures"]) if "06_architectures" in sweeps else None,
-             steps(sweeps["06_architectures"]) if "06_architectures" in sweeps else None,
+    arch = ex.architecture_table(sweeps["06_architectures"]) if "06_architectures" in sweeps else None
+    items = [architectures(arch) if arch is not None else None,
+             steps(arch) if arch is not None else None,
              width_and_kernel(sweeps),
              learning_rate(sweeps["04_learning_rate"]) if "04_learning_rate" in sweeps else None,
              rebalancing(sweeps["07_colour_quality"]) if "07_colour_quality" in sweeps else None,
