@@ -30,10 +30,17 @@ def architectures(table):
     if t.empty:
         return None
     first, rest = t.iloc[0], t.iloc[1:]
-    others = [f"{_acc(r)} for the {NAMES[r.model]}" for r in rest.itertuples()]
+    headline = f"The {NAMES[first.model]} colours best."
+    if not rest.empty:
+        second = rest.iloc[0]
+        spread = max(first["std"], second["std"])  # NaN with one seed: no verdict
+        if first["mean"] - second["mean"] <= 2 * spread:
+            headline = f"The {NAMES[first.model]} scores highest, within seed noise of the {NAMES[second.model]}."
+    others = [f"{_acc(r)} for the {NAMES[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
+              for r in rest.itertuples()]
     others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
     seeds = int(t.runs.max())
-    return (f"**The {NAMES[first.model]} colours best.** It gives {_acc(first)} of the test pixels their colour "
+    return (f"**{headline}** It gives {_acc(first)} of the test pixels their colour "
             f"category after {first.epochs} epoch{'s' if first.epochs != 1 else ''}, against {others} (final epoch, mean ± std over {seeds} seeds).")
 
 

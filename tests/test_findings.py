@@ -41,6 +41,17 @@ def test_the_seed_reports_own_repeats_of_one_setting():
     assert repeats["cnn"] == [45.2, 45.5, 44.7] and repeats["unet"] == [56.4, 56.4, 56.4]
 
 
+def test_the_top_network_is_called_best_only_beyond_seed_noise():
+    def table(resnet):
+        return pd.DataFrame([dict(model="resnet", mean=resnet, std=1.5, acc=f"{resnet} ± 1.5", epochs=25, runs=3),
+                             dict(model="unet", mean=60.3, std=0.3, acc="60.3 ± 0.3", epochs=30, runs=3)])
+    assert findings.architectures(table(63.2)).startswith(
+        "**The residual U-Net scores highest, within seed noise of the U-Net.** It gives 63.2 ± 1.5 %")
+    clear = findings.architectures(table(63.4))   # 3.1 points > twice the larger std
+    assert clear.startswith("**The residual U-Net colours best.**")
+    assert "after 25 epochs, against 60.3 ± 0.3 % for the U-Net after 30 (final epoch" in clear
+
+
 def test_findings_state_the_sweeps_numbers(data_dir):
     arch = experiments.sweep(FAST, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1],
                              data=str(data_dir), verbose=False)
@@ -48,7 +59,7 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     text = findings.findings({"06_architectures": arch, "03_num_filters": nf}).data
     table = experiments.architecture_table(arch).sort_values("mean", ascending=False)
     best = table.iloc[0]
-    assert text.startswith(f"1. **The {findings.NAMES[best.model]} colours best.** It gives {best.acc} %")
+    assert text.startswith(f"1. **The {findings.NAMES[best.model]} ") and f"** It gives {best.acc} %" in text
     assert all(f"{acc} % for the {findings.NAMES[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
     by = table.set_index("model")
     residual = f"{by.loc['resnet', 'parameters'] / by.loc['unet', 'parameters']:.1f}x the parameters"
