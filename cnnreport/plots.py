@@ -78,10 +78,11 @@ def _mean_curves(runs, metric, label):
 def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
     """Per-epoch curves of each (model, value) of a sweep table, averaged over seeds with a band
     from the lowest to the highest seed; the first metric solid, the next dashed. Diverged runs
-    are left out (their losses are not finite)."""
+    are left out (their losses are not finite). The y axis turns logarithmic when the curves span
+    more than a factor of 20, so that one barely converging run does not flatten all the others."""
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
-    colour = None
+    colour, lowest, highest = None, np.inf, -np.inf
     for i, metric in enumerate(metrics):
         curves = _mean_curves(runs, metric, label)
         colour = colour or _colours(curves)
@@ -90,6 +91,9 @@ def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
                     label=name if i == 0 else None)
             if (hi > lo).any():
                 ax.fill_between(x, lo, hi, color=colour[name], alpha=0.15)
+            lowest, highest = min(lowest, lo.min()), max(highest, hi.max())
+    if 0 < lowest and highest > 20 * lowest:
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
