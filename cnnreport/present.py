@@ -19,6 +19,7 @@ from IPython.display import Markdown
 FIELDS = {"num_filters": "NF", "lr": "learning rate", "kernel": "kernel size"}
 KINDS = {"fig": "Figure", "tab": "Table"}
 LABEL = re.compile(r"^(fig|tab):[A-Za-z0-9_-]+$")
+LONG_TABLE = 25   # rows beyond which a table may break across pages (rows themselves never do)
 _numbers = {"fig": {}, "tab": {}}   # label -> number, in the order this kernel first showed them
 
 
@@ -35,16 +36,17 @@ class Captioned:
         return self.text
 
 
-def _captioned(label, caption, body):
+def _captioned(label, caption, body, long=False):
     """`body` in a <figure> carrying the label (report.py finds and renumbers it) and its caption:
-    above a table, below a figure, as papers place them."""
+    above a table, below a figure, as papers place them. A long table may break across pages
+    (report.py's print style), so that it starts under its caption rather than on a new page."""
     if not LABEL.match(label):
         raise ValueError(f"label {label!r} must look like fig:name or tab:name (letters, digits, - and _)")
     kind = label[:3]
     n = _numbers[kind].setdefault(label, len(_numbers[kind]) + 1)
     cap = f'<figcaption><b>{KINDS[kind]} <span class="report-number">{n}</span>:</b> {caption}</figcaption>'
     inner = cap + body if kind == "tab" else body + cap
-    return Captioned(f'<figure class="report-{kind}" id="{label.replace(":", "-")}" data-label="{label}">'
+    return Captioned(f'<figure class="report-{kind}{" report-long" if long else ""}" id="{label.replace(":", "-")}" data-label="{label}">'
                      f"{inner}</figure>", f"{KINDS[kind]} {n}: {re.sub(r'<[^>]+>', '', caption)}")
 
 
@@ -87,7 +89,8 @@ def table(df, label, caption, formats=None):
     body = "".join("<tr>" + "".join(f'<td style="text-align:{align[c]}">{html.escape(fmt[c](v))}</td>'
                                     for c, v in zip(columns, values)) + "</tr>"
                    for values in df.itertuples(index=False))
-    return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+                      long=len(df) > LONG_TABLE)
 
 
 def _known(df, columns):

@@ -82,8 +82,10 @@ PRINT_CSS = """
   @media print {
     body { max-width: none; }
     .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-RenderedHTML { overflow: visible !important; }
-    .jp-Cell, figure, table { break-inside: avoid; }
-    h1, h2, h3 { break-after: avoid; }
+    .jp-Cell, figure, table, tr { break-inside: avoid; }
+    .jp-Cell:has(.report-long), .jp-OutputArea-child:has(.report-long), figure.report-long, .report-long table {
+      break-inside: auto; }
+    h1, h2, h3, .report-tab figcaption { break-after: avoid; }
     a { color: inherit; }
   }
 </style>
