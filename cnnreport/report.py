@@ -259,6 +259,7 @@ def build_information(profile, timings, total):
     except OSError:
         commit = "unknown"
     rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
+    rebuild = f"make report PROFILE={profile}" + (" DATA=<the folder named under Data>" if os.environ.get("CNNREPORT_DATA") else "")
     return f"""
 <div id="build-information" class="report-section"></div>
 
@@ -282,7 +283,7 @@ Time per notebook (training runs already in the runs store are loaded, not train
 |:--|--:|
 {rows}
 
-Rebuild with `make report PROFILE={profile}`; the executed notebooks, with their code, are next to
+Rebuild with `{rebuild}`; the executed notebooks, with their code, are next to
 this file in `reports/{profile}/`.
 """
 
