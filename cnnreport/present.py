@@ -46,7 +46,8 @@ def _captioned(label, caption, body, long=False):
     n = _numbers[kind].setdefault(label, len(_numbers[kind]) + 1)
     cap = f'<figcaption><b>{KINDS[kind]} <span class="report-number">{n}</span>:</b> {caption}</figcaption>'
     inner = cap + body if kind == "tab" else body + cap
-    return Captioned(f'<figure class="report-{kind}{" report-long" if long else ""}" id="{label.replace(":", "-")}" data-label="{label}">'
+    classes = f"report-{kind}" + (" report-long" if long else "")
+    return Captioned(f'<figure class="{classes}" id="{label.replace(":", "-")}" data-label="{label}">'
                      f"{inner}</figure>", f"{KINDS[kind]} {n}: {re.sub(r'<[^>]+>', '', caption)}")
 
 
