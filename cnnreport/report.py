@@ -364,6 +364,27 @@ def print_pdf(html, pdf, log=print):
     return pdf
 
 
+def to_train(profile, log):
+    """Say before executing whether the notebooks will train: which of the profile's runs the runs
+    store lacks (all of them on a first build; none when the paper's committed records match)."""
+    from .experiments import profile_configs
+    from .runs import runs_dir
+    from .train import find_run
+    store = ROOT / "notebooks" / runs_dir(None)   # as the notebooks see it: they run in notebooks/
+    try:
+        configs = profile_configs(profile)
+        missing = [c for c in configs if find_run(c, runs_dir=store) is None]
+    except Exception:   # noqa: BLE001 - no data, for instance: the first notebook stops and says why
+        return
+    if not missing:
+        log(f"all {len(configs)} runs of the {profile} profile are in {store}: nothing trains")
+        return
+    names = ", ".join(f"{c.model} NF {c.num_filters} kernel {c.kernel} lr {c.lr:g} seed {c.seed}"
+                      + (" rebalanced" if c.rebalance else "") for c in missing[:5])
+    log(f"{len(missing)} of {len(configs)} runs of the {profile} profile are not in {store}; the notebooks "
+        f"will train them ({names}{', ...' if len(missing) > 5 else ''})")
+
+
 def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, log=print):
     started = time.time()
     out_dir = Path(out_dir) if out_dir else ROOT / "reports" / profile
@@ -382,6 +403,8 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
             executed.append((stem, out_dir / f"{stem}.ipynb"))
             timings[stem] = stored.get(stem, 0.0)
         started -= sum(timings.values())   # the total counts the stored execution times
+    if execute_notebooks:
+        to_train(profile, log)
     for n, stem in enumerate(present if execute_notebooks else [], 1):
         t = time.time()
         log(f"[{n}/{len(present)}] {stem} ({profile}) ...", end=" ", flush=True)

@@ -7,6 +7,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cnnreport.experiments import profile_configs
 from cnnreport.report import NOTEBOOKS, ROOT
 
 
@@ -28,10 +29,13 @@ def plain(text):
 @pytest.mark.slow
 def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNREPORT_DATA", str(shared_horses))
+    monkeypatch.setenv("CNNREPORT_RUNS", str(tmp_path / "runs"))   # empty: every run trains, and the build says so first
     out = tmp_path / "report"
     done = subprocess.run([sys.executable, "-m", "cnnreport.report", "--profile", "smoke", "--out", str(out)],
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    n = len(profile_configs("smoke"))
+    assert done.stdout.startswith(f"{n} of {n} runs of the smoke profile are not in {tmp_path / 'runs'}; the notebooks will train")
     html, pdf = out / "report.html", out / "report.pdf"
     assert html.stat().st_size > 10_000 and pdf.stat().st_size > 10_000
     assert all((out / f"{stem}.ipynb").exists() for stem in NOTEBOOKS)
