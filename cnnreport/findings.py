@@ -30,12 +30,9 @@ def architectures(table):
     if t.empty:
         return None
     first, rest = t.iloc[0], t.iloc[1:]
-    headline = f"The {NAMES[first.model]} colours best."
-    if not rest.empty:
-        second = rest.iloc[0]
-        spread = max(first["std"], second["std"])  # NaN with one seed: no verdict
-        if first["mean"] - second["mean"] <= 2 * spread:
-            headline = f"The {NAMES[first.model]} scores highest, within seed noise of the {NAMES[second.model]}."
+    top = ex.best_values(t.assign(value=t.model, model="all")).iloc[0]   # the networks ranked as a sweep's values are
+    headline = (f"The {NAMES[first.model]} scores highest, within seed noise of the {NAMES[top.runner_up]}."
+                if top.gap <= 2 * top.spread else f"The {NAMES[first.model]} colours best.")
     others = [f"{_acc(r)} for the {NAMES[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
               for r in rest.itertuples()]
     others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
