@@ -394,22 +394,26 @@ def seed_repeats():
             for m in ("cnn", "unet")}
 
 
-def jpeg_effect(paths, quality_level=75, data=None, runs_dir=None):
-    """What one more JPEG round trip of the test images (at `quality_level`, 4:2:0 chroma, as
-    Pillow saves by default) changes: per stored run, the share of pixels whose colour category
-    changes and the run's pixel accuracy before and after. Our horses are JPEG re-encodings of
-    CIFAR-10, so this measures how far such an encoding alone moves the numbers."""
-    rows = []
+def jpeg_effect(paths, qualities=(75,), data=None, runs_dir=None):
+    """What one more JPEG round trip of the test images (at each of `qualities`, 4:2:0 chroma, as
+    Pillow saves by default) changes: per quality and stored run, the share of pixels whose colour
+    category changes and the run's pixel accuracy before and after. Our horses are JPEG re-encodings
+    of CIFAR-10, so this measures how far such an encoding alone moves the numbers."""
+    measured = []   # each run once: its weights, test split and accuracy before any round trip
     for path in paths:
         run, t, model, autocast, to_input = _stored(path, data, runs_dir)
         test = slice(run.config.test_images or None)
         rgb, y = t["rgb_test"][test], t["y_test"][test]
-        encoded = jpeg_round_trip(rgb, quality_level)
-        y_encoded = labels(encoded, run.palette)
         before, _ = quality(model, to_input(t["x_test"][test]), y, rgb, run.palette, autocast)
-        after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, run.palette, autocast)
-        rows.append(dict(model=run.config.model, seed=run.config.seed, quality=quality_level,
-                         labels_changed=100 * (y_encoded != y).double().mean().item(),
-                         pixel_acc=before["pixel_acc"], pixel_acc_jpeg=after["pixel_acc"],
-                         change=after["pixel_acc"] - before["pixel_acc"]))
+        measured.append((run, model, autocast, to_input, rgb, y, before))
+    rows = []
+    for quality_level in qualities:
+        for run, model, autocast, to_input, rgb, y, before in measured:
+            encoded = jpeg_round_trip(rgb, quality_level)
+            y_encoded = labels(encoded, run.palette)
+            after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, run.palette, autocast)
+            rows.append(dict(model=run.config.model, seed=run.config.seed, quality=quality_level,
+                             labels_changed=100 * (y_encoded != y).double().mean().item(),
+                             pixel_acc=before["pixel_acc"], pixel_acc_jpeg=after["pixel_acc"],
+                             change=after["pixel_acc"] - before["pixel_acc"]))
     return pd.DataFrame(rows)

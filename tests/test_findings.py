@@ -76,7 +76,7 @@ def test_findings_state_the_sweeps_numbers(data_dir):
 def test_jpeg_effect_measures_the_recorded_accuracy_before_the_round_trip(data_dir):
     runs = run_sweep(data_dir, values=(8,), models=("unet",))
     recorded = experiments.load_run(runs.path[0]).metrics["pixel_acc"]
-    gentle, harsh = (experiments.jpeg_effect(runs.path, q, data=str(data_dir)).iloc[0] for q in (95, 10))
+    gentle, harsh = (row for _, row in experiments.jpeg_effect(runs.path, (95, 10), data=str(data_dir)).iterrows())
     assert gentle.pixel_acc == pytest.approx(recorded) and harsh.pixel_acc == pytest.approx(recorded)
     assert 0 <= gentle.labels_changed < harsh.labels_changed <= 100
     assert harsh.change == pytest.approx(harsh.pixel_acc_jpeg - harsh.pixel_acc)
