@@ -1,10 +1,10 @@
-# cnnreport: `make setup`, `make report`, `make test`, `make lab`, `make runs`. Variables: PYTHON,
-# DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA, else torchvision's download), RUNS
-# (runs store), PROFILE (report and lab profile: smoke, quick or paper; default quick), WORKERS
-# (sweeps train N runs at once in local processes; default 1, in the notebook's own process),
-# SCHEDULER (sweeps train on the workers of the dask cluster at this address, e.g. tcp://host:8786).
+# cnnreport: `make setup`, `make report`, `make reproduce`, `make test`, `make lab`, `make runs`,
+# `make paper`. Variables: PYTHON, DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA,
+# else torchvision's download), RUNS (runs store), PROFILE (smoke, quick or paper; default: paper for
+# report and reproduce, quick for lab), WORKERS (sweeps train N runs at once in local processes;
+# default 2 on a CPU of 2 or more cores, else 1), SCHEDULER (sweeps train on the workers of the dask
+# cluster at this address, e.g. tcp://host:8786); for reproduce, NOTEBOOK, MODEL and SEEDS choose runs.
 PYTHON ?= python3
-PROFILE ?= quick
 VENV   := .venv
 BIN    := $(VENV)/bin
 ifdef DATA
@@ -20,7 +20,7 @@ ifdef SCHEDULER
 export CNNREPORT_SCHEDULER := $(SCHEDULER)
 endif
 
-.PHONY: setup test report lab runs bench clean
+.PHONY: setup test report paper reproduce lab runs bench clean
 
 setup: $(VENV)/.installed
 
@@ -34,14 +34,25 @@ test: setup
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval notebooks
 
-# Executes every notebook into reports/$(PROFILE)/, then report.html and report.pdf there.
+# Executes every notebook into build/report/$(PROFILE)/, then report.html and report.pdf there. The
+# paper profile (the default) renders the committed runs: no data, minutes, nothing trains. (`exec`:
+# a kill of make reaches the build, which stops everything it started.)
 report: setup
-	TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(PROFILE)
+	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(or $(PROFILE),paper)
+
+# The committed paper report, reports/paper/report.html and .pdf, rebuilt from the committed runs.
+paper: setup
+	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile paper --out reports/paper
+
+# Retrains the chosen runs of $(PROFILE) on DATA into build/reproduce/$(PROFILE)/runs (or RUNS) and
+# compares them with the committed ones: build/reproduce/$(PROFILE)/comparison.csv and .html.
+reproduce: setup
+	exec $(BIN)/python -m cnnreport.reproduce --profile $(or $(PROFILE),paper) $(if $(RUNS),--runs $(RUNS)) \
+	    $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(if $(MODEL),--model $(MODEL)) $(if $(SEEDS),--seeds $(SEEDS))
 
 # JupyterLab on notebooks/, with this environment's kernel; notebooks run there use $(PROFILE).
 lab: setup
-	CNNREPORT_PROFILE=$(PROFILE) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
-	$(if $(and $(filter paper,$(PROFILE)),$(if $(CNNREPORT_RUNS),,1)),CNNREPORT_RUNS=$(abspath reports/paper/runs)) \
+	CNNREPORT_PROFILE=$(or $(PROFILE),quick) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).

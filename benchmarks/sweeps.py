@@ -27,7 +27,7 @@ def timed(label, configs, data, **where):
     with tempfile.TemporaryDirectory(prefix="cnnreport-bench-") as store:
         prepare(configs[0].category, data, configs[0].num_colours, f"{store}/palettes")  # palette: not timed
         start = time.perf_counter()
-        train_all(configs, data=data, runs_dir=store, **where)
+        train_all(configs, data=data, store=store, **where)
         seconds = time.perf_counter() - start
     print(f"{label}: {len(configs)} runs in {seconds:.1f} s", flush=True)
     return seconds

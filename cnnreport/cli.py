@@ -1,9 +1,10 @@
-"""Command line: `python -m cnnreport train ...` and `python -m cnnreport colourize ...`."""
+"""Command line: `python -m cnnreport train ...`, `... colourize ...` and `... evaluate ...`."""
 import argparse
 import sys
 from pathlib import Path
 
 from .data import greyscale, load_image
+from .evaluate import evaluate
 from .metrics import DECODINGS
 from .models import ARCHITECTURES
 from .train import Config, colourize, load_run, train
@@ -30,6 +31,10 @@ def parser():
     t.add_argument("--test-images", type=int, default=d.test_images, help="first N test images only (0: all)")
     t.add_argument("--no-amp", dest="amp", action="store_false", help="float32 even where bf16 is native")
     t.add_argument("--rebalance", action="store_true", help="weight each pixel's loss by its colour's rarity")
+    t.add_argument("--rebalance-mix", type=float, default=d.rebalance_mix, help="uniform share in the rebalancing weights")
+    t.add_argument("--rebalance-sigma", type=float, default=d.rebalance_sigma,
+                   help="smoothing of the colour frequencies for rebalancing (CIELAB ab units)")
+    t.add_argument("--dropout", type=float, default=d.dropout, help="channel dropout in the residual network's blocks")
     t.add_argument("--data", help="image folder or CIFAR-10 root (default: $CNNREPORT_DATA, else download)")
     t.add_argument("--runs-dir", help="runs store (default: $CNNREPORT_RUNS, else ./runs)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
@@ -44,6 +49,12 @@ def parser():
                    help="colour per pixel: most probable, mean, or annealed mean (Zhang et al.)")
     c.add_argument("-o", "--output", required=True, type=Path,
                    help=f"PNG grid, one row per image: grey input | prediction | original, {CELL} px each")
+    e = sub.add_parser("evaluate", help="add a stored run's pictures and measurements on test images to its record "
+                       "(cnnreport.evaluate), from its weights and the data it trained on")
+    e.add_argument("runs", nargs="+", type=Path, help="run directories")
+    e.add_argument("--data", help="the data the runs trained on (default: $CNNREPORT_DATA, else download)")
+    e.add_argument("--jpeg", nargs="*", type=int, default=[], metavar="QUALITY",
+                   help="also measure one more JPEG round trip of the test images at these qualities")
     return p
 
 
@@ -58,6 +69,9 @@ def main(argv=None):
             print(f"{run.status}: val acc {f['val_acc']:.1f}%, val loss {f['val_loss']:.4f} after "
                   f"{f['epoch']} epochs", file=sys.stderr)
             print(run.path)
+        elif args.command == "evaluate":
+            for path in args.runs:
+                print(evaluate(path, args.data, args.jpeg).path)
         else:
             write_colourized(load_run(args.run), args.images, args.output, args.decoding)
             print(args.output)

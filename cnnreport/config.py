@@ -4,7 +4,8 @@ import math
 from dataclasses import dataclass, fields
 
 from .data import check_category
-from .models import ARCHITECTURES, check_shape_params
+from .models import ARCHITECTURES, DROPOUT, check_shape_params
+from .palette import MIX, SIGMA
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Config:
     amp: bool = True          # bf16 autocast where native (see speed.precision); False: float32
     rebalance: bool = False   # weight each pixel's loss by its colour's rarity (palette.rebalance_weights);
                               # train_loss is then the weighted loss, val_loss stays the plain one
+    rebalance_mix: float = MIX      # ... the uniform distribution's share in the weights (Zhang et al.'s lambda)
+    rebalance_sigma: float = SIGMA  # ... Gaussian smoothing of the colour frequencies, in CIELAB ab units
+    dropout: float = DROPOUT  # channel dropout inside the residual network's blocks (the other networks have none)
 
     def __post_init__(self):
         if self.model not in ARCHITECTURES:
@@ -37,6 +41,13 @@ class Config:
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0 or math.isinf(self.lr):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         object.__setattr__(self, "lr", float(self.lr))  # 1 and 1.0 are one run
+        for name, low, high in (("rebalance_mix", 0, 1), ("rebalance_sigma", 0, math.inf), ("dropout", 0, 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ValueError(f"{name} must be a number from {low} to {high}, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if self.rebalance_sigma == 0 or self.dropout == 1:
+            raise ValueError(f"rebalance_sigma must be > 0 and dropout < 1, got {self.rebalance_sigma} and {self.dropout}")
         for name in ("amp", "rebalance"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")

@@ -36,8 +36,26 @@ class DataError(ValueError):
 class CategoryData:
     train: torch.Tensor   # (N_train, 3, 32, 32) uint8 RGB
     test: torch.Tensor    # (N_test, 3, 32, 32) uint8 RGB
-    source: str           # where it came from, for the report
-    fingerprint: str      # hash of the pixels: runs on different data never share a cache entry
+    kind: str             # "image folder" or "torchvision CIFAR-10"
+    folder: str           # the folder's name only: records and reports hold no path of this machine
+    fingerprint: str      # hash of the pixels: runs on different data never share a store entry
+
+    @property
+    def identity(self):
+        """What a run records of its data (see describe)."""
+        return dict(kind=self.kind, folder=self.folder, fingerprint=self.fingerprint,
+                    train_images=len(self.train), test_images=len(self.test))
+
+
+def describe(identity, known=None):
+    """Data identity (CategoryData.identity) in words, e.g. "CIFAR-10 horses, JPEG re-encoded copy"
+    for a fingerprint that `known` ({fingerprint: words}, default params/data.yaml) names."""
+    if known is None:
+        from .params import known_data
+        known = known_data()
+    if identity["fingerprint"] in known:
+        return known[identity["fingerprint"]]
+    return f"{identity['kind']} {identity['folder']}"
 
 
 def check_category(category):
@@ -92,16 +110,18 @@ def load_category(category="horse", data=None):
 _prepared = {}  # per process: sweeps load and label the data once
 
 
-def prepare(category, data, num_colours, cache_dir):
-    """Everything training needs, as tensors: grey inputs, colour labels, palette, data identity."""
-    key = (category, resolve_data(data), num_colours, str(cache_dir))
+def prepare(category, data, num_colours, cache_dir, palette=None):
+    """Everything training needs, as tensors: grey inputs, colour labels, palette, data identity.
+    palette: (NC, 3) colours to label with instead of the data's own k-means palette (e.g. the
+    palette of another copy of the same images, so that both are labelled alike)."""
+    key = (category, resolve_data(data), num_colours, str(cache_dir), None if palette is None else str(palette.tolist()))
     if key not in _prepared:
         ds = load_category(category, key[1])
-        palette = load_palette(ds, num_colours, cache_dir)
+        palette = load_palette(ds, num_colours, cache_dir) if palette is None else palette.float()
         _prepared[key] = dict(
             x_train=greyscale(ds.train), y_train=labels(ds.train, palette),   # (N, 1, 32, 32), (N, 32, 32)
             x_test=greyscale(ds.test), y_test=labels(ds.test, palette), rgb_test=ds.test,
-            palette=palette, source=ds.source, fingerprint=ds.fingerprint)
+            palette=palette, data=ds.identity)
     return _prepared[key]
 
 
@@ -109,22 +129,22 @@ def prepare(category, data, num_colours, cache_dir):
 def _load(category, data):
     if data is None:
         train, test = _from_torchvision(DEFAULT_ROOT, category, download=True)
-        source = f"torchvision CIFAR-10 ({DEFAULT_ROOT})"
+        kind, root = "torchvision CIFAR-10", DEFAULT_ROOT
     else:
         root = Path(data)
         if not root.is_dir():
             raise DataError(f"data folder {root} does not exist; " + HOW_TO_GET_DATA.format(root=DEFAULT_ROOT))
         if (root / "cifar-10-batches-py").is_dir():
             train, test = _from_torchvision(root, category, download=False)
-            source = f"torchvision CIFAR-10 ({root})"
+            kind = "torchvision CIFAR-10"
         elif (root / "train").is_dir():
             train, test = (_from_folder(root / split / category) for split in ("train", "test"))
-            source = f"image folder {root}"
+            kind = "image folder"
         else:
             raise DataError(f"{root} holds neither train/{category}/ images nor cifar-10-batches-py/; "
                             + HOW_TO_GET_DATA.format(root=DEFAULT_ROOT))
     digest = hashlib.sha256(train.numpy().tobytes() + test.numpy().tobytes()).hexdigest()[:16]
-    return CategoryData(train, test, source, digest)
+    return CategoryData(train, test, kind, Path(root).name, digest)
 
 
 def _from_folder(folder):

@@ -11,12 +11,15 @@ no shared filesystem: it trains in a scratch store of its own and hands the fini
 back, which this process writes into its store (runs.install).
 """
 import atexit
+import ctypes
 import functools
 import json
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -33,22 +36,30 @@ from .train import dask_worker, find_run, load_run, locate, train
 RETRIES = 2
 
 
-def train_all(configs, data=None, runs_dir=None, workers=None, scheduler=None, done=lambda config, run: None,
+def train_all(configs, data=None, store=None, workers=None, scheduler=None, done=lambda config, run: None,
               name=str):
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
-    called as each finishes. workers: 1 trains here, N > 1 in N local processes of
+    called as each finishes. store: a runs.Store or a folder (default: runs.runs_dir()); a Store
+    that never trains (committed results) is read without loading any data, and MissingRuns names
+    the runs it lacks. workers: 1 trains here, N > 1 in N local processes of
     usable_cores() // N threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`),
     else default_workers(). scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
     run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
     RuntimeError naming `name(config)`: at once here, once the others are stored in a pool."""
-    workers, scheduler = _settings(workers, scheduler)
-    results = [find_run(c, data=data, runs_dir=runs_dir) for c in configs]
+    store, (workers, scheduler) = as_store(store), _settings(workers, scheduler)
+    results = lookup(configs, store, data)
+    missing = [c for c, run in zip(configs, results) if run is None]
+    if missing and not store.trains:
+        listed = ", ".join(name(c) for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise runs.MissingRuns(f"{len(missing)} of {len(configs)} runs are not in {store.root}, which holds committed "
+                               f"results and never trains ({listed}); `make reproduce` trains them into a store of its own")
     for c, run in zip(configs, results):
         if run is not None:
             done(c, run)
     todo = [i for i, run in enumerate(results) if run is None]
     if not todo:
         return results
+    runs_dir = store.root
     if scheduler is None and workers == 1:
         for i in todo:
             results[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False))
@@ -60,26 +71,46 @@ def train_all(configs, data=None, runs_dir=None, workers=None, scheduler=None, d
         submit = functools.partial(_submit_remote, data=data, runs_dir=runs_dir)
     else:
         # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
         threads = max(1, usable_cores() // workers)
         submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads)
     failures = []
     with pool as executor:
         futures = {}
-        for i in todo:
-            future, finish = submit(executor, configs[i])
-            futures[future] = i, finish
-        for future in as_completed(futures):
-            i, finish = futures[future]
-            try:
-                results[i] = _named(configs[i], name, lambda c: finish(future.result()))
-            except RuntimeError as e:
-                failures.append(e)
-                continue
-            done(configs[i], results[i])
+        try:
+            for i in todo:
+                future, finish = submit(executor, configs[i])
+                futures[future] = i, finish
+            for future in as_completed(futures):
+                i, finish = futures[future]
+                try:
+                    results[i] = _named(configs[i], name, lambda c: finish(future.result()))
+                except RuntimeError as e:
+                    failures.append(e)
+                    continue
+                done(configs[i], results[i])
+        except BaseException:   # Ctrl-C, a stopped kernel: the local workers stop too, not after their runs
+            for process in getattr(executor, "_processes", {}).values():
+                process.terminate()
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
     if failures:
         raise failures[0]
     return results
+
+
+def as_store(store=None):
+    """A runs.Store from a Store, a folder or None (runs.runs_dir(): the default store, which trains)."""
+    return store if isinstance(store, runs.Store) else runs.Store(runs.runs_dir(store))
+
+
+def lookup(configs, store=None, data=None):
+    """The stored Run of each config, or None: in a store that never trains, by the identity its
+    runs record, without loading any data; in one that trains, on the data at hand (`data`)."""
+    store = as_store(store)
+    if store.trains:
+        return [find_run(c, data=data, runs_dir=store.root) for c in configs]
+    return [None if path is None else load_run(path) for path in runs.find(store, configs)]
 
 
 def _settings(workers=None, scheduler=None):
@@ -102,6 +133,14 @@ def default_workers():
     return 2 if default_device().type == "cpu" and usable_cores() >= 2 else 1
 
 
+def stop_on_signals():
+    """Make SIGTERM and SIGHUP stop this process as Ctrl-C does (KeyboardInterrupt), so that a long
+    command (a report build, a reproduction) stops the processes it started instead of leaving
+    them to train on (see train_all)."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+
+
 def _named(config, name, get):
     try:
         return get(config)
@@ -115,6 +154,14 @@ def _submit_local(pool, config, data, runs_dir, threads):
     """(future of the run's directory, how to load it): local processes share the store."""
     future = pool.submit(_train_path, config, data, str(runs_dir) if runs_dir else None, threads)
     return future, load_run
+
+
+def _die_with_parent():
+    """In a local worker (Linux): end with the process that started it, even if that one is killed
+    outright (a Jupyter kernel restarted), instead of training on unseen."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1   # <sys/prctl.h>
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _train_path(config, data, runs_dir, threads):
@@ -141,7 +188,7 @@ def _submit_remote(pool, config, data, runs_dir):
     must match, the data's fingerprint, the palette and the store key, so that it cannot be stored
     under a key that does not describe it."""
     path, tensors, _ = locate(config, data, runs_dir)
-    future = pool.submit(train_remote, config, resolve_data(data), tensors["fingerprint"],
+    future = pool.submit(train_remote, config, resolve_data(data), tensors["data"]["fingerprint"],
                          tensors["palette"].tolist(), path.name)
     return future, functools.partial(_install, path)
 
@@ -161,7 +208,7 @@ def train_remote(config, data, fingerprint, palette, key):
     here = load_category(config.category, data)
     where = f"dask worker {dask_worker()} on {socket.gethostname()}"
     if here.fingerprint != fingerprint:
-        raise DataError(f"{where} has other data than the client: {here.source} has fingerprint "
+        raise DataError(f"{where} has other data than the client: {here.kind} {here.folder} has fingerprint "
                         f"{here.fingerprint}, the client's data {fingerprint}; point the worker's "
                         "CNNREPORT_DATA at the client's images")
     store = _scratch()

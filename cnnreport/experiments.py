@@ -11,17 +11,14 @@ import math
 import sys
 
 import pandas as pd
-import torch
 import yaml
 from tqdm import tqdm
 
-from . import runs as store
-from .data import greyscale, jpeg_round_trip, prepare
+from .evaluate import evaluate
 from .executor import train_all
-from .metrics import DECODINGS, METRICS, TEMPERATURE, quality
-from .palette import labels
-from .params import PARAMS_DIR
-from .speed import mixed_precision, on_device
+from .metrics import DECODINGS, METRICS
+from .params import PARAMS_DIR, profile_store
+from .runs import MissingRuns
 from .train import Config, load_run
 
 # ----------------------------------------------------------------------------- the seed report's numbers
@@ -102,25 +99,32 @@ def _profile_args(profile):
     return {nb: sweep_args(nb, yaml.safe_load((PARAMS_DIR / profile / f"{nb}.yaml").read_text())) for nb in SWEPT}
 
 
+def profile_notebook_configs(profile):
+    """{sweep notebook: the Configs of its sweep} under `profile`."""
+    return {nb: sweep_configs(**args) for nb, args in _profile_args(profile).items()}
+
+
 def profile_configs(profile):
     """Every distinct Config the sweep notebooks of `profile` train, in notebook order."""
     configs = []
-    for args in _profile_args(profile).values():
-        configs += [c for c in sweep_configs(**args) if c not in configs]
+    for notebook_configs in profile_notebook_configs(profile).values():
+        configs += [c for c in notebook_configs if c not in configs]
     return configs
 
 
-def profile_sweeps(profile, data=None, runs_dir=None):
-    """{sweep notebook: its sweep's runs} under `profile`, as each notebook gets them (stored runs
-    load; a missing one trains): what the findings and the comparison with the seed report read."""
-    return {nb: sweep(**args, data=data, runs_dir=runs_dir) for nb, args in _profile_args(profile).items()}
+def profile_sweeps(profile, data=None):
+    """{sweep notebook: its sweep's runs} under `profile`, as each notebook gets them (from
+    params.profile_store(profile)): what the findings and the comparison with the seed report read."""
+    store = profile_store(profile)
+    return {nb: sweep(**args, data=data, store=store) for nb, args in _profile_args(profile).items()}
 
 
-def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, runs_dir=None, verbose=True,
+def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, store=None, verbose=True,
           workers=None, scheduler=None):
     """Train (or load) every run of the grid; one DataFrame row per run, in grid order.
-    workers: train N runs side by side in local processes; scheduler: on the workers of the dask
-    cluster at this address (see executor.train_all).
+    store: a runs.Store or folder (params.profile_store(profile) gives a profile's; a store of
+    committed results is read without data and never trains); workers: train N runs side by side
+    in local processes; scheduler: on the workers of the dask cluster at this address (see executor.train_all).
 
     Columns: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final epoch),
     best_val_acc, seconds (training time of the run), parameters, the colour metrics of
@@ -138,8 +142,7 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, ru
                 r = row(run, field)
                 acc = "diverged" if r["status"] == "diverged" else f"val acc {r['val_acc']:.1f} %"
                 tqdm.write(f"{name(c)}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
-        runs = train_all(configs, data=data, runs_dir=runs_dir, workers=workers, scheduler=scheduler, done=done,
-                         name=name)
+        runs = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, done=done, name=name)
     df = pd.DataFrame([row(run, field) for run in runs])
     df.attrs["field"] = field
     return df
@@ -318,32 +321,20 @@ def rebalancing_effect(table):
     return pd.DataFrame(out)
 
 
-def _stored(path, data, runs_dir):
-    """A stored run, its prepared data (checked to be the data it trained on), and its weights as
-    training ran them: (run, prepared, model, autocast, to_input) with to_input(grey) the inputs
-    in training's precision and layout."""
-    run = load_run(path)
-    t = prepare(run.config.category, data, run.config.num_colours, store.runs_dir(runs_dir) / "palettes")
-    if t["fingerprint"] != run.info["data_fingerprint"]:
-        raise ValueError(f"{path} was trained on data {run.info['data_fingerprint']}, not on these "
-                         f"({t['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
-    cpu = torch.device("cpu")
-    model = run.model().to(memory_format=torch.channels_last)
-    return run, t, model, mixed_precision(run.info["precision"], cpu), lambda x: on_device(x, cpu, run.info["precision"])
-
-
-def compare_decodings(paths, data=None, runs_dir=None, decodings=DECODINGS, temperature=TEMPERATURE):
-    """One row per (run, decoding): the colour metrics of each stored run's weights on its test
-    split, decoded by argmax, mean and annealed mean (see metrics.decode). The inputs and precision
-    are those of training, so the argmax rows reproduce the metrics the runs recorded."""
+def decodings(paths):
+    """One row per (run, decoding): the colour metrics each stored run recorded for its final
+    network on the test split, decoded by argmax, mean and annealed mean (see metrics.decode and
+    cnnreport.evaluate); runs trained before decodings were recorded are left out."""
     rows = []
     for path in paths:
-        run, t, model, autocast, to_input = _stored(path, data, runs_dir)
-        c, test = run.config, slice(run.config.test_images or None)
-        x = to_input(t["x_test"][test])
-        for d in decodings:
-            m, _ = quality(model, x, t["y_test"][test], t["rgb_test"][test], run.palette, autocast, d, temperature)
-            rows.append(dict(model=c.model, seed=c.seed, rebalance=c.rebalance, decoding=d, **m))
+        run = load_run(path)
+        stored = run.evaluations().get("decodings")
+        if stored is None:
+            continue
+        c = run.config
+        for d in DECODINGS:
+            rows.append(dict(model=c.model, seed=c.seed, rebalance=c.rebalance, decoding=d,
+                             **(run.metrics if d == "argmax" else stored[d])))
     return pd.DataFrame(rows)
 
 # ----------------------------------------------------------------------------- ours against the seed report
@@ -394,26 +385,22 @@ def seed_repeats():
             for m in ("cnn", "unet")}
 
 
-def jpeg_effect(paths, qualities=(75,), data=None, runs_dir=None):
+def jpeg_effect(paths, qualities, store, data=None):
     """What one more JPEG round trip of the test images (at each of `qualities`, 4:2:0 chroma, as
     Pillow saves by default) changes: per quality and stored run, the share of pixels whose colour
     category changes and the run's pixel accuracy before and after. Our horses are JPEG re-encodings
-    of CIFAR-10, so this measures how far such an encoding alone moves the numbers."""
-    measured = []   # each run once: its weights, test split and accuracy before any round trip
+    of CIFAR-10, so this measures how far such an encoding alone moves the numbers. Read from each
+    run's evaluations; a store that trains measures what is missing (cnnreport.evaluate, on `data`)."""
+    measured = []
     for path in paths:
-        run, t, model, autocast, to_input = _stored(path, data, runs_dir)
-        test = slice(run.config.test_images or None)
-        rgb, y = t["rgb_test"][test], t["y_test"][test]
-        before, _ = quality(model, to_input(t["x_test"][test]), y, rgb, run.palette, autocast)
-        measured.append((run, model, autocast, to_input, rgb, y, before))
-    rows = []
-    for quality_level in qualities:
-        for run, model, autocast, to_input, rgb, y, before in measured:
-            encoded = jpeg_round_trip(rgb, quality_level)
-            y_encoded = labels(encoded, run.palette)
-            after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, run.palette, autocast)
-            rows.append(dict(model=run.config.model, seed=run.config.seed, quality=quality_level,
-                             labels_changed=100 * (y_encoded != y).double().mean().item(),
-                             pixel_acc=before["pixel_acc"], pixel_acc_jpeg=after["pixel_acc"],
-                             change=after["pixel_acc"] - before["pixel_acc"]))
-    return pd.DataFrame(rows)
+        run = load_run(path)
+        if not all(str(q) in run.evaluations().get("jpeg", {}) for q in qualities):
+            if not store.trains:
+                raise MissingRuns(f"{path} holds no JPEG round trip at qualities {qualities}: "
+                                  f"python -m cnnreport evaluate {path} --jpeg {' '.join(map(str, qualities))}")
+            run = evaluate(path, data, qualities)
+        measured.append((run, run.evaluations()["jpeg"]))
+    return pd.DataFrame([dict(model=run.config.model, seed=run.config.seed, quality=q, labels_changed=jpeg[str(q)]["labels_changed"],
+                              pixel_acc=run.metrics["pixel_acc"], pixel_acc_jpeg=jpeg[str(q)]["pixel_acc"],
+                              change=jpeg[str(q)]["pixel_acc"] - run.metrics["pixel_acc"])
+                         for q in qualities for run, jpeg in measured])

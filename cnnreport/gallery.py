@@ -1,21 +1,30 @@
-"""Test images beside the colourizations of trained runs: the rows of the report's sample figure
-(drawn by plots.samples), so that plotting never loads data or runs a model."""
-from .data import greyscale, load_category
+"""Test images beside the colourizations of trained runs: the rows of the report's sample figures
+(drawn by plots.samples), read from the pictures each run stored when it finished (samples.png),
+so that a report renders without data or weights; only images of the reader's own need weights."""
+from .data import greyscale
+from .evaluate import ROWS, SAMPLES
 from .palette import labels, to_rgb
 from .train import colourize, load_run
 
 
-def sample_rows(named_runs, n=8, data=None, start=0, images=None):
-    """{row name: (n, 3, 32, 32) RGB in [0, 1]}: test images `start`..`start + n` of the runs'
-    category (or the given uint8 `images`, (n, 3, 32, 32)) as grey input, truth, truth in the
-    palette's colours (the best any network can do), then each run's colourization.
-    named_runs: {label: Run or run directory, or (that, decoding)} (see metrics.decode)."""
+def sample_rows(named_runs, n=SAMPLES, images=None):
+    """{row name: (n, 3, H, W) RGB in [0, 1]}: the first n test images (n <= evaluate.SAMPLES) as grey
+    input, truth and truth in the palette's colours (the best any network can do), then each run's
+    colourization, as the runs stored them; or uint8 `images` (n, 3, H, W) of one's own, colourized
+    now by each run's weights. named_runs: {label: Run or run directory, or (that, decoding)}
+    (see metrics.decode)."""
     runs = {k: v if isinstance(v, tuple) else (v, "argmax") for k, v in named_runs.items()}
     runs = {k: (r if hasattr(r, "palette") else load_run(r), d) for k, (r, d) in runs.items()}
     first = next(iter(runs.values()))[0]
-    rgb = load_category(first.config.category, data).test[start:start + n] if images is None else images
-    grey = greyscale(rgb)
-    rows = {"grey input": grey.expand(-1, 3, -1, -1), "truth": rgb.float() / 255,
-            f"truth, {len(first.palette)} colours": to_rgb(labels(rgb, first.palette), first.palette)}
+    if images is None:
+        if n > SAMPLES:
+            raise ValueError(f"runs keep pictures of their first {SAMPLES} test images, not {n}")
+        stored = {name: run.samples() for name, (run, _) in runs.items()}
+        rows = {row: picture[:n] for row, picture in stored[next(iter(runs))].items() if row in ROWS[:3]}
+        rows.update({name: stored[name][decoding][:n] for name, (_, decoding) in runs.items()})
+        return rows
+    grey = greyscale(images)
+    rows = {ROWS[0]: grey.expand(-1, 3, -1, -1), ROWS[1]: images.float() / 255,
+            ROWS[2]: to_rgb(labels(images, first.palette), first.palette)}
     rows.update({name: colourize(run, grey, decoding) for name, (run, decoding) in runs.items()})
     return rows

@@ -86,7 +86,7 @@ class ResBlock(nn.Module):
         return torch.relu(self.body(x) + self.shortcut(x))
 
 
-DROPOUT = 0.2  # ResUNet's channel dropout: enough to stop it overfitting 5,000 horses (benchmarks/RESULTS.md)
+DROPOUT = 0.2  # ResUNet's channel dropout (Config.dropout): enough to stop it overfitting 5,000 horses (benchmarks/RESULTS.md)
 
 
 class ResUNet(nn.Module):
@@ -95,13 +95,13 @@ class ResUNet(nn.Module):
     Unlike the U-Net, it keeps NF feature channels at full resolution from the first layer on
     and refines them with residual blocks, where the U-Net's only full-resolution layer is its
     final convolution; identity paths keep this deeper net as easy to train as the shallow ones.
-    Every block has Dropout2d(DROPOUT) between its convolutions: without it the net overfits the
+    Every block has Dropout2d(dropout) between its convolutions: without it the net overfits the
     training horses within its 25 epochs.
     """
 
-    def __init__(self, k, nf, nc):
+    def __init__(self, k, nf, nc, dropout=DROPOUT):
         super().__init__()
-        p, d = k // 2, DROPOUT
+        p, d = k // 2, dropout
         self.stem = nn.Sequential(nn.Conv2d(1, nf, k, padding=p),                                 # (N, NF, 32, 32)
                                   nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
         self.down1 = ResBlock(nf, nf, k, stride=2, dropout=d)                                     # (N, NF, 16, 16)
@@ -135,7 +135,7 @@ def check_shape_params(kernel, num_filters, num_colours=24):
         raise ValueError(f"num_colours must be >= 2, got {num_colours}")
 
 
-def build_model(name, kernel=3, num_filters=32, num_colours=24):
+def build_model(name, kernel=3, num_filters=32, num_colours=24, dropout=DROPOUT):
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(ARCHITECTURES)}")
     check_shape_params(kernel, num_filters, num_colours)
@@ -143,5 +143,5 @@ def build_model(name, kernel=3, num_filters=32, num_colours=24):
     if name == "cnn":
         return CNN(k, nf, nc)
     if name == "resnet":
-        return ResUNet(k, nf, nc)
+        return ResUNet(k, nf, nc, dropout)
     return UNet(k, nf, nc, skips=name == "unet")

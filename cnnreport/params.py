@@ -1,4 +1,5 @@
-"""Notebook parameters: `params/<profile>/<notebook>.yaml`, checked before any training starts.
+"""Notebook parameters: `params/<profile>/<notebook>.yaml`, checked before any training starts,
+and where each profile's results come from: `params/<profile>/profile.yaml` (`profile_store`).
 
 Each notebook's `parameters` cell holds one variable, `profile` (default: $CNNREPORT_PROFILE,
 else "quick"); papermill sets it with `-p profile paper`, nbval gets it from the environment.
@@ -7,13 +8,49 @@ parameters it takes, so a mistyped name or a wrong type in a params file fails a
 the file, the key and what was expected.
 """
 import difflib
+import functools
 import os
 from pathlib import Path
 
 import yaml
 
 PROFILES = ("smoke", "quick", "paper")
-PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = ROOT / "params"
+
+
+@functools.cache
+def known_data():
+    """{fingerprint: the data in words} of the data sets committed results were trained on (params/data.yaml)."""
+    return yaml.safe_load((PARAMS_DIR / "data.yaml").read_text())
+
+
+def profile_settings(profile):
+    """params/<profile>/profile.yaml, checked: `store` (a folder of the repository, or null for the
+    default runs store), `trains` (whether missing runs train) and `data` (the fingerprint of the
+    data the store's committed results were trained on, or null)."""
+    return load_params("profile", profile, store=(str, type(None)), trains=bool, data=(str, type(None)))
+
+
+def profile_store(profile):
+    """The runs store `profile`'s notebooks read (a runs.Store): its committed_store, unless
+    CNNREPORT_RUNS names another, which keeps the profile's `trains` and may hold runs on any data
+    (a reproduction's store, for instance)."""
+    from .runs import Store, runs_dir
+    if os.environ.get("CNNREPORT_RUNS"):
+        return Store(runs_dir(), trains=profile_settings(profile)["trains"])
+    return committed_store(profile)
+
+
+def committed_store(profile):
+    """The store params/<profile>/profile.yaml names: for the paper profile, its committed results,
+    found without loading any data and never trained (`make reproduce` retrains them elsewhere);
+    for the others, the default runs store, where what it lacks trains on the data at hand."""
+    from .runs import Store, runs_dir
+    s = profile_settings(profile)
+    if s["store"] is None:
+        return Store(runs_dir(), trains=s["trains"])
+    return Store(ROOT / s["store"], trains=s["trains"], data=s["data"])
 
 
 def default_profile():

@@ -18,7 +18,7 @@ class Run:
     path: Path
     status: str          # "finished", or "diverged" when the loss stopped being finite
     history: list        # one dict per epoch: epoch, train_loss, val_loss, val_acc, seconds
-    info: dict           # versions, device, precision, threads, host, dask worker, data source and fingerprint
+    info: dict           # versions, device, precision, threads, host, dask worker, data identity
     palette: torch.Tensor  # (NC, 3) colours in [0, 1]
     parameters: int      # trainable parameters of the network
     metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
@@ -27,12 +27,30 @@ class Run:
     def final(self):
         return self.history[-1]
 
+    @property
+    def data(self):
+        """The data it trained on: kind, folder name, fingerprint, image counts (data.CategoryData.identity)."""
+        return self.info["data"]
+
+    def evaluations(self):
+        """What its final network gave on test images beyond the metrics (cnnreport.evaluate): {} if none."""
+        path = self.path / "evaluations.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def samples(self):
+        """{row: (N, 3, 32, 32) RGB} of its samples.png: the first test images, grey, true and as it
+        colours them under each decoding (ValueError if the picture was not kept)."""
+        if not (self.path / "samples.png").exists():
+            raise ValueError(f"{self.path} keeps no samples.png (pictures are kept only for the runs a report shows)")
+        from .evaluate import read_samples
+        return read_samples(self.path / "samples.png")
+
     def model(self):
         """The trained network, in eval mode on the CPU (ValueError if its weights were not kept)."""
         c = self.config
         if not (self.path / "model.pt").exists():
             raise ValueError(f"{self.path} keeps only the record of its run, not its weights (model.pt)")
-        net = build_model(c.model, c.kernel, c.num_filters, c.num_colours)
+        net = build_model(c.model, c.kernel, c.num_filters, c.num_colours, c.dropout)
         net.load_state_dict(torch.load(self.path / "model.pt", map_location="cpu", weights_only=True))
         return net.eval()
 

@@ -29,22 +29,23 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 
 from . import __version__
-from .params import PARAMS_DIR, PROFILES, default_profile
+from .params import PROFILES, ROOT, default_profile, profile_settings, profile_store
+from .data import describe
+from .executor import stop_on_signals
 from .present import KINDS
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("00_findings", "01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
              "06_architectures", "07_colour_quality", "08_reproduction")
-PAPER_RUNS = ROOT / "reports" / "paper" / "runs"   # the paper profile's runs, committed (records; few weights)
+PAPER_RUNS = ROOT / profile_settings("paper")["store"]   # the paper profile's runs, committed (records; few weights)
+BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git (`make paper` updates reports/paper)
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
 CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js"
 PROFILE_NOTES = {
     "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
     "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
-    "paper": "the paper profile: the seed report's settings (30 epochs, full data)",
+    "paper": "the paper profile: the seed report's settings (30 epochs, full data), three seeds each",
 }
 PRINT_CSS = """
 <style>
@@ -97,12 +98,9 @@ class NotebookFailed(RuntimeError):
 
 
 def kernel_environment(profile):
-    """The environment kernels inherit: the profile, no progress bars, the paper's committed runs
-    store for the paper profile (unless CNNREPORT_RUNS says otherwise), and the kernelspec
+    """The environment kernels inherit: the profile, no progress bars, and the kernelspec
     `python3` of this interpreter's environment first (not one the user installed elsewhere)."""
     os.environ["CNNREPORT_PROFILE"] = profile
-    if profile == "paper":
-        os.environ.setdefault("CNNREPORT_RUNS", str(PAPER_RUNS))
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
     here = str(Path(sys.prefix) / "share" / "jupyter")
@@ -179,8 +177,9 @@ def _inline(text):
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text))
 
 
-def combine(executed, profile, timings, started):
-    """One notebook: title page, contents, each notebook as a section, build information."""
+def combine(executed, profile, timings, started, runs):
+    """One notebook: title page, contents, each notebook as a section, build information.
+    runs: the profile's runs, whose data and versions the title and the build information name."""
     sections, contents = [], []
     for i, (stem, path) in enumerate(executed, 1):
         nb = nbformat.read(path, as_version=4)
@@ -214,15 +213,17 @@ def combine(executed, profile, timings, started):
     contents.append((1, "Build information", "build-information"))
     toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
                      f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
+    data = data_sets(runs)
+    trained_on = f" Trained on {describe(data[0][0])}." if data else ""
     title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
              f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
              f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
-             f"{PROFILE_NOTES[profile]}.\n\n</div>")
+             f"{PROFILE_NOTES[profile]}.{trained_on}\n\n</div>")
     cells = [_md(title), _md(f'<nav class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
     for _, body in sections:
         cells += body
     total = time.time() - started
-    cells.append(_md(build_information(profile, timings, total)))
+    cells.append(_md(build_information(profile, timings, total, runs)))
     for n, cell in enumerate(cells):
         cell.id = f"r{n:04d}"   # the notebooks' own ids collide across notebooks
     combined = nbformat.v4.new_notebook(cells=cells)
@@ -231,22 +232,35 @@ def combine(executed, profile, timings, started):
     return combined
 
 
-def describe_data(profile):
-    """The data the profile's notebooks train on: each category their params files name, as loaded."""
-    from .data import load_category
-    named = (yaml.safe_load(path.read_text()) or {} for path in sorted((PARAMS_DIR / profile).glob("*.yaml")))
-    lines = []
-    for category in sorted({p["category"] for p in named if "category" in p}):
-        try:
-            ds = load_category(category)
-            lines.append(f"{category}: {ds.source}, {len(ds.train):,} training and {len(ds.test):,} test images "
-                         f"(fingerprint {ds.fingerprint[:12]})")
-        except Exception as e:   # noqa: BLE001 - the notebooks ran; say why the data could not be described
-            lines.append(f"{category}: not described ({e})")
-    return "; ".join(lines) or f"no category named in params/{profile}/"
+def data_sets(runs):
+    """[(data identity, runs on it)], the most used first: what the runs record of their data."""
+    counts = {}
+    for run in runs:
+        key = json.dumps(run.data, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    return [(json.loads(k), n) for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-def build_information(profile, timings, total):
+def describe_data(runs):
+    """The data the runs trained on, in words, with image counts, fingerprints and, for several, how many runs each."""
+    sets = data_sets(runs)
+    return "; ".join(f"{describe(d)}: {d['train_images']:,} training and {d['test_images']:,} test images "
+                     f"({d['kind']} {d['folder']}, fingerprint {d['fingerprint']}{f', {n} runs' if len(sets) > 1 else ''})"
+                     for d, n in sets) or "no runs"
+
+
+def versions_note(runs):
+    """One line when the runs trained on another torch than this one's ("" otherwise): rendering is
+    unaffected, a retrain may differ in the last bits."""
+    import torch
+    theirs = sorted({run.info["torch"] for run in runs} - {torch.__version__})
+    if not theirs:
+        return ""
+    return (f"the runs trained with torch {', '.join(theirs)}, this machine has {torch.__version__}: the report shows "
+            "their numbers as recorded; retrained here, they may differ in the last bits")
+
+
+def build_information(profile, timings, total, runs):
     import torch
     import torchvision
 
@@ -259,7 +273,10 @@ def build_information(profile, timings, total):
     except OSError:
         commit = "unknown"
     rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
-    rebuild = f"make report PROFILE={profile}" + (" DATA=<the folder named under Data>" if os.environ.get("CNNREPORT_DATA") else "")
+    store = profile_store(profile)
+    rebuild = (f"make report PROFILE={profile}" + (" (from the committed runs: no data needed, nothing trains)"
+               if not store.trains else " DATA=<the folder of the data named above>"))
+    trained = sorted({run.info["torch"] for run in runs})
     return f"""
 <div id="build-information" class="report-section"></div>
 
@@ -268,11 +285,11 @@ def build_information(profile, timings, total):
 | | |
 |:--|:--|
 | Profile | {profile} ({PROFILE_NOTES[profile]}) |
-| Data | {describe_data(profile)} |
+| Data | {describe_data(runs)} |
 | CPU | {cpu}, {cores} cores available |
 | GPU | {gpu} |
 | Python | {platform.python_version()} ({platform.platform()}) |
-| torch / torchvision | {torch.__version__} / {torchvision.__version__} |
+| torch / torchvision | {torch.__version__} / {torchvision.__version__} (the runs trained with torch {", ".join(trained) or "-"}) |
 | cnnreport | {__version__} (git {commit}) |
 | Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
 | Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
@@ -283,8 +300,9 @@ Time per notebook (training runs already in the runs store are loaded, not train
 |:--|--:|
 {rows}
 
-Rebuild with `{rebuild}`; the executed notebooks, with their code, are next to
-this file in `reports/{profile}/`.
+Rebuild with `{rebuild}`; the executed notebooks, with their code, are in the build folder
+(`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
+compares them with these.
 """
 
 
@@ -364,30 +382,55 @@ def print_pdf(html, pdf, log=print):
     return pdf
 
 
-def to_train(profile, log):
-    """Say before executing whether the notebooks will train: which of the profile's runs the runs
-    store lacks (all of them on a first build; none when the paper's committed records match)."""
+def check_runs(profile, log):
+    """Say before executing what the notebooks will train: which of the profile's runs its store
+    lacks (all on a first build; none when it holds them). A store that never trains (the paper's
+    committed results) must hold every one: NotebookFailed names those missing before any notebook
+    runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
+    from .data import DataError, load_category
+    from .executor import lookup
     from .experiments import profile_configs
-    from .runs import runs_dir
-    from .train import find_run
-    store = ROOT / "notebooks" / runs_dir(None)   # as the notebooks see it: they run in notebooks/
+    store, configs = profile_store(profile), profile_configs(profile)
     try:
-        configs = profile_configs(profile)
-        missing = [c for c in configs if find_run(c, runs_dir=store) is None]
-    except Exception:   # noqa: BLE001 - no data, for instance: the first notebook stops and says why
+        found = lookup(configs, store)
+    except DataError:   # no data to train on: the first notebook that needs them stops and says why
         return
-    if not missing:
-        log(f"all {len(configs)} runs of the {profile} profile are in {store}: nothing trains")
-        return
+    missing = [c for c, run in zip(configs, found) if run is None]
     names = ", ".join(f"{c.model} NF {c.num_filters} kernel {c.kernel} lr {c.lr:g} seed {c.seed}"
-                      + (" rebalanced" if c.rebalance else "") for c in missing[:5])
-    log(f"{len(missing)} of {len(configs)} runs of the {profile} profile are not in {store}; the notebooks "
-        f"will train them ({names}{', ...' if len(missing) > 5 else ''})")
+                      + (" rebalanced" if c.rebalance else "") for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    if missing and not store.trains:
+        raise NotebookFailed(f"{len(missing)} of {len(configs)} runs of the {profile} profile are not in {store.root}, "
+                             f"which holds committed results and never trains ({names}); `make reproduce PROFILE={profile}` "
+                             "trains them into a store of its own")
+    if missing:
+        log(f"{len(missing)} of {len(configs)} runs of the {profile} profile are not in {store.root}; the notebooks "
+            f"will train them ({names})")
+    else:
+        log(f"all {len(configs)} runs of the {profile} profile are in {store.root}: nothing trains")
+    if not store.trains and store.data and os.environ.get("CNNREPORT_DATA"):
+        theirs = f"{describe(found[0].data)}, fingerprint {store.data}"
+        try:
+            yours = load_category(configs[0].category, os.environ["CNNREPORT_DATA"]).fingerprint
+        except DataError as e:
+            yours = f"unreadable: {str(e).split(';')[0]}"
+        log(f"DATA holds the data of the committed results ({theirs})" if yours == store.data else
+            f"DATA ({yours if yours.startswith('unreadable') else 'fingerprint ' + yours}) is not the data of the "
+            f"committed results ({theirs}): the report shows the committed results; `make reproduce` retrains them on yours")
+    note = versions_note([run for run in found if run is not None])
+    if note:
+        log(note[0].upper() + note[1:])
+
+
+def profile_runs(profile):
+    """The stored runs of the profile's sweeps (those its notebooks read), for the build information."""
+    from .executor import lookup
+    from .experiments import profile_configs
+    return [run for run in lookup(profile_configs(profile), profile_store(profile)) if run is not None]
 
 
 def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, log=print):
     started = time.time()
-    out_dir = Path(out_dir) if out_dir else ROOT / "reports" / profile
+    out_dir = Path(out_dir) if out_dir else BUILD / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [s for s in NOTEBOOKS if (ROOT / "notebooks" / f"{s}.ipynb").exists()]
     missing = sorted(set(NOTEBOOKS) - set(present))
@@ -404,7 +447,7 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
             timings[stem] = stored.get(stem, 0.0)
         started -= sum(timings.values())   # the total counts the stored execution times
     if execute_notebooks:
-        to_train(profile, log)
+        check_runs(profile, log)
     for n, stem in enumerate(present if execute_notebooks else [], 1):
         t = time.time()
         log(f"[{n}/{len(present)}] {stem} ({profile}) ...", end=" ", flush=True)
@@ -412,7 +455,7 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
         timings[stem] = time.time() - t
         log(f"{timings[stem]:.0f} s")
     local = LOCAL_MATHJAX.exists() and find_chromium() is not None   # else the page loads MathJax from the web
-    html = export_html(combine(executed, profile, timings, started), out_dir / "report.html",
+    html = export_html(combine(executed, profile, timings, started, profile_runs(profile)), out_dir / "report.html",
                        LOCAL_MATHJAX.as_uri() if local else CDN_MATHJAX)
     if pdf or find_chromium() is not None:
         typeset(html)
@@ -428,18 +471,41 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m cnnreport.report", description=__doc__.split("\n")[0])
     ap.add_argument("--profile", choices=PROFILES, default=default_profile())
-    ap.add_argument("--out", help="output folder (default: reports/<profile>)")
+    ap.add_argument("--out", help="output folder (default: build/report/<profile>)")
     ap.add_argument("--allow-missing", action="store_true", help="build from the notebooks that exist")
     ap.add_argument("--no-pdf", action="store_true", help="stop after report.html")
     ap.add_argument("--no-execute", action="store_true",
                     help="re-assemble the notebooks executed last time (after a change of layout)")
     args = ap.parse_args(argv)
+    stop_on_signals()
     try:
         build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf, execute_notebooks=not args.no_execute)
     except (NotebookFailed, RuntimeError) as e:
         print(f"\nreport: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nreport: stopped; every finished run is stored, an unfinished one resumes next time", file=sys.stderr)
+        return 130
+    finally:
+        stop_children()
     return 0
+
+
+def stop_children(grace=3):
+    """Terminate every process this one started, and theirs (a kernel and its training workers),
+    killing those still alive after `grace` seconds."""
+    import psutil
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    for child in psutil.wait_procs(children, timeout=grace)[1]:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 if __name__ == "__main__":

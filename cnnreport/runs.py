@@ -1,20 +1,24 @@
 """The runs store: one directory per finished (or interrupted) training run.
 
     <runs_dir>/<model>-nf<NF>-k<K>-<hash>/
-        config.json      what was asked for, plus the data's source and fingerprint
-        checkpoint.pt    model + optimizer after the last completed epoch (only while unfinished)
-        history.csv      one row per completed epoch (readable, diffable)
-        model.pt         final weights (a record without them still loads: see load_result)
-        confusion.csv    test-pixel confusion matrix of the final network (not for diverged runs)
-        result.json      written last: status, final and colour metrics, parameter count,
-                         versions, device, threads, file checksums
-        lock             held while a process trains this run
+        config.json       the run's identity (settings, precision, data, palette) and where it trained
+        checkpoint.pt     model + optimizer after the last completed epoch (only while unfinished)
+        history.csv       one row per completed epoch (readable, diffable)
+        model.pt          final weights (a record without them still loads: see load_result)
+        confusion.csv     test-pixel confusion matrix of the final network (not for diverged runs)
+        samples.png       the first test images as the final network colours them (cnnreport.evaluate)
+        evaluations.json  what the final network gives on test images beyond the metrics (cnnreport.evaluate)
+        result.json       written last: status, final and colour metrics, parameter count,
+                          versions, device, threads, file checksums
+        lock              held while a process trains this run
 
-The hash covers every setting that changes the numbers and the data fingerprint, so a finished
-run is found again by its config and runs on different data never share an entry. A run counts
-as finished only once result.json exists and the checksums it records still match its files;
-model.pt alone may be absent, so that a run's record can be kept (and committed) without its
-weights.
+A run's identity is everything that changes its numbers: its Config, the precision it computes
+in, the fingerprint of the data's pixels and the palette that labels them. The directory's hash
+is made of it, so training finds a run again without a search; `find` looks a run up by the
+identity its config.json records, so that committed results are found without loading any data.
+A run counts as finished only once result.json exists and the checksums it records still match
+its files; model.pt and samples.png may be absent, so that a run's record can be kept (and committed)
+without its weights and pictures.
 Every file is written atomically (temporary file + rename), so a killed process leaves either the
 old file or the new one, never half of one. A run trained on another machine comes back as its
 files and is written in the same way, result.json last (`install`).
@@ -28,13 +32,19 @@ import io
 import json
 import os
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from filelock import FileLock
 
-FORMAT = 4  # bump when stored runs stop being comparable (numerics of training, loss or palette, or what a run records)
+FORMAT = 5  # bump when the numbers of a run stop following from its identity (a change to how it trains)
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
+OPTIONAL = ("model.pt", "samples.png")   # a committed record keeps these only where the report needs them
+
+
+class MissingRuns(LookupError):
+    """Runs a store that never trains (committed results) does not hold; the message says how to get them."""
 
 
 def runs_dir(path=None):
@@ -42,14 +52,59 @@ def runs_dir(path=None):
     return Path(path or os.environ.get("CNNREPORT_RUNS") or "runs").expanduser()
 
 
-def key(config_dict, fingerprint):
-    blob = json.dumps({"config": config_dict, "data": fingerprint, "format": FORMAT}, sort_keys=True)
+@dataclass(frozen=True)
+class Store:
+    """A runs store and how a sweep may use it: train what it lacks, on the data at hand, or only
+    render what it holds (committed results), trained on the data with fingerprint `data`
+    (None: whatever data its runs record, as long as each setting has one run)."""
+    root: Path
+    trains: bool = True
+    data: str = None
+
+
+def palette_hash(palette):
+    """A short hash of a palette's colours (a list of [r, g, b]): part of a run's identity."""
+    return hashlib.sha256(json.dumps(palette).encode()).hexdigest()[:12]
+
+
+def identity(config, precision, data, palette):
+    """What a run's numbers follow from: its Config, precision, data fingerprint and palette."""
+    return dict(config=asdict(config), precision=precision, data=data, palette=palette_hash(palette))
+
+
+def key(ident):
+    blob = json.dumps({**ident, "format": FORMAT}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def run_path(root, config_dict, fingerprint):
-    c = config_dict
-    return Path(root) / f"{c['model']}-nf{c['num_filters']}-k{c['kernel']}-{key(c, fingerprint)}"
+def run_path(root, ident):
+    c = ident["config"]
+    return Path(root) / f"{c['model']}-nf{c['num_filters']}-k{c['kernel']}-{key(ident)}"
+
+
+def recorded_identity(stored):
+    """The identity a run's config.json records."""
+    return dict(config=stored["config"], precision=stored["precision"], data=stored["data"]["fingerprint"],
+                palette=palette_hash(stored["palette"]))
+
+
+def find(store, configs):
+    """The directory of each config's finished run in `store` (a Store), or None where it has none,
+    looked up by the identity each run's config.json records, without loading any data. A setting
+    stored on several data or in several precisions, the data not pinned, raises ValueError naming them."""
+    index = {}
+    for path in sorted(Path(store.root).glob("*/result.json")):
+        ident = recorded_identity(json.loads((path.parent / "config.json").read_text()))
+        if store.data is None or ident["data"] == store.data:
+            index.setdefault(json.dumps(ident["config"], sort_keys=True), []).append((path.parent, ident))
+    found = []
+    for config in configs:
+        matches = index.get(json.dumps(asdict(config), sort_keys=True), [])
+        if len(matches) > 1:
+            raise ValueError(f"{store.root} holds {len(matches)} runs of {config}, on other data or in other "
+                             "precisions: " + ", ".join(f"{p.name} (data {i['data']}, {i['precision']})" for p, i in matches))
+        found.append(matches[0][0] if matches else None)
+    return found
 
 
 def atomic_write(path, data):
@@ -121,8 +176,8 @@ def load_result(path):
     except (ValueError, KeyError) as e:
         raise ValueError(f"{path / 'result.json'} is damaged ({e})") from None
     for name, digest in sums.items():
-        if name == "model.pt" and not (path / name).exists():
-            continue   # a record kept without its weights
+        if name in OPTIONAL and not (path / name).exists():
+            continue   # a record kept without its weights or pictures
         if not (path / name).exists() or sha256(path / name) != digest:
             raise ValueError(f"{path / name} was modified or truncated after the run finished")
     return result
@@ -153,7 +208,22 @@ def install(path, files):
             raise
 
 
+def add_files(path, files):
+    """Add files ({name: bytes}) to a finished run, such as evaluations made after it finished,
+    under the checksums of its result.json (rewritten atomically, after the files)."""
+    path = Path(path)
+    with lock(path):
+        result = load_result(path)
+        if result is None:
+            raise ValueError(f"{path} holds no finished run to add {', '.join(files)} to")
+        for name, data in files.items():
+            atomic_write(path / name, data)
+            result["checksums"][name] = sha256(path / name)
+        write_json(path / "result.json", result)
+
+
 def clear(path):
     """Forget a damaged or stale run (its config.json stays, the rest goes)."""
-    for name in ("result.json", "history.csv", "model.pt", "confusion.csv", "checkpoint.pt"):
+    for name in ("result.json", "history.csv", "model.pt", "confusion.csv", "samples.png", "evaluations.json",
+                 "checkpoint.pt"):
         (Path(path) / name).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ bit, also across an interruption (shuffles are seeded per epoch, checkpoints hol
 optimizer and the random state that dropout draws from). cuDNN does not promise as much.
 """
 import math
+import platform
 import socket
 import sys
 import time
@@ -24,6 +25,7 @@ from tqdm import tqdm
 from . import __version__, runs
 from .config import Config
 from .data import prepare
+from .evaluate import decodings, samples_png
 from .metrics import quality
 from .models import build_model
 from .palette import rebalance_weights
@@ -35,11 +37,12 @@ __all__ = ["Config", "Run", "colourize", "dask_worker", "evaluate", "find_run", 
            "train", "train_epoch"]
 
 
-def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None):
+def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None, palette=None):
     """The stored run for `config`, training it first if it is not stored (or resuming it if it
     was interrupted). `data`: see cnnreport.data; `runs_dir`: see runs.runs_dir; `threads`: CPU
-    threads to train on (default: every core this process may use)."""
-    path, tensors, device = locate(config, data, runs_dir, device)
+    threads to train on (default: every core this process may use); `palette`: colours to label
+    with instead of the data's own (see data.prepare)."""
+    path, tensors, device = locate(config, data, runs_dir, device, palette)
     with runs.lock(path):
         try:
             finished = runs.load_result(path) is not None
@@ -52,18 +55,18 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=N
     return load_run(path)
 
 
-def locate(config, data=None, runs_dir=None, device=None):
+def locate(config, data=None, runs_dir=None, device=None, palette=None):
     """(store directory of `config`'s run, the tensors it trains on, the device it trains on)."""
     root = runs.runs_dir(runs_dir)
     device = torch.device(device) if device else default_device()
-    tensors = prepare(config.category, data, config.num_colours, root / "palettes")
-    path = runs.run_path(root, dict(asdict(config), precision=precision(config, device)), tensors["fingerprint"])
-    return path, tensors, device
+    tensors = prepare(config.category, data, config.num_colours, root / "palettes", palette)
+    ident = runs.identity(config, precision(config, device), tensors["data"]["fingerprint"], tensors["palette"].tolist())
+    return runs.run_path(root, ident), tensors, device
 
 
-def find_run(config, data=None, runs_dir=None, device=None):
-    """The finished run of `config` in the store, or None if it still has to be trained."""
-    path = locate(config, data, runs_dir, device)[0]
+def find_run(config, data=None, runs_dir=None, device=None, palette=None):
+    """The finished run of `config` on the data at hand in the store, or None if it still has to be trained."""
+    path = locate(config, data, runs_dir, device, palette)[0]
     try:
         return load_run(path) if runs.load_result(path) is not None else None
     except ValueError:   # damaged: train() says so and trains it again
@@ -76,7 +79,7 @@ def setup(config, t, device, threads=None):
     c, p = config, precision(config, device)
     tune_process(threads)
     torch.manual_seed(c.seed)  # the initial weights; nothing else here draws random numbers on the CPU
-    model = accelerate(build_model(c.model, c.kernel, c.num_filters, c.num_colours), device)
+    model = accelerate(build_model(c.model, c.kernel, c.num_filters, c.num_colours, c.dropout), device)
     opt = torch.optim.Adam(model.parameters(), lr=c.lr)
     autocast = mixed_precision(p, device)
     train_part, test_part = slice(c.train_images or None), slice(c.test_images or None)
@@ -142,11 +145,9 @@ def _train(config, t, path, device, verbose, threads):
     """Train `config`'s run into `path`, from its checkpoint if there is one."""
     c = config
     model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device, threads)
-    weights = rebalance_weights(y, t["palette"]).to(device) if c.rebalance else None
+    weights = rebalance_weights(y, t["palette"], c.rebalance_mix, c.rebalance_sigma).to(device) if c.rebalance else None
     info = dict(device=str(device), precision=precision(c, device), threads=torch.get_num_threads(),
-                cpu=cpu_name(), host=socket.gethostname(), worker=dask_worker(), torch=torch.__version__,
-                torchvision=torchvision.__version__, cnnreport=__version__, data_source=t["source"],
-                data_fingerprint=t["fingerprint"])
+                cpu=cpu_name(), host=socket.gethostname(), worker=dask_worker(), data=t["data"], **versions())
     runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
     history = _resume(path, model, opt, device, verbose)
     batches = math.ceil(len(x) / c.batch_size)
@@ -179,6 +180,16 @@ def _train(config, t, path, device, verbose, threads):
     _finish(c, t, path, model, (xv, yv), autocast, status, history, info)
 
 
+def versions():
+    """The versions a run records: torch's decide its bits (see BIT_IDENTICAL); the others for the record."""
+    import numpy
+    return dict(torch=torch.__version__, torchvision=torchvision.__version__, numpy=numpy.__version__,
+                python=platform.python_version(), cnnreport=__version__)
+
+
+BIT_IDENTICAL = ("torch",)   # versions that must match (with data, precision, CPU and threads) for the same bits
+
+
 def _resume(path, model, opt, device, verbose):
     """The history so far of an interrupted run, its model, optimizer and random state restored
     from its checkpoint (so that it goes on as if never stopped); [] for a fresh run."""
@@ -202,9 +213,12 @@ def _finish(c, t, path, model, test, autocast, status, history, info):
     runs.save_torch(path / "model.pt", model.state_dict())
     files, metrics = ["config.json", "history.csv", "model.pt"], None
     if status == "finished":  # a diverged net's outputs are not numbers: nothing to measure
-        metrics, confusion = quality(model, *test, t["rgb_test"][slice(c.test_images or None)], t["palette"], autocast)
+        rgb = t["rgb_test"][slice(c.test_images or None)]
+        metrics, confusion = quality(model, *test, rgb, t["palette"], autocast)
         runs.atomic_write(path / "confusion.csv", runs.matrix_csv(confusion.tolist()))
-        files.append("confusion.csv")
+        runs.atomic_write(path / "samples.png", samples_png(model, test[0], rgb, t["palette"], autocast))
+        runs.write_json(path / "evaluations.json", dict(decodings=decodings(model, *test, rgb, t["palette"], autocast)))
+        files += ["confusion.csv", "samples.png", "evaluations.json"]
     final = history[-1]
     runs.write_json(path / "result.json", dict(
         status=status, epochs_run=len(history), info=info, parameters=sum(p.numel() for p in model.parameters()),

@@ -46,7 +46,7 @@ def alone(config, data_dir, tmp_path):
 
 
 def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, client, data_dir, tmp_path):
-    table = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), runs_dir=tmp_path / "runs",
+    table = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
                   verbose=False, scheduler=cluster.scheduler_address)
     names = {str(w["name"]) for w in client.scheduler_info()["workers"].values()}
     for r in table.itertuples():
@@ -58,7 +58,7 @@ def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, 
         assert all(a.equal(b) for a, b in zip(run.model().state_dict().values(), here.model().state_dict().values()))
         assert run.path.name == here.path.name and run.palette.equal(here.palette)
         assert run.info["threads"] == 1 and run.info["worker"] in names and here.info["worker"] is None
-    again = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), runs_dir=tmp_path / "runs",
+    again = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
                   verbose=False, scheduler="tcp://127.0.0.1:9")  # all stored: no connection to this (nowhere)
     assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
 
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir,
     watcher = threading.Thread(target=kill_at_first_checkpoint)
     watcher.start()
     table = sweep({**FAST, "epochs": 3, "train_images": 256}, "num_filters", [4, 8], ["cnn"], [0], data=str(data_dir),
-                  runs_dir=tmp_path / "runs", verbose=False, scheduler=cluster.scheduler_address)
+                  store=tmp_path / "runs", verbose=False, scheduler=cluster.scheduler_address)
     watcher.join()
     assert killed, "no run was caught mid-way"
     assert killed[0] in {os.path.basename(p) for p in table.path}
@@ -89,7 +89,8 @@ def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir,
         run = train_module.load_run(r.path)
         assert numbers(run.history) == numbers(alone(run.config, data_dir, tmp_path).history)
     left = sorted(f.name for run in (tmp_path / "runs").glob("cnn-*") for f in run.iterdir())
-    assert left == sorted(["config.json", "confusion.csv", "history.csv", "lock", "model.pt", "result.json"] * 2)
+    assert left == sorted(["config.json", "confusion.csv", "evaluations.json", "history.csv", "lock", "model.pt", "result.json",
+                           "samples.png"] * 2)
 
 
 def test_configuration_errors_come_before_anything_is_submitted(data_dir, tmp_path, monkeypatch):
@@ -119,7 +120,7 @@ def test_a_worker_with_other_data_fails_the_run_naming_both_fingerprints(cluster
         expected = (rf"run cnn nf=8 seed 0 failed: DataError: dask worker .* has other data than the client: "
                     rf".* fingerprint {theirs}, the client's data {ours}")
         with pytest.raises(RuntimeError, match=expected):
-            sweep(FAST, "num_filters", [8], ["cnn"], data=str(data_dir), runs_dir=tmp_path / "runs", verbose=False,
+            sweep(FAST, "num_filters", [8], ["cnn"], data=str(data_dir), store=tmp_path / "runs", verbose=False,
                   scheduler=cluster.scheduler_address)
     finally:
         client.run(set_data, "")
@@ -129,7 +130,7 @@ def test_a_worker_with_other_data_fails_the_run_naming_both_fingerprints(cluster
 def test_with_nothing_set_runs_train_without_importing_dask(data_dir, tmp_path):
     script = ("import sys; from cnnreport.executor import train_all; from cnnreport.train import Config; "
               f"[run] = train_all([Config(model='cnn', **{FAST!r})], data={str(data_dir)!r}, "
-              f"runs_dir={str(tmp_path)!r}); assert run.info['worker'] is None; "
+              f"store={str(tmp_path)!r}); assert run.info['worker'] is None; "
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     env = {k: v for k, v in os.environ.items() if k not in ("CNNREPORT_WORKERS", "CNNREPORT_SCHEDULER")}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout

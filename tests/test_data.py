@@ -12,7 +12,8 @@ from cnnreport.data import DataError, greyscale, jpeg_round_trip, load_category
 def test_image_folder_loads_whole_splits_as_tensors(data_dir):
     d = load_category("horse", str(data_dir))
     assert d.train.shape == (512, 3, 32, 32) and d.test.shape == (64, 3, 32, 32)
-    assert d.train.dtype == torch.uint8 and "image folder" in d.source
+    assert d.train.dtype == torch.uint8
+    assert d.identity == dict(kind="image folder", folder="data", fingerprint=d.fingerprint, train_images=512, test_images=64)
     assert load_category("horse", str(data_dir)) is d  # decoded once per process
 
 

@@ -2,10 +2,12 @@ import math
 
 import pandas as pd
 import pytest
+import torch
 
 from cnnreport import experiments, gallery, plots, speed
 from cnnreport import train as train_module
 from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
+from cnnreport.data import load_category
 from conftest import numbers
 
 FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
@@ -89,10 +91,14 @@ def test_architecture_table_and_figures(data_dir):
     steps = experiments.steps(table)
     assert set(steps.verdict) <= {"clear", "within seed noise", "one seed: spread unknown"}
     plots.accuracy_curves(runs)
-    rows = gallery.sample_rows({m: p for m, p in zip(runs.model, runs.path)}, n=3, data=str(data_dir))
-    assert list(rows)[:3] == ["grey input", "truth", "truth, 4 colours"] and list(rows)[3:] == list(runs.model)
+    named = dict(zip(runs.model, runs.path))
+    rows = gallery.sample_rows(named, n=3)   # from the pictures the runs stored: no data, no weights
+    assert list(rows)[:3] == ["grey input", "truth", "truth in the palette's colours"] and list(rows)[3:] == list(runs.model)
     assert all(r.shape == (3, 3, 32, 32) and 0 <= r.min() and r.max() <= 1 for r in rows.values())
     assert len(plots.samples(rows).axes) == (3 + 4) * 3
+    live = gallery.sample_rows(named, images=load_category("horse", str(data_dir)).test[:3])   # the weights, now
+    assert all(torch.allclose(rows[k], live[k], atol=1 / 255) for k in list(rows)[:3])
+    assert all((rows[m] - live[m]).abs().amax(1).le(1 / 255).float().mean() > 0.95 for m in runs.model)
 
 
 def test_architecture_table_marks_the_single_best_model(data_dir):
@@ -104,7 +110,7 @@ def test_architecture_table_marks_the_single_best_model(data_dir):
 def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):
     share = max(1, speed.usable_cores() // 2)
     pooled = sweep(FAST, "num_filters", [4, 8], ["cnn", "resnet"], [0], data=str(data_dir),
-                   runs_dir=tmp_path / "pool", verbose=False, workers=2)
+                   store=tmp_path / "pool", verbose=False, workers=2)
     assert list(zip(pooled.model, pooled.value)) == [("cnn", 4), ("cnn", 8), ("resnet", 4), ("resnet", 8)]
     for r in pooled.itertuples():
         alone = train_module.train(train_module.Config(**{**FAST, "model": r.model, "num_filters": r.value}),
@@ -133,10 +139,18 @@ def test_colour_metrics_per_architecture_and_what_rebalancing_changes(data_dir):
     assert row.change == pytest.approx(row.rebalanced - row.plain)
 
 
-def test_decodings_of_stored_weights_reproduce_the_recorded_argmax_metrics(data_dir):
+def test_each_run_records_its_metrics_under_every_decoding_as_its_stored_weights_give_them(data_dir):
+    from cnnreport.data import prepare
+    from cnnreport.metrics import quality
+    from cnnreport.runs import runs_dir
+    from cnnreport.speed import mixed_precision, on_device
     runs = run_sweep(data_dir, values=(8,), models=("unet",))
-    table = experiments.compare_decodings(runs.path, data=str(data_dir))
+    table = experiments.decodings(runs.path)
     assert list(table.decoding) == ["argmax", "mean", "annealed"]
-    recorded = train_module.load_run(runs.path[0]).metrics
-    argmax = table.iloc[0]
-    assert {m: argmax[m] for m in recorded} == pytest.approx(recorded)
+    run = train_module.load_run(runs.path[0])
+    t = prepare("horse", str(data_dir), run.config.num_colours, runs_dir() / "palettes")
+    p, cpu, n = run.info["precision"], torch.device("cpu"), run.config.test_images
+    for row in table.itertuples():   # the weights, measured again now, give the recorded numbers
+        again, _ = quality(run.model(), on_device(t["x_test"][:n], cpu, p), t["y_test"][:n], t["rgb_test"][:n],
+                           run.palette, mixed_precision(p, cpu), row.decoding)
+        assert again == pytest.approx({m: getattr(row, m) for m in again}, abs=0.05)

@@ -1,51 +1,81 @@
-"""The paper's committed run records (reports/paper/runs): each is valid, each is a configuration
-of params/paper, together they cover the profile, and the code on main retrains them bit for bit."""
+"""The paper's committed run records (reports/paper/runs): each is valid and filed under its own
+identity, together they are exactly the paper profile's runs, each sweep's runs come from one kind
+of machine and one data set, their numbers are those they were committed with (tests/data/paper-numbers.json,
+kept through every change of record form), and the code on main retrains them bit for bit."""
+import hashlib
 import json
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 import torch
 
 from cnnreport import runs
-from cnnreport.experiments import profile_configs
+from cnnreport.executor import lookup
+from cnnreport.experiments import SWEPT, profile_configs, profile_notebook_configs
+from cnnreport.params import committed_store
 from cnnreport.report import PAPER_RUNS
 from cnnreport.speed import cpu_name, precision
 from cnnreport.train import load_run, train
 from conftest import numbers
 
-RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))   # finished runs (others are training)
+RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
+NUMBERS = json.loads((Path(__file__).parent / "data" / "paper-numbers.json").read_text())
+DEFAULTS_ADDED_LATER = ("dropout", "rebalance_mix", "rebalance_sigma")   # Config fields the record form 5 added
 
 
-def stored(path):
-    return json.loads((path / "config.json").read_text())
-
-
-def test_every_committed_record_is_a_finished_paper_run_under_its_own_key():
+def test_every_committed_record_is_a_finished_paper_run_under_its_own_identity():
     wanted = profile_configs("paper")
     assert RECORDS, f"no records in {PAPER_RUNS}"
-    machines = set()
     for path in RECORDS:
         run = load_run(path)                      # checksums verified; ValueError if damaged
         assert run.config in wanted, f"{path.name} is not a configuration of params/paper"
-        key = dict(asdict(run.config), precision=run.info["precision"])
-        assert runs.run_path(PAPER_RUNS, key, run.info["data_fingerprint"]) == path, f"{path.name} is filed under another key"
-        machines.add((run.info["device"], run.info["precision"], run.info["cpu"], run.info["data_fingerprint"]))
-    assert len(machines) == 1, f"records from more than one kind of machine or data: {machines}"
+        ident = runs.identity(run.config, run.info["precision"], run.data["fingerprint"], run.palette.tolist())
+        assert runs.run_path(PAPER_RUNS, ident) == path, f"{path.name} is filed under another identity"
+        assert "/" not in json.dumps(run.data) and "data_source" not in run.info, "no path of the training machine"
 
 
-def test_the_committed_records_cover_the_paper_profile():
-    missing = set(profile_configs("paper")) - {load_run(p).config for p in RECORDS}
-    if missing:
-        pytest.skip(f"{len(missing)} of {len(profile_configs('paper'))} paper runs are not committed yet")
+def test_the_committed_records_are_exactly_the_paper_profile():
+    found = lookup(profile_configs("paper"), committed_store("paper"))   # without data: the report's own lookup
+    missing = [c for c, run in zip(profile_configs("paper"), found) if run is None]
+    assert not missing, f"{len(missing)} paper runs have no record, e.g. {missing[0]}"
+    assert len(RECORDS) == len(found)
+
+
+@pytest.mark.parametrize("notebook", SWEPT)
+def test_each_sweep_compares_runs_of_one_machine_and_data(notebook):
+    found = lookup(profile_notebook_configs("paper")[notebook], committed_store("paper"))
+    swept_precision = SWEPT[notebook] == "amp"
+    kinds = {(r.info["device"], r.info["cpu"], r.data["fingerprint"]) + (() if swept_precision else (r.info["precision"],))
+             for r in found}
+    assert len(kinds) == 1, f"{notebook} compares runs from more than one kind of machine, data or precision: {kinds}"
+
+
+def test_the_records_hold_the_numbers_they_were_committed_with():
+    checked = set()
+    for path in RECORDS:
+        stored = json.loads((path / "config.json").read_text())["config"]
+        setting = json.dumps({k: v for k, v in stored.items() if k not in DEFAULTS_ADDED_LATER}, sort_keys=True)
+        if setting not in NUMBERS:
+            continue   # a run committed after the numbers were taken
+        result = json.loads((path / "result.json").read_text())
+        fields = ("status", "epochs_run", "final", "best_val_acc", "seconds", "metrics", "parameters")
+        digest = hashlib.sha256(json.dumps({k: result[k] for k in fields}, sort_keys=True).encode()).hexdigest()
+        now = {name: runs.sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
+        assert dict(now, result=digest) == NUMBERS[setting], f"{path.name}: numbers changed since they were committed"
+        checked.add(setting)
+    assert checked == set(NUMBERS), f"{len(set(NUMBERS) - checked)} committed runs are gone"
 
 
 @pytest.mark.slow
 def test_a_committed_run_retrains_bit_identically_on_a_matching_machine(shared_horses, tmp_path):
-    cheapest = min(RECORDS, key=lambda p: (stored(p)["config"]["model"] != "cnn", stored(p)["config"]["num_filters"]))
+    stored = {p: json.loads((p / "config.json").read_text())["config"] for p in RECORDS}
+    cheapest = min(RECORDS, key=lambda p: (stored[p]["model"] != "cnn", stored[p]["num_filters"]))
     run = load_run(cheapest)
     if run.info["device"] != "cpu" or run.info["cpu"] != cpu_name() or precision(run.config, torch.device("cpu")) != run.info["precision"]:
         pytest.skip(f"{cheapest.name} was trained on {run.info['cpu']} ({run.info['device']}, {run.info['precision']})")
     first = train(replace(run.config, epochs=2), data=str(shared_horses), runs_dir=tmp_path, verbose=False,
                   threads=run.info["threads"])
-    assert first.info["data_fingerprint"] == run.info["data_fingerprint"], "not the data the records were trained on"
+    assert first.data["fingerprint"] == run.data["fingerprint"], "not the data the records were trained on"
     assert numbers(first.history) == numbers(run.history[:2])
+    assert asdict(first.config) == dict(asdict(run.config), epochs=2)

@@ -1,14 +1,17 @@
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 import pandas as pd
 import pytest
 
 from cnnreport.experiments import profile_configs
-from cnnreport.report import NOTEBOOKS, ROOT
+from cnnreport.report import NOTEBOOKS, PAPER_RUNS, ROOT
 
 
 def section_titles():
@@ -48,6 +51,68 @@ def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
         pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")
     text = plain(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
     assert [t for t in titles if t not in text] == []
+
+
+def labels(kind):
+    """Every figure or table label the notebooks declare (`"fig:name"` in a call to present)."""
+    code = (c.source for stem in NOTEBOOKS for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+            if c.cell_type == "code")
+    return {m for source in code for m in re.findall(rf'"({kind}:[\w-]+)"', source)}
+
+
+@pytest.mark.slow
+def test_the_paper_report_renders_from_the_committed_runs_without_data_or_network(tmp_path):
+    """No data (CNNREPORT_DATA names a folder that does not exist, so reading any image would fail), no
+    network (every connection goes to a closed port), and a CPU of whatever precision: every figure and
+    table is there, and nothing trains or changes in the committed store."""
+    before = sorted(str(p.relative_to(PAPER_RUNS)) for p in PAPER_RUNS.rglob("*"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CNNREPORT_")}
+    env.update(CNNREPORT_DATA=str(tmp_path / "no-such-data"), http_proxy="http://127.0.0.1:9",
+               https_proxy="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "-m", "cnnreport.report", "--profile", "paper", "--out", str(out), "--no-pdf"],
+                          capture_output=True, text=True, timeout=1200, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    n = len(profile_configs("paper"))
+    assert done.stdout.startswith(f"all {n} runs of the paper profile are in {PAPER_RUNS}: nothing trains")
+    assert "is not the data of the committed results" in done.stdout   # said in one line, and nothing else changes
+    page = (out / "report.html").read_text()
+    assert set(re.findall(r'data-label="(fig:[\w-]+)"', page)) == labels("fig")
+    assert set(re.findall(r'data-label="(tab:[\w-]+)"', page)) == labels("tab")
+    assert "Trained on CIFAR-10 horses, JPEG re-encoded copy." in page and "/work/" not in page
+    assert sorted(str(p.relative_to(PAPER_RUNS)) for p in PAPER_RUNS.rglob("*")) == before
+
+
+def descendants(pid):
+    import psutil
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_build_and_every_process_it_started(shared_horses, tmp_path):
+    """While a sweep trains in the notebooks' kernel (in local workers), SIGTERM to the report process
+    leaves no process of it within 60 s, and the run cut off is not taken for a finished one."""
+    import psutil
+    env = dict(os.environ, CNNREPORT_DATA=str(shared_horses), CNNREPORT_RUNS=str(tmp_path / "runs"), CNNREPORT_WORKERS="2")
+    build = subprocess.Popen([sys.executable, "-m", "cnnreport.report", "--profile", "quick", "--out", str(tmp_path / "out"),
+                              "--no-pdf"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not list((tmp_path / "runs").glob("*/checkpoint.pt")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    started = descendants(build.pid)
+    assert list((tmp_path / "runs").glob("*/checkpoint.pt")) and len(started) >= 3, "no run was caught training"
+    sent = time.monotonic()
+    build.send_signal(signal.SIGTERM)
+    while time.monotonic() < sent + 60 and (build.poll() is None or any(p.is_running() for p in started)):
+        time.sleep(0.2)
+    alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert build.poll() == 130 and not alive, f"still running after {time.monotonic() - sent:.0f} s: {alive}"
+    print(f"stopped {len(started) + 1} processes in {time.monotonic() - sent:.1f} s")
+    cut = [p.parent for p in (tmp_path / "runs").glob("*/checkpoint.pt")]
+    assert cut and not any((path / "result.json").exists() for path in cut)
 
 
 def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypatch):

@@ -127,7 +127,8 @@ def test_bad_settings_are_refused_up_front(field, value, message):
 def test_one_epoch_on_the_shared_horses(shared_horses):
     run = train(Config(model="unet", epochs=1), data=str(shared_horses), verbose=False)
     assert run.history[0]["val_acc"] > 30  # 24 colours: chance is about 4 %
-    assert run.info["data_source"].startswith("image folder")
+    assert run.data == dict(kind="image folder", folder=shared_horses.name, fingerprint=run.data["fingerprint"],
+                            train_images=5000, test_images=1000)
 
 
 def test_cli_trains_prints_the_run_directory_then_colourizes(data_dir, tmp_path, capsys):
@@ -169,7 +170,7 @@ def test_image_limits_use_the_first_images_only(data_dir):
 def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir):
     run = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
     assert run.info["precision"] == "float32"
-    assert {"torch", "torchvision", "cnnreport", "device", "threads", "cpu", "host", "data_fingerprint"} <= set(run.info)
+    assert {"torch", "torchvision", "numpy", "python", "cnnreport", "device", "threads", "cpu", "host", "data"} <= set(run.info)
 
 
 def test_a_run_records_its_colour_metrics_confusion_and_parameter_count(data_dir):

@@ -1,0 +1,100 @@
+"""What a finished run's network gives on test images beyond its recorded metrics, computed once
+and stored with the run (runs.add_files), so that the report renders from the runs store alone,
+without data or weights: pictures of the first test images (samples.png) and measurements
+(evaluations.json): the colour metrics under the other decodings, and on re-encoded test images.
+
+A run computes its pictures and decodings when it finishes (cnnreport.train); `evaluate` adds
+them, and the JPEG round trips, to a stored run that has its weights, on the data it trained on:
+
+    python -m cnnreport evaluate RUN_DIR... [--data PATH] [--jpeg 95 75 50]
+"""
+import io
+import json
+
+import numpy as np
+import torch
+
+from . import runs
+from .data import greyscale, jpeg_round_trip, prepare
+from .metrics import DECODINGS, TEMPERATURE, decode, quality
+from .palette import labels, to_rgb
+from .speed import mixed_precision, on_device
+
+SAMPLES = 8   # the first test images kept as pictures with each run
+ROWS = ("grey input", "truth", "truth in the palette's colours", *DECODINGS)   # samples.png, top to bottom
+
+
+@torch.inference_mode()
+def samples_png(model, x, rgb, palette, autocast):
+    """samples.png: the first SAMPLES test images (inputs x (N, 1, 32, 32), true uint8 RGB rgb),
+    one row each of ROWS, the network's prediction under every decoding (see metrics.decode)."""
+    model.eval()
+    x, rgb = x[:SAMPLES], rgb[:SAMPLES].to(x.device)
+    with autocast:
+        logits = model(x)
+    truth = rgb.float() / 255
+    rows = [greyscale(rgb).expand(-1, 3, -1, -1), truth, to_rgb(labels(rgb.cpu(), palette.cpu()), palette).to(x.device)]
+    rows += [decode(logits, palette, d) for d in DECODINGS]
+    grid = torch.cat([torch.cat(list(row.float().cpu()), 2) for row in rows], 1)     # (3, 6 * 32, N * 32)
+    buf = io.BytesIO()
+    from PIL import Image
+    Image.fromarray((grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def read_samples(path):
+    """{row name (ROWS): (N, 3, 32, 32) RGB in [0, 1]} from a run's samples.png."""
+    from PIL import Image
+    with Image.open(path) as im:
+        grid = torch.from_numpy(np.asarray(im.convert("RGB")).copy()).permute(2, 0, 1).float() / 255
+    tiles = grid.unflatten(1, (len(ROWS), 32)).unflatten(3, (-1, 32))   # (3, rows, 32, N, 32)
+    return {name: tiles[:, i].permute(2, 0, 1, 3) for i, name in enumerate(ROWS)}
+
+
+def decodings(model, x, y, rgb, palette, autocast):
+    """{decoding: colour metrics} under the mean and the annealed mean (T = metrics.TEMPERATURE);
+    the argmax's are the run's own metrics."""
+    return {d: quality(model, x, y, rgb, palette, autocast, d)[0] for d in DECODINGS if d != "argmax"} | {
+        "temperature": TEMPERATURE}
+
+
+def jpeg(model, to_input, y, rgb, palette, autocast, quality_level):
+    """One more JPEG round trip of the test images (uint8 rgb, categories y) at `quality_level`
+    (Pillow's 4:2:0 chroma): the share of pixels whose colour category it changes and the pixel
+    accuracy on the re-encoded images; to_input(grey) gives the network's input."""
+    encoded = jpeg_round_trip(rgb, quality_level)
+    y_encoded = labels(encoded, palette)
+    after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, palette, autocast)
+    return dict(labels_changed=100 * (y_encoded != y).double().mean().item(), pixel_acc=after["pixel_acc"])
+
+
+def evaluate(path, data=None, jpeg_qualities=()):
+    """Add to the stored run at `path` what it lacks of its samples.png, its decodings and JPEG round
+    trips at `jpeg_qualities`, computed from its weights in training's precision on the test split
+    of the data it trained on (ValueError if `data` are other data, or the weights were not kept)."""
+    from .record import load_run
+    run = load_run(path)
+    path = run.path
+    stored = run.evaluations()
+    todo = [q for q in jpeg_qualities if str(q) not in stored.get("jpeg", {})]
+    if (path / "samples.png").exists() and "decodings" in stored and not todo:
+        return run
+    c, p, cpu = run.config, run.info["precision"], torch.device("cpu")
+    t = prepare(c.category, data, c.num_colours, runs.runs_dir() / "palettes", palette=run.palette)
+    if t["data"]["fingerprint"] != run.data["fingerprint"]:
+        raise ValueError(f"{path} was trained on data {run.data['fingerprint']}, not on these "
+                         f"({t['data']['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
+    model, autocast = run.model().to(memory_format=torch.channels_last), mixed_precision(p, cpu)
+    test = slice(c.test_images or None)
+    to_input = lambda grey: on_device(grey, cpu, p)   # noqa: E731 - training's precision and layout
+    x, y, rgb = to_input(t["x_test"][test]), t["y_test"][test], t["rgb_test"][test]
+    files = {}
+    if not (path / "samples.png").exists():
+        files["samples.png"] = samples_png(model, x, rgb, run.palette, autocast)
+    if "decodings" not in stored:
+        stored["decodings"] = decodings(model, x, y, rgb, run.palette, autocast)
+    for q in todo:
+        stored.setdefault("jpeg", {})[str(q)] = jpeg(model, to_input, y, rgb, run.palette, autocast, q)
+    files["evaluations.json"] = json.dumps(stored, indent=2, sort_keys=True) + "\n"
+    runs.add_files(path, files)
+    return load_run(path)
