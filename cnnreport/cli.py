@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from .data import greyscale, load_image
-from .evaluate import evaluate
+from .evaluate import evaluate, on_data
 from .metrics import DECODINGS
 from .models import ARCHITECTURES
 from .train import Config, colourize, load_run, train
@@ -55,6 +55,8 @@ def parser():
     e.add_argument("--data", help="the data the runs trained on (default: $CNNREPORT_DATA, else download)")
     e.add_argument("--jpeg", nargs="*", type=int, default=[], metavar="QUALITY",
                    help="also measure one more JPEG round trip of the test images at these qualities")
+    e.add_argument("--on", nargs="*", default=[], metavar="FOLDER",
+                   help="also measure the pixel accuracy, per image, on the test images of these data")
     return p
 
 
@@ -71,7 +73,7 @@ def main(argv=None):
             print(run.path)
         elif args.command == "evaluate":
             for path in args.runs:
-                print(evaluate(path, args.data, args.jpeg).path)
+                print(on_data(evaluate(path, args.data, args.jpeg).path, args.on).path)
         else:
             write_colourized(load_run(args.run), args.images, args.output, args.decoding)
             print(args.output)

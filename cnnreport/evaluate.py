@@ -1,12 +1,13 @@
 """What a finished run's network gives on test images beyond its recorded metrics, computed once
 and stored with the run (runs.add_files), so that the report renders from the runs store alone,
 without data or weights: pictures of the first test images (samples.png) and measurements
-(evaluations.json): the colour metrics under the other decodings, and on re-encoded test images.
+(evaluations.json): the colour metrics under the other decodings, on re-encoded test images and
+on the test images of other data (another copy of the same images, say).
 
 A run computes its pictures and decodings when it finishes (cnnreport.train); `evaluate` adds
 them, and the JPEG round trips, to a stored run that has its weights, on the data it trained on:
 
-    python -m cnnreport evaluate RUN_DIR... [--data PATH] [--jpeg 95 75 50]
+    python -m cnnreport evaluate RUN_DIR... [--data PATH] [--jpeg 95 75 50] [--on FOLDER ...]
 """
 import io
 import json
@@ -66,6 +67,38 @@ def jpeg(model, to_input, y, rgb, palette, autocast, quality_level):
     y_encoded = labels(encoded, palette)
     after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, palette, autocast)
     return dict(labels_changed=100 * (y_encoded != y).double().mean().item(), pixel_acc=after["pixel_acc"])
+
+
+@torch.inference_mode()
+def per_image_accuracy(model, x, y, autocast, batch_size=250):
+    """(N,) share of each image's pixels (%) whose predicted colour category is y's."""
+    model.eval()
+    out = []
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        with autocast:
+            out.append((model(xb).argmax(1) == yb.to(xb.device)).double().mean((1, 2)).cpu() * 100)
+    return torch.cat(out)
+
+
+def on_data(path, others):
+    """Add to the stored run at `path` its pixel accuracy, per image and over all, on the test images
+    of each of `others` (data folders), each image labelled with the run's palette from its own
+    pixels, computed from its weights in training's precision: evaluations.json["test_sets"], by
+    fingerprint. Images are in name order, so two copies of the same images pair image by image."""
+    from .data import load_category
+    from .record import load_run
+    run = load_run(path)
+    stored, c, p, cpu = run.evaluations(), run.config, run.info["precision"], torch.device("cpu")
+    model, autocast = run.model().to(memory_format=torch.channels_last), mixed_precision(p, cpu)
+    todo = [ds for ds in (load_category(c.category, other) for other in others)
+            if ds.fingerprint not in stored.get("test_sets", {})]
+    for ds in todo:
+        acc = per_image_accuracy(model, on_device(greyscale(ds.test), cpu, p), labels(ds.test, run.palette), autocast)
+        stored.setdefault("test_sets", {})[ds.fingerprint] = dict(data=ds.identity, pixel_acc=acc.mean().item(),
+                                                                  per_image=acc.tolist())
+    if todo:
+        runs.add_files(run.path, {"evaluations.json": json.dumps(stored, indent=2, sort_keys=True) + "\n"})
+    return load_run(run.path)
 
 
 def evaluate(path, data=None, jpeg_qualities=()):

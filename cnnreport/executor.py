@@ -37,7 +37,7 @@ RETRIES = 2
 
 
 def train_all(configs, data=None, store=None, workers=None, scheduler=None, done=lambda config, run: None,
-              name=str):
+              name=str, palette=None):
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
     called as each finishes. store: a runs.Store or a folder (default: runs.runs_dir()); a Store
     that never trains (committed results) is read without loading any data, and MissingRuns names
@@ -45,9 +45,10 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     usable_cores() // N threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`),
     else default_workers(). scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
     run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
-    RuntimeError naming `name(config)`: at once here, once the others are stored in a pool."""
+    RuntimeError naming `name(config)`: at once here, once the others are stored in a pool.
+    palette: colours to label with instead of the data's own (see data.prepare)."""
     store, (workers, scheduler) = as_store(store), _settings(workers, scheduler)
-    results = lookup(configs, store, data)
+    results = lookup(configs, store, data, palette)
     missing = [c for c, run in zip(configs, results) if run is None]
     if missing and not store.trains:
         listed = ", ".join(name(c) for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
@@ -62,18 +63,19 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     runs_dir = store.root
     if scheduler is None and workers == 1:
         for i in todo:
-            results[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False))
+            results[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False,
+                                                                  palette=palette))
             done(configs[i], results[i])
         return results
 
     if scheduler:
         pool = _cluster(scheduler)
-        submit = functools.partial(_submit_remote, data=data, runs_dir=runs_dir)
+        submit = functools.partial(_submit_remote, data=data, runs_dir=runs_dir, palette=palette)
     else:
         # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
         threads = max(1, usable_cores() // workers)
-        submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads)
+        submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads, palette=palette)
     failures = []
     with pool as executor:
         futures = {}
@@ -104,12 +106,13 @@ def as_store(store=None):
     return store if isinstance(store, runs.Store) else runs.Store(runs.runs_dir(store))
 
 
-def lookup(configs, store=None, data=None):
+def lookup(configs, store=None, data=None, palette=None):
     """The stored Run of each config, or None: in a store that never trains, by the identity its
-    runs record, without loading any data; in one that trains, on the data at hand (`data`)."""
+    runs record, without loading any data; in one that trains, on the data at hand (`data`,
+    labelled with `palette` if given)."""
     store = as_store(store)
     if store.trains:
-        return [find_run(c, data=data, runs_dir=store.root) for c in configs]
+        return [find_run(c, data=data, runs_dir=store.root, palette=palette) for c in configs]
     return [None if path is None else load_run(path) for path in runs.find(store, configs)]
 
 
@@ -150,9 +153,9 @@ def _named(config, name, get):
 # ----------------------------------------------------------------------------- a local pool
 
 
-def _submit_local(pool, config, data, runs_dir, threads):
+def _submit_local(pool, config, data, runs_dir, threads, palette):
     """(future of the run's directory, how to load it): local processes share the store."""
-    future = pool.submit(_train_path, config, data, str(runs_dir) if runs_dir else None, threads)
+    future = pool.submit(_train_path, config, data, str(runs_dir) if runs_dir else None, threads, palette)
     return future, load_run
 
 
@@ -164,9 +167,9 @@ def _die_with_parent():
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _train_path(config, data, runs_dir, threads):
+def _train_path(config, data, runs_dir, threads, palette):
     """In a local worker: train (or load) one run and return its directory."""
-    return str(train(config, data=data, runs_dir=runs_dir, verbose=False, threads=threads).path)
+    return str(train(config, data=data, runs_dir=runs_dir, verbose=False, threads=threads, palette=palette).path)
 
 # ----------------------------------------------------------------------------- a dask cluster
 
@@ -183,11 +186,11 @@ def _cluster(address):
         yield client.get_executor(retries=RETRIES)
 
 
-def _submit_remote(pool, config, data, runs_dir):
+def _submit_remote(pool, config, data, runs_dir, palette):
     """(future of the run's files, how to store them here): the task carries what the worker's run
     must match, the data's fingerprint, the palette and the store key, so that it cannot be stored
     under a key that does not describe it."""
-    path, tensors, _ = locate(config, data, runs_dir)
+    path, tensors, _ = locate(config, data, runs_dir, palette=palette)
     future = pool.submit(train_remote, config, resolve_data(data), tensors["data"]["fingerprint"],
                          tensors["palette"].tolist(), path.name)
     return future, functools.partial(_install, path)

@@ -89,7 +89,7 @@ def sweep_args(notebook, params):
     (the grid of SWEPT[notebook]; a list, or {model: list}) and Config fields, each one value
     or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}."""
     fields = {k: v for k, v in params.items() if k in Config.names()}
-    return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=SWEPT[notebook],
+    return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=SWEPT.get(notebook),
                 values=params.get("values", [None]), models=params["models"], seeds=params["seeds"],
                 per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in params["models"]})
 

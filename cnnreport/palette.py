@@ -90,3 +90,29 @@ def rebalance_weights(labels, palette, mix=MIX, sigma=SIGMA):
     smoothed = (kernel / kernel.sum(0)) @ freq   # each colour spreads its share over its neighbours
     weights = 1 / ((1 - mix) * smoothed + mix / q)
     return (weights / (smoothed @ weights)).float()
+
+
+def compare_palettes(a, b, k, palette=None):
+    """What fitting the palette on one copy of a set of images rather than on another changes (a, b:
+    data.CategoryData of the same training images in the same order, e.g. originals and their JPEG
+    re-encodings): the k-means palette of each, its centres paired greedily nearest first, how far
+    each pair lies apart in CIELAB (Delta E), and the share of pixels whose category differs
+    between the two copies, each labelled with its own palette (paired categories) and, if given,
+    both with one `palette`."""
+    pa, pb = kmeans(a.train, k), kmeans(b.train, k)
+    distance = torch.cdist(srgb_to_lab(pa), srgb_to_lab(pb))                 # (k, k) Delta E
+    pairs, free = {}, torch.ones_like(distance, dtype=torch.bool)
+    for _ in range(k):                                                      # the closest free pair first
+        i, j = divmod(int(torch.where(free, distance, torch.inf).argmin()), k)
+        pairs[i] = j
+        free[i, :], free[:, j] = False, False
+    match = torch.tensor([pairs[i] for i in range(k)])
+    moved = distance[torch.arange(k), match]
+    own = 100 * (match[labels(a.train, pa)] != labels(b.train, pb)).double().mean().item()
+    out = dict(palettes=dict(a=pa.tolist(), b=pb.tolist()), pairs=match.tolist(), delta_e=moved.tolist(),
+               summary=dict(median_delta_e=moved.median().item(), max_delta_e=moved.max().item(),
+                            labels_changed_own_palettes=own),
+               data=dict(a=a.identity, b=b.identity))
+    if palette is not None:
+        out["summary"]["labels_changed_one_palette"] = 100 * (labels(a.train, palette) != labels(b.train, palette)).double().mean().item()
+    return out

@@ -274,8 +274,8 @@ def build_information(profile, timings, total, runs):
         commit = "unknown"
     rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
     store = profile_store(profile)
-    rebuild = (f"make report PROFILE={profile}" + (" (from the committed runs: no data needed, nothing trains)"
-               if not store.trains else " DATA=<the folder of the data named above>"))
+    rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
+               if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
     trained = sorted({run.info["torch"] for run in runs})
     return f"""
 <div id="build-information" class="report-section"></div>
@@ -300,7 +300,7 @@ Time per notebook (training runs already in the runs store are loaded, not train
 |:--|--:|
 {rows}
 
-Rebuild with `{rebuild}`; the executed notebooks, with their code, are in the build folder
+Rebuild with {rebuild}; the executed notebooks, with their code, are in the build folder
 (`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
 compares them with these.
 """

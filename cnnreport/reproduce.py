@@ -104,11 +104,12 @@ def reproduce(configs, committed, data=None, store=None, workers=None, scheduler
     if any(run is None for run in old):
         missing = [c for c, run in zip(configs, old) if run is None]
         raise runs.MissingRuns(f"{len(missing)} of the chosen runs are not in {committed.root}: nothing to compare with")
-    hours = sum(run.final["seconds"] for run in old) / 3600
+    seconds = [run.final["seconds"] for run in old]
     n = workers or default_workers()
-    log(f"{len(configs)} runs to reproduce into {store}; the committed ones took {hours:.1f} h of training on "
-        f"{old[0].info['cpu']} ({old[0].info['device']}, {old[0].info['threads']} thread(s) per run), so expect about "
-        f"{hours / n:.1f} h here on {n} worker(s) if this machine is as fast (minutes on a GPU)")
+    log(f"{len(configs)} run{'s' if len(configs) > 1 else ''} to reproduce into {store}; the committed ones took "
+        f"{duration(sum(seconds))} of training on {old[0].info['cpu']} ({old[0].info['device']}, {old[0].info['threads']} "
+        f"thread(s) per run), so expect about {duration(max(sum(seconds) / n, max(seconds)))} here on {n} worker(s) "
+        "if this machine is as fast (minutes on a GPU)")
     mine, theirs = versions(), old[0].info
     if precision(configs[0], default_device()) != theirs["precision"] or any(mine[k] != theirs.get(k) for k in BIT_IDENTICAL):
         log(f"here: {precision(configs[0], default_device())} on {cpu_name()}, torch {mine['torch']}; the committed runs: "
@@ -118,6 +119,15 @@ def reproduce(configs, committed, data=None, store=None, workers=None, scheduler
         new = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler,
                         done=lambda c, run: bar.update())
     return compare(configs, old, new, committed)
+
+
+def number(value):
+    """Three decimals, never a negative zero (a difference of -0.0001 reads 0.000)."""
+    return f"{round(value, 3) + 0.0:.3f}"
+
+
+def duration(seconds):
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def write(table, out, profile, committed):
@@ -137,7 +147,7 @@ def write(table, out, profile, committed):
             "<em>bit-identical</em>: every number of the history is the same; <em>within noise</em>: the accuracy "
             "differs by at most twice the committed seed spread (the std over the setting's committed seeds); "
             "<em>expected</em>: whether data, precision, CPU, threads and torch are the committed runs' own.</p>"
-            + table.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="–") + "</body></html>")
+            + table.to_html(index=False, float_format=number, na_rep="–") + "</body></html>")
     (out / "comparison.html").write_text(page, encoding="utf-8")
     return out / "comparison.html"
 
@@ -150,12 +160,12 @@ def main(argv=None):
     ap.add_argument("--seeds", nargs="*", type=int, default=[], help="only these seeds (default: all)")
     ap.add_argument("--data", help="the data to train on (default: $CNNREPORT_DATA, else torchvision's download)")
     ap.add_argument("--runs", type=Path, help="the store to train into (default: build/reproduce/<profile>/runs)")
-    ap.add_argument("--out", type=Path, help="where the comparison goes (default: build/reproduce/<profile>)")
+    ap.add_argument("--out", type=Path, help="where the comparison goes (default: beside the runs, build/reproduce/<profile>)")
     ap.add_argument("--workers", type=int, help="runs trained at once in local processes")
     ap.add_argument("--scheduler", help="train on the workers of the dask cluster at this address")
     args = ap.parse_args(argv)
     stop_on_signals()
-    out = args.out or OUT / args.profile
+    out = args.out or (args.runs.parent if args.runs else OUT / args.profile)
     store, committed = args.runs or out / "runs", committed_store(args.profile)
     started = time.time()
     try:
@@ -167,7 +177,7 @@ def main(argv=None):
     except (ValueError, RuntimeError, LookupError) as e:   # DataError and MissingRuns included: one line
         print(f"reproduce: {e}", file=sys.stderr)
         return 1
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(table.to_string(index=False, float_format=number))
     page = write(table, out, args.profile, committed.root)
     print(f"wrote {out / 'comparison.csv'} and {page} ({time.time() - started:.0f} s); the report on these runs: "
           f"make report PROFILE={args.profile} RUNS={store}")
