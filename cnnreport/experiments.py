@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .evaluate import evaluate
 from .executor import train_all
 from .metrics import DECODINGS, METRICS
-from .params import PARAMS_DIR, profile_store
+from .params import PARAMS_DIR, profile_settings, profile_store
 from .runs import MissingRuns
 from .train import Config, load_run
 
@@ -32,6 +32,7 @@ SEED_REPORT = {
         "unet": {16: 55.0, 32: 56.4, 48: 56.4, 64: 57.4, 80: 56.1, 96: 56.8, 128: 56.5},
     },
     "num_filters_best": {"cnn": {16: 43.2, 32: 45.4, 48: 44.2, 64: 45.8, 80: 46.0, 96: 46.7, 128: 46.7}},
+    "num_filters_loss": {"cnn": {16: 1.5906, 32: 1.5095, 48: 1.5207, 64: 1.5019, 80: 1.5415, 96: 1.4845, 128: 1.5095}},
     "num_filters_seconds": {"cnn": {16: 459, 32: 646, 48: 838, 64: 1071, 80: 1288, 96: 1665, 128: 2379}},
     "lr": {
         "cnn": {1.0: 7.4, 0.1: 41.5, 0.01: 46.7, 0.001: 45.5, 0.0001: 41.5, 0.00001: 27.3},
@@ -81,7 +82,7 @@ def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
 
 # The setting each sweep notebook varies; params/<profile>/<notebook>.yaml gives its grid.
 SWEPT = {"03_num_filters": "num_filters", "04_learning_rate": "lr", "05_kernel_size": "kernel",
-         "06_architectures": None, "07_colour_quality": "rebalance"}
+         "06_architectures": None, "07_colour_quality": "rebalance", "09_precision": "amp", "10_size": "num_filters"}
 
 
 def sweep_args(notebook, params):
@@ -94,20 +95,23 @@ def sweep_args(notebook, params):
                 per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in params["models"]})
 
 
-def _profile_args(profile):
-    """{sweep notebook: its sweep() arguments} under `profile`."""
-    return {nb: sweep_args(nb, yaml.safe_load((PARAMS_DIR / profile / f"{nb}.yaml").read_text())) for nb in SWEPT}
+def _profile_args(profile, pending=False):
+    """{sweep notebook: its sweep() arguments} under `profile`; the notebooks whose runs the profile
+    lists as still arriving (params.profile_settings) only if `pending`."""
+    left_out = () if pending else profile_settings(profile)["pending"]
+    return {nb: sweep_args(nb, yaml.safe_load((PARAMS_DIR / profile / f"{nb}.yaml").read_text()))
+            for nb in SWEPT if nb not in left_out}
 
 
-def profile_notebook_configs(profile):
-    """{sweep notebook: the Configs of its sweep} under `profile`."""
-    return {nb: sweep_configs(**args) for nb, args in _profile_args(profile).items()}
+def profile_notebook_configs(profile, pending=False):
+    """{sweep notebook: the Configs of its sweep} under `profile` (pending: see _profile_args)."""
+    return {nb: sweep_configs(**args) for nb, args in _profile_args(profile, pending).items()}
 
 
-def profile_configs(profile):
-    """Every distinct Config the sweep notebooks of `profile` train, in notebook order."""
+def profile_configs(profile, pending=False):
+    """Every distinct Config the sweep notebooks of `profile` train, in notebook order (pending: see _profile_args)."""
     configs = []
-    for notebook_configs in profile_notebook_configs(profile).values():
+    for notebook_configs in profile_notebook_configs(profile, pending).values():
         configs += [c for c in notebook_configs if c not in configs]
     return configs
 

@@ -27,9 +27,10 @@ def known_data():
 
 def profile_settings(profile):
     """params/<profile>/profile.yaml, checked: `store` (a folder of the repository, or null for the
-    default runs store), `trains` (whether missing runs train) and `data` (the fingerprint of the
-    data the store's committed results were trained on, or null)."""
-    return load_params("profile", profile, store=(str, type(None)), trains=bool, data=(str, type(None)))
+    default runs store), `trains` (whether missing runs train), `data` (the fingerprint of the
+    data the store's committed results were trained on, or null) and `pending` (notebooks whose
+    committed runs are still arriving: left out of the report and of the profile's runs)."""
+    return load_params("profile", profile, store=(str, type(None)), trains=bool, data=(str, type(None)), pending=list)
 
 
 def profile_store(profile):

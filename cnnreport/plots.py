@@ -200,3 +200,62 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab:green", "resnet": "tab:red"}
+FAMILY_NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual network"}
+
+
+def compute_plot(table, on_frontier, seed=None, title=None):
+    """Final val acc against training compute (multiply-accumulates, log scale), one point per
+    setting of `table` (causes.settings), error bars the std over seeds, one colour per network
+    family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (causes.seed_compute):
+    the original report's numbers as hollow markers, an estimated one hollow with a question mark."""
+    fig = Figure(figsize=(7.2, 4.6))
+    ax = fig.subplots()
+    for model, g in table.groupby("model", sort=False):
+        ax.errorbar(g.compute, g["mean"], yerr=g["std"].fillna(0), marker="o", markersize=4, linestyle="none",
+                    capsize=2, color=FAMILY_COLOURS[model], label=f"{FAMILY_NAMES[model]} (ours)")
+    best = table[on_frontier].sort_values("compute")
+    ax.step(best.compute, best["mean"], where="post", color="k", linewidth=1, alpha=0.6, label="efficient frontier (ours)")
+    if seed is not None:
+        for model, g in seed.groupby("model", sort=False):
+            ax.plot(g.compute, g["mean"], marker="D", markerfacecolor="none", linestyle="none", color=FAMILY_COLOURS[model],
+                    label=f"{FAMILY_NAMES[model]} (original report{', estimated' if g.estimated.any() else ''})")
+        for r in seed[seed.estimated].itertuples():
+            ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points", fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute (multiply-accumulates: 3 x forward pass x images x epochs)")
+    ax.set_ylabel("final val acc (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def relation_plot(runs, fits, pairs, title=None):
+    """Final val acc against final val loss of every finished run of `runs` (sweep tables), the
+    fitted relation of each family (causes.relation) over the losses it was fitted on, and the
+    original report's pairs (causes.consistency) as hollow diamonds."""
+    from .causes import FAMILY
+    fig = Figure(figsize=(7.2, 4.6))
+    ax = fig.subplots()
+    ok = runs.drop_duplicates("path")
+    ok = ok[(ok.status == "finished") & (ok.val_loss < 2)]
+    for family, g in ok.groupby(ok.model.map(FAMILY)):
+        ax.plot(g.val_loss, g.val_acc, "o", markersize=3, alpha=0.5, color=FAMILY_COLOURS[family],
+                label=f"{FAMILY_NAMES[family]} family (ours)")
+        c, _, low, high = fits[family]
+        x = np.linspace(low, high, 100)
+        ax.plot(x, np.polyval(c, x), color=FAMILY_COLOURS[family], linewidth=1)
+    for family, g in pairs.groupby(pairs.model.map(FAMILY)):
+        ax.plot(g.val_loss, g.val_acc, "D", markerfacecolor="none", markersize=7, color=FAMILY_COLOURS[family],
+                label=f"{FAMILY_NAMES[family]} (original report)")
+    ax.set_xlabel("final val loss (cross-entropy per pixel)")
+    ax.set_ylabel("final val acc (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -265,3 +265,57 @@ def jpeg_table(effect, label, caption):
                        "change (points)": g.change})
     return table(df, label, caption, {"labels changed (%)": fixed(1), "pixel acc (%)": fixed(1),
                                       "after the round trip (%)": fixed(1), "change (points)": fixed(2, signed=True)})
+
+# ----------------------------------------------------------------------------- the causes, measured (cnnreport.causes)
+
+NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual network"}
+
+
+def originals_table(effect, label, caption):
+    """The same weights on the original test images and on their JPEG twins (causes.originals_effect)."""
+    df = pd.DataFrame({"network": effect.model.map(NAMES), "on the JPEG twins (%)": effect.twins,
+                       "on the originals (%)": effect.originals, "originals − twins (points)": effect["diff"],
+                       "95 % interval": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(effect.low, effect.high)],
+                       "verdict": effect.verdict})
+    return table(df, label, caption, {"on the JPEG twins (%)": fixed(2), "on the originals (%)": fixed(2),
+                                      "originals − twins (points)": fixed(2, signed=True)})
+
+
+def training_table(effect, label, caption):
+    """The 2 x 2 of training and testing on the originals or their JPEG twins (causes.training_effect)."""
+    rows = []
+    for r in effect.to_dict("records"):
+        for arm, name in (("originals", "originals"), ("twins", "JPEG twins")):
+            rows.append({"network": NAMES[r["model"]], "trained on": name,
+                         "tested on the originals (%)": _mean_std(r[f"{arm}_on_originals"], r[f"{arm}_on_originals_std"], 1),
+                         "tested on the JPEG twins (%)": _mean_std(r[f"{arm}_on_twins"], r[f"{arm}_on_twins_std"], 1)})
+    return table(pd.DataFrame(rows), label, caption)
+
+
+def precision_table(effect, label, caption):
+    """bf16 against float32 per network (causes.precision_effect)."""
+    df = pd.DataFrame({"network": effect.model.map(NAMES), "bf16 (%)": [_mean_std(m, s, 1) for m, s in zip(effect.bf16, effect.bf16_std)],
+                       "float32 (%)": [_mean_std(m, s, 1) for m, s in zip(effect.float32, effect.float32_std)],
+                       "bf16 − float32 (points)": effect["diff"], "verdict": effect.verdict,
+                       "float32's time / bf16's": effect.time_ratio})
+    return table(df, label, caption, {"bf16 − float32 (points)": fixed(1, signed=True), "float32's time / bf16's": fixed(1)})
+
+
+def consistency_table(pairs, label, caption):
+    """The original report's (loss, accuracy) pairs against our runs' relation (causes.consistency)."""
+    df = pd.DataFrame({"network": pairs.model.map(NAMES), "run": pairs.what, "val loss": pairs.val_loss,
+                       "val acc (%)": pairs.val_acc, "ours at that loss (%)": pairs.expected,
+                       "distance (points)": pairs.distance, "our scatter (points)": pairs.residual,
+                       "verdict": [v + ("" if inside else ", beyond our losses") for v, inside in zip(pairs.verdict, pairs.within_range)]})
+    return table(df, label, caption, {"val loss": fixed(4), "val acc (%)": fixed(1), "ours at that loss (%)": fixed(1),
+                                      "distance (points)": fixed(1, signed=True), "our scatter (points)": fixed(1)})
+
+
+def size_table(sizes, label, caption):
+    """Width against accuracy of the residual network and the U-Net (causes.size_table)."""
+    df = pd.DataFrame({"network": sizes.model.map(NAMES), "NF": sizes.num_filters, "parameters": sizes.parameters,
+                       "multiply-adds per image (M)": sizes.mult_adds / 1e6, "training compute (PMAC)": sizes.compute / 1e15,
+                       "val acc (%)": [_mean_std(m, s, 1) for m, s in zip(sizes["mean"], sizes["std"])],
+                       "time per run (s)": sizes.seconds})
+    return table(df, label, caption, {"multiply-adds per image (M)": fixed(1), "training compute (PMAC)": fixed(1),
+                                      "time per run (s)": fixed(0)})

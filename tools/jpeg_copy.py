@@ -1,4 +1,4 @@
-"""The paper's measurements of what our JPEG copy of the horses changes (params/paper/09_jpeg_copy.yaml),
+"""The paper's measurements of what our JPEG copy of the horses changes (params/paper/08_jpeg_copy.yaml),
 made where both the JPEG copy and the lossless originals are at hand:
 
     python tools/jpeg_copy.py --jpeg ../shared/data/cifar10-horse --originals ../shared/data/cifar10-horse-original \
@@ -8,7 +8,7 @@ made where both the JPEG copy and the lossless originals are at hand:
    in build/data/<jpeg folder>-twins.
 2. The committed networks (first seed of 06_architectures, which keep their weights) on the original
    test horses and on their JPEG twins, image by image (evaluate.on_data).
-3. Each network of params/paper/09_jpeg_copy.yaml trained on the original training horses and on their
+3. Each network of params/paper/08_jpeg_copy.yaml trained on the original training horses and on their
    JPEG twins, both labelled with the committed palette (the JPEG copy's), each evaluated on both test
    versions. Runs train into --store (weights and pictures stay out of git: .gitignore).
 4. The palette: k-means on the originals against on their twins (reports/paper/measurements/palette.json).
@@ -27,7 +27,7 @@ from cnnreport.experiments import profile_notebook_configs, sweep_args, sweep_co
 from cnnreport.palette import compare_palettes, load_palette
 from cnnreport.params import PARAMS_DIR, ROOT, committed_store
 
-NOTEBOOK = "09_jpeg_copy"
+NOTEBOOK = "08_jpeg_copy"
 
 
 def twins(jpeg, originals, out):

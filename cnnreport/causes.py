@@ -1,0 +1,277 @@
+"""The causes of our differences from the original report, measured: what our JPEG copy of the
+horses changes against the lossless originals, what bf16 changes against float32, whether the
+residual network's size explains its gap, every run's accuracy against its training compute, and
+whether the original report's own (loss, accuracy) pairs agree with each other.
+
+Every function reads stored runs (sweep tables of cnnreport.experiments, or Runs) and returns a
+table; verdicts follow cnnreport.claims.
+"""
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import claims
+from .experiments import SEED_REPORT, summary
+from .layers import layer_table, total
+from .models import build_model
+from .train import load_run
+
+# ----------------------------------------------------------------------------- the JPEG copy
+
+
+def on_test_sets(run, originals, twins):
+    """(per-image pixel accuracies on the original test images, on their JPEG twins) of a run."""
+    sets = run.evaluations()["test_sets"]
+    return sets[originals]["per_image"], sets[twins]["per_image"]
+
+
+def originals_effect(runs, originals, twins):
+    """Per run (Runs, e.g. each network's first seed): its pixel accuracy (%) on the original test
+    images and on their JPEG twins, each labelled from its own pixels, and the paired difference
+    originals - twins with its 95 % interval and verdict (claims.paired)."""
+    rows = []
+    for run in runs:
+        a, b = on_test_sets(run, originals, twins)
+        diff, low, high, verdict = claims.paired(b, a)
+        rows.append(dict(model=run.config.model, images=len(a), twins=np.mean(b), originals=np.mean(a), diff=diff,
+                         low=low, high=high, verdict=verdict))
+    return pd.DataFrame(rows)
+
+
+def training_effect(arms, originals, twins):
+    """Per network, the 2 x 2 of training on the original training images or on their JPEG twins
+    (arms: {"originals": sweep table, "twins": sweep table}) and testing on the original test images
+    or their twins: pixel accuracy mean and std over seeds; then what training on the JPEG copy
+    changes on the original test images (twins-trained - originals-trained) with its verdict."""
+    cells = []
+    for arm, table in arms.items():
+        for r in table[table.status == "finished"].itertuples():
+            a, b = on_test_sets(load_run(r.path), originals, twins)
+            cells.append(dict(model=r.model, trained_on=arm, seed=r.seed, originals=np.mean(a), twins=np.mean(b)))
+    cells = pd.DataFrame(cells)
+    rows = []
+    for model, g in cells.groupby("model", sort=False):
+        row = dict(model=model)
+        for arm in arms:
+            for test in ("originals", "twins"):
+                values = g[g.trained_on == arm][test]
+                row[f"{arm}_on_{test}"], row[f"{arm}_on_{test}_std"] = values.mean(), values.std()
+                row[f"{arm}_seeds"] = len(values)
+        row["diff"] = row["twins_on_originals"] - row["originals_on_originals"]
+        row["verdict"] = claims.between(row["diff"], row["twins_on_originals_std"], row["originals_on_originals_std"],
+                                        row["twins_seeds"], row["originals_seeds"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+# ----------------------------------------------------------------------------- precision
+
+
+def precision_effect(runs):
+    """Per network, from a sweep over amp (True: bf16, False: float32): the final val acc mean and
+    std of each, bf16 - float32 with its verdict, and float32's time over bf16's."""
+    table = summary(runs, seed_report={})
+    rows = []
+    for model, g in table.groupby("model", sort=False):
+        bf16, fp32 = (g[g.value == v].iloc[0] for v in (True, False))
+        diff = bf16["mean"] - fp32["mean"]
+        rows.append(dict(model=model, bf16=bf16["mean"], bf16_std=bf16["std"], float32=fp32["mean"], float32_std=fp32["std"],
+                         diff=diff, spread=claims.spread(bf16["std"], fp32["std"]),
+                         verdict=claims.between(diff, bf16["std"], fp32["std"], bf16.runs, fp32.runs),
+                         time_ratio=fp32["seconds"] / bf16["seconds"]))
+    return pd.DataFrame(rows)
+
+def precision_sentence(effect, runs):
+    """What bf16 costs, in one paragraph computed from precision_effect and the sweep's runs."""
+    bf16 = {load_run(p).info["precision"] for p in runs[runs.value == True].path}   # noqa: E712 - the swept values
+    if bf16 != {"bf16"}:
+        return ("This machine computes no bfloat16 natively, so both arms trained in float32 here: the comparison "
+                "needs a CPU with AVX512-BF16 or AMX, or a GPU.")
+    parts = [f"{_name(r.model)} {r.diff:+.1f} points ({r.verdict})" for r in effect.itertuples()]
+    clear = effect[effect.verdict == "clear"]
+    verdict = ("bf16 costs no accuracy that three seeds can tell apart" if clear.empty else
+               "; ".join(f"the {_name(r.model)} is clearly {'better' if r['diff'] > 0 else 'worse'} in bf16"
+                         for _, r in clear.iterrows()))
+    return (f"Against float32, bf16 changes the final accuracy by {', '.join(parts)}: {verdict}. Float32 takes "
+            f"{effect.time_ratio.min():.1f} to {effect.time_ratio.max():.1f} times as long on this CPU.")
+
+
+def _name(model):
+    from .present import NAMES
+    return NAMES[model]
+
+# ----------------------------------------------------------------------------- compute
+
+
+def mult_adds(config):
+    """Multiply-accumulates of one forward pass of one 32x32 image through `config`'s network."""
+    return total(layer_table(build_model(config.model, config.kernel, config.num_filters, config.num_colours)), "mult_adds")
+
+
+def compute(run):
+    """A run's training compute in multiply-accumulates: forward and backward (3x a forward pass)
+    for every training image in every epoch it trained."""
+    images = run.config.train_images or run.data["train_images"]
+    return 3 * mult_adds(run.config) * images * len(run.history)
+
+
+def settings(runs):
+    """One row per setting (a run's settings but its seed) of sweep tables `runs` (one DataFrame,
+    duplicates allowed): model, the setting's name, seeds, final val acc mean and std over its
+    finished seeds, its training compute, seconds per run and final val loss mean."""
+    rows = {}
+    for path in runs.path.drop_duplicates():
+        run = load_run(path)
+        if run.status != "finished":
+            continue
+        c = run.config
+        key = (c.model, c.num_filters, c.kernel, c.lr, c.epochs, c.rebalance, c.amp, c.train_images)
+        rows.setdefault(key, []).append(run)
+    out = []
+    for (model, nf, k, lr, epochs, rebalance, amp, _), group in rows.items():
+        acc = [r.final["val_acc"] for r in group]
+        out.append(dict(model=model, num_filters=nf, kernel=k, lr=lr, epochs=epochs, rebalance=rebalance,
+                        precision=group[0].info["precision"], seeds=len(group), mean=np.mean(acc),
+                        std=np.std(acc, ddof=1) if len(acc) > 1 else math.nan, compute=compute(group[0]),
+                        seconds=np.mean([r.final["seconds"] for r in group]),
+                        val_loss=np.mean([r.final["val_loss"] for r in group])))
+    return pd.DataFrame(out)
+
+
+def size_table(runs):
+    """Per network and width of a sweep over num_filters (sweep table `runs`): multiply-adds per
+    image, parameters, training compute, final val acc mean and std over seeds."""
+    table = settings(runs)
+    table["mult_adds"] = [mult_adds(load_run(p).config) for p in
+                          (runs[(runs.model == m) & (runs.value == nf)].path.iloc[0] for m, nf in zip(table.model, table.num_filters))]
+    table["parameters"] = [runs[(runs.model == m) & (runs.value == nf)].parameters.iloc[0]
+                           for m, nf in zip(table.model, table.num_filters)]
+    return table.sort_values(["model", "num_filters"], key=lambda c: c.map({"resnet": 0, "unet": 1}) if c.name == "model" else c)
+
+
+def size_sentence(table, reference=32):
+    """Whether width explains the residual network's gap to the original report, and whether the
+    residual block pays at equal compute, from size_table."""
+    res, unet = table[table.model == "resnet"].reset_index(drop=True), table[table.model == "unet"].reset_index(drop=True)
+    base = res[res.num_filters == reference]
+    if base.empty or len(res) < 2:
+        return "This profile trains too few widths to say what size does."
+    base = base.iloc[0]
+    top = res.loc[res["mean"].idxmax()]
+    gap = top["mean"] - base["mean"]
+    verdict = claims.between(gap, top["std"], base["std"], top.seeds, base.seeds)
+    seed = SEED_REPORT["final"]["resnet"]["val_acc"]
+    text = (f"From NF {res.num_filters.min()} to NF {res.num_filters.max()} ({res.mult_adds.max() / base.mult_adds:.1f}x the "
+            f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
+            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {gap:+.1f} points from NF {reference} "
+            f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
+            + ("width does not explain the gap." if seed - top["mean"] > 2 * claims.spread(top["std"], base["std"])
+               else "width could explain the gap."))
+    pairs = []
+    for r, u in zip(res.itertuples(), unet.itertuples()):
+        diff = r.mean - u.mean
+        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {diff:+.1f} points "
+                     f"({claims.between(diff, r.std, u.std, r.seeds, u.seeds)})")
+    if pairs:
+        text += (" At matched multiply-adds, the residual network against the U-Net: " + "; ".join(pairs) + ".")
+    return text
+
+
+def frontier(table):
+    """The settings on the efficient frontier of `table` (settings()): none cheaper is as accurate."""
+    best, on = -math.inf, []
+    for i, r in table.sort_values(["compute", "mean"], ascending=[True, False]).iterrows():
+        if r["mean"] > best:
+            best = r["mean"]
+            on.append(i)
+    return table.index.isin(on)
+
+
+def seed_compute(ours):
+    """The original report's final accuracies placed on our compute axis: its CNN's and U-Net's
+    exactly (the same networks and epochs as ours), its residual network's estimated from its time,
+    assuming its machine ran the residual network at the multiply-accumulates per second it ran its
+    U-Net. ours: settings() of our runs, for how far that assumption held for us (the `our_rate`
+    column: our residual network's rate over our U-Net's). One row per point."""
+    from .config import Config
+    rows = []
+    for model in ("cnn", "unet"):
+        for nf, acc in SEED_REPORT["num_filters"][model].items():
+            run = Config(model=model, num_filters=nf, epochs=30)
+            rows.append(dict(model=model, num_filters=nf, epochs=30, mean=acc, compute=3 * mult_adds(run) * 5000 * 30,
+                             estimated=False))
+    final = SEED_REPORT["final"]
+    unet = Config(model="unet", epochs=final["unet"]["epochs"])
+    rate = 3 * mult_adds(unet) * 5000 * unet.epochs / final["unet"]["seconds"]            # their U-Net's MAC/s
+    ours_rate = _rate(ours, "resnet") / _rate(ours, "unet")
+    rows.append(dict(model="resnet", num_filters=math.nan, epochs=final["resnet"]["epochs"], mean=final["resnet"]["val_acc"],
+                     compute=rate * final["resnet"]["seconds"], estimated=True, our_rate=ours_rate))
+    return pd.DataFrame(rows)
+
+
+def compute_sentence(table, on_frontier, seed):
+    """What the accuracy-against-compute figure shows, from settings(), frontier() and seed_compute()."""
+    best = table[on_frontier].sort_values("compute")
+    names = [f"{_name(r.model)} NF {r.num_filters} kernel {r.kernel}" + (f" lr {r.lr:g}" if r.lr != 0.001 else "")
+             + (" rebalanced" if r.rebalance else "") for r in best.itertuples()]
+    text = (f"Of {len(table)} settings, {len(best)} lie on the efficient frontier (none cheaper is as accurate): "
+            f"{', '.join(names)}.")
+    estimated = seed[seed.estimated]
+    if not estimated.empty:
+        r = estimated.iloc[0]
+        ours = best[best.compute <= r.compute]["mean"].max()
+        text += (f" The original report's residual network, placed from its time at {r.compute / 1e15:.0f} PMAC on the "
+                 f"assumption that its machine ran it at the multiply-accumulates per second it ran its U-Net, lies "
+                 f"{r['mean'] - ours:.1f} points above our frontier there"
+                 + (f"; our own residual network ran at {r.our_rate:.1f} times our U-Net's rate, so the estimate may be "
+                    "off by about that factor." if not math.isnan(r.our_rate) else "."))
+    return text
+
+
+def _rate(table, model):
+    """Our multiply-accumulates per second of training, for `model` at NF 32 (settings() table)."""
+    r = table[(table.model == model) & (table.num_filters == 32) & (table.kernel == 3) & (table.lr == 0.001)
+              & ~table.rebalance.astype(bool) & (table.precision == "bf16")]
+    return r.compute.iloc[0] / r.seconds.iloc[0] if len(r) else math.nan
+
+# ----------------------------------------------------------------------------- the original report's own numbers
+
+
+def seed_pairs():
+    """The original report's (final val loss, final val acc) pairs: its CNN's NF sweep and its three final runs."""
+    rows = [dict(model="cnn", what=f"NF {nf}", val_loss=loss, val_acc=SEED_REPORT["num_filters"]["cnn"][nf])
+            for nf, loss in SEED_REPORT["num_filters_loss"]["cnn"].items()]
+    rows += [dict(model=m, what="final", val_loss=r["val_loss"], val_acc=r["val_acc"]) for m, r in SEED_REPORT["final"].items()]
+    return pd.DataFrame(rows)
+
+
+FAMILY = {"cnn": "cnn", "convtranspose": "unet", "unet": "unet", "resnet": "resnet"}   # one relation per family
+
+
+def relation(runs, degree=2):
+    """Per network family (FAMILY), our runs' final val acc as a polynomial of their final val
+    loss, fitted over every finished run of the sweep tables `runs` (one DataFrame) whose loss is
+    below 2 (runs that learned): {family: (coefficients, residual std, lowest and highest loss fitted)}."""
+    ok = runs.drop_duplicates("path")
+    ok = ok[(ok.status == "finished") & (ok.val_loss < 2)]
+    fits = {}
+    for family, g in ok.groupby(ok.model.map(FAMILY)):
+        c = np.polyfit(g.val_loss, g.val_acc, degree)
+        fits[family] = (c, float(np.std(g.val_acc - np.polyval(c, g.val_loss), ddof=degree + 1)),
+                        float(g.val_loss.min()), float(g.val_loss.max()))
+    return fits
+
+
+def consistency(runs):
+    """Each of the original report's (loss, accuracy) pairs against the relation of our runs of its
+    network family (sweep tables `runs`, see relation): the accuracy our runs have at its loss, the
+    distance in points, whether the loss lies within the range we fitted, and the verdict (claims.off_relation)."""
+    fits = relation(runs)
+    rows = []
+    for r in seed_pairs().itertuples():
+        c, residual, low, high = fits[FAMILY[r.model]]
+        expected = float(np.polyval(c, r.val_loss))
+        rows.append(dict(model=r.model, what=r.what, val_loss=r.val_loss, val_acc=r.val_acc, expected=expected,
+                         distance=r.val_acc - expected, residual=residual, within_range=low <= r.val_loss <= high,
+                         verdict=claims.off_relation(r.val_acc - expected, residual)))
+    return pd.DataFrame(rows)

@@ -1,0 +1,42 @@
+"""The report's rules for calling a difference real, in one place.
+
+- Between settings (independent seeds): a difference is clear only when it exceeds twice the
+  larger of the two sides' std over seeds, and each side has at least two seeds; with one seed
+  the spread is unknown and nothing is ranked.
+- Paired measurements on the same images: the mean paired difference with its 95 % confidence
+  interval (normal approximation over the images); clear when the interval excludes zero.
+- Against a fitted relation: the distance in points, and whether it lies beyond twice the
+  relation's residual std.
+"""
+import math
+import statistics
+
+Z95 = 1.959964   # the normal distribution's 97.5 % quantile: a two-sided 95 % interval
+
+
+def spread(std_a, std_b):
+    """The larger of two stds over seeds, ignoring a NaN (a side with one seed)."""
+    known = [s for s in (std_a, std_b) if not math.isnan(s)]
+    return max(known) if known else math.nan
+
+
+def between(diff, std_a, std_b, seeds_a=2, seeds_b=2):
+    """The verdict on a difference between two settings (see the module docstring)."""
+    if math.isnan(diff):
+        return "no difference: a side has no finished run"
+    if min(seeds_a, seeds_b) < 2:
+        return "one seed: spread unknown"
+    return "clear" if abs(diff) > 2 * spread(std_a, std_b) else "within seed noise"
+
+
+def paired(a, b):
+    """(mean of b - a, lower and upper end of its 95 % interval, verdict) over paired values."""
+    d = [y - x for x, y in zip(a, b, strict=True)]
+    mean = statistics.fmean(d)
+    half = Z95 * statistics.stdev(d) / math.sqrt(len(d))
+    return mean, mean - half, mean + half, ("clear" if mean - half > 0 or mean + half < 0 else "within noise")
+
+
+def off_relation(distance, residual_std):
+    """The verdict on a point's distance (points) from a relation fitted with this residual std."""
+    return "on the relation" if abs(distance) <= 2 * residual_std else "off the relation"
