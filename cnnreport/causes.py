@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import claims
+from .present import NAMES, signed
 from .experiments import SEED_REPORT, summary
 from .layers import layer_table, total
 from .models import build_model
@@ -87,7 +88,7 @@ def precision_sentence(effect, runs):
     if bf16 != {"bf16"}:
         return ("This machine computes no bfloat16 natively, so both arms trained in float32 here: the comparison "
                 "needs a CPU with AVX512-BF16 or AMX, or a GPU.")
-    parts = [f"{_name(r.model)} {r.diff:+.1f} points ({r.verdict})" for r in effect.itertuples()]
+    parts = [f"{_name(r.model)} {signed(r.diff)} points ({r.verdict})" for r in effect.itertuples()]
     clear = effect[effect.verdict == "clear"]
     verdict = ("bf16 costs no accuracy that three seeds can tell apart" if clear.empty else
                "; ".join(f"the {_name(r.model)} is clearly {'better' if r['diff'] > 0 else 'worse'} in bf16"
@@ -97,7 +98,6 @@ def precision_sentence(effect, runs):
 
 
 def _name(model):
-    from .present import NAMES
     return NAMES[model]
 
 # ----------------------------------------------------------------------------- compute
@@ -163,14 +163,14 @@ def size_sentence(table, reference=32):
     seed = SEED_REPORT["final"]["resnet"]["val_acc"]
     text = (f"From NF {res.num_filters.min()} to NF {res.num_filters.max()} ({res.mult_adds.max() / base.mult_adds:.1f}x the "
             f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
-            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {gap:+.1f} points from NF {reference} "
+            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
             f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
             + ("width does not explain the gap." if seed - top["mean"] > 2 * claims.spread(top["std"], base["std"])
                else "width could explain the gap."))
     pairs = []
     for r, u in zip(res.itertuples(), unet.itertuples()):
         diff = r.mean - u.mean
-        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {diff:+.1f} points "
+        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {signed(diff)} points "
                      f"({claims.between(diff, r.std, u.std, r.seeds, u.seeds)})")
     if pairs:
         text += (" At matched multiply-adds, the residual network against the U-Net: " + "; ".join(pairs) + ".")

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import runs
 from .data import DataError, load_category, resolve_data
 from .palette import cache_path
+from .progress import duration, estimate
 from .speed import default_device, precision, usable_cores
 from .train import dask_worker, find_run, load_run, locate, train
 
@@ -37,7 +38,7 @@ RETRIES = 2
 
 
 def train_all(configs, data=None, store=None, workers=None, scheduler=None, done=lambda config, run: None,
-              name=str, palette=None):
+              name=str, palette=None, log=None):
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
     called as each finishes. store: a runs.Store or a folder (default: runs.runs_dir()); a Store
     that never trains (committed results) is read without loading any data, and MissingRuns names
@@ -46,7 +47,8 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     else default_workers(). scheduler: the address of a dask scheduler (tcp://host:8786) whose workers train every
     run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
     RuntimeError naming `name(config)`: at once here, once the others are stored in a pool.
-    palette: colours to label with instead of the data's own (see data.prepare)."""
+    palette: colours to label with instead of the data's own (see data.prepare). log: called with
+    one line saying how many runs the store holds and how many will train, how long for, before any trains."""
     store, (workers, scheduler) = as_store(store), _settings(workers, scheduler)
     results = lookup(configs, store, data, palette)
     missing = [c for c, run in zip(configs, results) if run is None]
@@ -54,10 +56,19 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
         listed = ", ".join(name(c) for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise runs.MissingRuns(f"{len(missing)} of {len(configs)} runs are not in {store.root}, which holds committed "
                                f"results and never trains ({listed}); `make reproduce` trains them into a store of its own")
+    todo = [i for i, run in enumerate(results) if run is None]
+    threads = usable_cores() // workers if workers > 1 else usable_cores()
+    if log:
+        stored = [run for run in results if run is not None]
+        line = f"{len(stored)} of {len(configs)} runs loaded from {store.root}"
+        if todo:
+            seconds, source = estimate([configs[i] for i in todo], stored, 1 if scheduler else workers, max(1, threads))
+            where = f"on the dask cluster at {scheduler}" if scheduler else f"on {workers} worker(s) of {max(1, threads)} thread(s)"
+            line += f"; {len(todo)} to train {where}, about {duration(seconds)} ({source})"
+        log(line)
     for c, run in zip(configs, results):
         if run is not None:
             done(c, run)
-    todo = [i for i, run in enumerate(results) if run is None]
     if not todo:
         return results
     runs_dir = store.root
@@ -74,7 +85,7 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     else:
         # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
-        threads = max(1, usable_cores() // workers)
+        threads = max(1, threads)
         submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads, palette=palette)
     failures = []
     with pool as executor:

@@ -8,16 +8,16 @@ A diverged run keeps its row, says "diverged" and counts in no mean: an accuracy
 loss became NaN measures nothing, and a 0 % would pull the mean down as if it were a result.
 """
 import math
-import sys
+import time
 
 import pandas as pd
 import yaml
-from tqdm import tqdm
 
 from .evaluate import evaluate
 from .executor import train_all
 from .metrics import DECODINGS, METRICS
 from .params import PARAMS_DIR, profile_settings, profile_store
+from .progress import bar
 from .runs import MissingRuns
 from .train import Config, load_run
 
@@ -138,15 +138,16 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, st
     def name(c):
         return f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
 
-    # a progress bar on a terminal only; passing no `disable` keeps TQDM_DISABLE=1 working
-    with tqdm(total=len(configs), unit="run", **({} if verbose and sys.stderr.isatty() else dict(disable=True))) as bar:
-        def done(c, run):
-            bar.update()
-            if verbose:
-                r = row(run, field)
-                acc = "diverged" if r["status"] == "diverged" else f"val acc {r['val_acc']:.1f} %"
-                tqdm.write(f"{name(c)}: {acc} after {r['epochs']} epochs, {r['seconds']:.0f} s")
-        runs = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, done=done, name=name)
+    started = time.time()
+    with bar(len(configs), "run", "runs", verbose=verbose) as progress:
+        runs = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, name=name,
+                         done=lambda c, run: progress.update(), log=print if verbose else None)
+    trained = [(c, run) for c, run in zip(configs, runs) if (run.path / "result.json").stat().st_mtime >= started]
+    if verbose and trained:   # what just trained, as one compact table (runs loaded from the store say nothing more)
+        print(f"trained now ({len(trained)}):")
+        for c, run in trained:
+            acc = "diverged" if run.status == "diverged" else f"val acc {run.final['val_acc']:5.1f} %"
+            print(f"  {name(c):<32} {acc}  {len(run.history):>3} epochs  {run.final['seconds']:6.0f} s")
     df = pd.DataFrame([row(run, field) for run in runs])
     df.attrs["field"] = field
     return df

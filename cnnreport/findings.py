@@ -14,7 +14,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from . import experiments as ex
-from .present import FIELDS
+from .present import FIELDS, signed
 
 NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual U-Net"}
 
@@ -53,7 +53,7 @@ def steps(t):
         cost = (f"{by.loc[after, 'parameters'] / by.loc[before, 'parameters']:.1f}x the parameters, "
                 f"{by.loc[after, 'seconds'] / by.loc[before, 'seconds']:.1f}x the time per run")
         spread = "" if math.isnan(r.spread) else f", seed spread {r.spread:.1f}"
-        parts.append(f"{r.change} {r.diff:+.1f} points ({r.verdict}{spread}; {cost})")
+        parts.append(f"{r.change} {signed(r.diff)} points ({r.verdict}{spread}; {cost})")
     return "**What each change adds** to the final accuracy: " + "; ".join(parts) + "."
 
 
@@ -118,7 +118,7 @@ def rebalancing(runs):
 
     def span(metric, unit):
         lo, hi = e[metric].min(), e[metric].max()
-        return f"{lo:+.1f}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{lo:+.1f} to {hi:+.1f}{unit}"
+        return f"{signed(lo)}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{signed(lo)} to {signed(hi)}{unit}"
     truth = table.colourfulness_true.mean()
     return (f"**Class rebalancing trades accuracy for colour.** Over the {e['pixel_acc'].size} networks it changes "
             f"pixel accuracy by {span('pixel_acc', ' points')}, balanced accuracy (mean per-colour recall) by "
@@ -132,12 +132,18 @@ def reproduction(sweeps):
     r = r[r.epoch == "final"]
     if r.empty:
         return None
-    within, higher, lower = ((r.verdict == v).sum() for v in ("within noise", "ours higher", "ours lower"))
+    counts = r.verdict.value_counts()
+    classes = [(counts.get("within noise", 0), "lies", "lie", "within twice our seed spread"),
+               (counts.get("ours higher", 0), "is", "are", "below ours"), (counts.get("ours lower", 0), "is", "are", "above ours"),
+               (counts.get("one seed: spread unknown", 0), "rests", "rest", "on one seed of ours (no spread)"),
+               (counts.get("every seed diverged", 0), "has", "have", "every seed of ours diverged")]
+    told = [f"{n} {one if n == 1 else many} {what}" for n, one, many, what in classes if n]
+    assert sum(c[0] for c in classes) == len(r), "every comparison in one class"
     worst = r.loc[r["diff"].abs().idxmax()]
     setting = f"{FIELDS[worst.field]} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
-    return (f"**Against the seed report:** of its {len(r)} final accuracies that we reran, {within} lie within twice "
-            f"our seed spread; ours are higher for {higher} and lower for {lower}. The median difference is "
-            f"{r['diff'].median():+.1f} points and the largest {worst['diff']:+.1f} (the {NAMES[worst.model]} at "
+    return (f"**Against the seed report:** of its {len(r)} final accuracies that we reran, "
+            f"{', '.join(told[:-1]) + ' and ' + told[-1] if len(told) > 1 else told[0]}. The median difference is "
+            f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {NAMES[worst.model]} at "
             f"{setting}: ours {worst['mean']:.1f} %, the seed's {worst.seed_report:.1f} %). The section *Ours "
             f"against the seed report* weighs the causes.")
 

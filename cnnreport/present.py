@@ -73,9 +73,15 @@ def number(x):
 
 
 def fixed(digits, signed=False):
-    """A formatter with `digits` decimals (a sign always shown when `signed`); NaN reads "–"."""
+    """A formatter with `digits` decimals (a sign always shown when `signed`); NaN reads "–", and
+    a value that rounds to zero reads 0.0, never -0.0."""
     spec = f"{'+' if signed else ''},.{digits}f"
-    return lambda x: "–" if x is None or isinstance(x, float) and math.isnan(x) else format(x, spec)
+    return lambda x: "–" if x is None or isinstance(x, float) and math.isnan(x) else format(round(x, digits) + 0.0, spec)
+
+
+def signed(x, digits=1):
+    """A difference with its sign, e.g. +1.2 or -0.5; one that rounds to zero reads +0.0, never -0.0."""
+    return fixed(digits, signed=True)(x)
 
 
 def table(df, label, caption, formats=None):
@@ -275,7 +281,7 @@ def originals_table(effect, label, caption):
     """The same weights on the original test images and on their JPEG twins (causes.originals_effect)."""
     df = pd.DataFrame({"network": effect.model.map(NAMES), "on the JPEG twins (%)": effect.twins,
                        "on the originals (%)": effect.originals, "originals − twins (points)": effect["diff"],
-                       "95 % interval": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(effect.low, effect.high)],
+                       "95 % interval": [f"{signed(lo, 2)} to {signed(hi, 2)}" for lo, hi in zip(effect.low, effect.high)],
                        "verdict": effect.verdict})
     return table(df, label, caption, {"on the JPEG twins (%)": fixed(2), "on the originals (%)": fixed(2),
                                       "originals − twins (points)": fixed(2, signed=True)})

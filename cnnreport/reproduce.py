@@ -23,11 +23,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from . import runs
 from .executor import default_workers, lookup, stop_on_signals, train_all
 from .params import PROFILES, ROOT, committed_store
+from .progress import bar, duration
 from .speed import cpu_name, default_device, precision
 from .train import BIT_IDENTICAL, versions
 
@@ -115,19 +114,15 @@ def reproduce(configs, committed, data=None, store=None, workers=None, scheduler
         log(f"here: {precision(configs[0], default_device())} on {cpu_name()}, torch {mine['torch']}; the committed runs: "
             f"{theirs['precision']} on {theirs['cpu']}, torch {theirs.get('torch')}: expect other bits, a difference "
             "within the seed spread")
-    with tqdm(total=len(configs), unit="run", desc="reproduce", disable=None) as bar:
+    with bar(len(configs), "run", "reproduce") as progress:
         new = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler,
-                        done=lambda c, run: bar.update())
+                        done=lambda c, run: progress.update())
     return compare(configs, old, new, committed)
 
 
 def number(value):
     """Three decimals, never a negative zero (a difference of -0.0001 reads 0.000)."""
     return f"{round(value, 3) + 0.0:.3f}"
-
-
-def duration(seconds):
-    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def write(table, out, profile, committed):

@@ -20,7 +20,7 @@ from dataclasses import asdict
 import torch
 import torch.nn.functional as F
 import torchvision
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from . import __version__, runs
 from .config import Config
@@ -29,6 +29,7 @@ from .evaluate import decodings, samples_png
 from .metrics import quality
 from .models import build_model
 from .palette import rebalance_weights
+from .progress import bar
 from .record import Run, colourize, load_run
 from .speed import accelerate, cpu_name, cuda_graphed, default_device, mixed_precision, on_device, precision, tune_process
 
@@ -152,13 +153,12 @@ def _train(config, t, path, device, verbose, threads):
     history = _resume(path, model, opt, device, verbose)
     batches = math.ceil(len(x) / c.batch_size)
     status = "finished"
-    with tqdm(total=c.epochs * batches, initial=len(history) * batches, unit="batch",
-              desc=f"{c.model} nf{c.num_filters} k{c.kernel}", leave=False,
-              **({} if verbose and sys.stderr.isatty() else {"disable": True})) as bar:  # on a terminal only; TQDM_DISABLE=1 still works
+    with bar(c.epochs * batches, "batch", f"{c.model} nf{c.num_filters} k{c.kernel}", initial=len(history) * batches,
+             verbose=verbose, leave=False) as progress:
         for epoch in range(len(history) + 1, c.epochs + 1):
             start = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
             generator = torch.Generator().manual_seed(c.seed * 100_003 + epoch)
-            train_loss = train_epoch(model, opt, x, y, c.batch_size, generator, autocast, bar, weights).item()
+            train_loss = train_epoch(model, opt, x, y, c.batch_size, generator, autocast, progress, weights).item()
             train_time = time.perf_counter() - start
             val_loss, val_acc = evaluate(model, xv, yv, autocast)
             history.append(dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, val_acc=val_acc,

@@ -37,6 +37,29 @@ def test_a_difference_within_twice_the_spread_is_noise():
     assert reproduction({"03_num_filters": nf}).verdict.tolist() == ["within noise"]
 
 
+def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
+    one_seed = fake_runs("num_filters", [("cnn", nf, 0, "finished", 44.0, 44.0) for nf in (16, 32, 48)]
+                         + [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))]     # within noise
+                         + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
+    lr = fake_runs("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
+    text = findings.reproduction({"03_num_filters": one_seed, "04_learning_rate": lr})
+    assert text.startswith("**Against the seed report:** of its 6 final accuracies that we reran, 1 lies within twice "
+                           "our seed spread, 1 is below ours, 3 rest on one seed of ours (no spread) and 1 has every "
+                           "seed of ours diverged.")
+
+
+def test_differences_that_round_to_zero_read_without_a_minus_sign():
+    from cnnreport import present
+    assert [present.signed(x) for x in (-0.04, 0.04, -0.06, 1.25)] == ["+0.0", "+0.0", "-0.1", "+1.2"]
+    assert present.fixed(1)(-0.04) == "0.0" and present.fixed(2, signed=True)(-0.004) == "+0.00"
+    effect = pd.DataFrame([dict(model="cnn", value=v, seed=s, status="finished", epochs=30, val_acc=a, best_val_acc=a,
+                                **{m: a for m in ("pixel_acc", "balanced_acc", "auc", "psnr", "colourfulness", "colourfulness_true")})
+                           for v, s, a in ((False, 0, 50.0), (False, 1, 50.1), (True, 0, 50.02), (True, 1, 50.04))])
+    effect.attrs["field"] = "rebalance"
+    text = findings.rebalancing(effect)
+    assert "-0.0" not in text and "+0.0" in text
+
+
 def test_the_seed_reports_own_repeats_of_one_setting():
     repeats = experiments.seed_repeats()
     assert repeats["cnn"] == [45.2, 45.5, 44.7] and repeats["unet"] == [56.4, 56.4, 56.4]

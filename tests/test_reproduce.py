@@ -26,7 +26,7 @@ def test_on_the_same_data_a_reproduction_is_bit_identical(committed, data_dir, t
     table = reproduce(configs[:1], store, data=str(data_dir), store=tmp_path / "again", log=lines.append)
     assert table.verdict.tolist() == ["bit-identical"] and table.expected.tolist() == [True]
     assert table["diff"].tolist() == [0.0] and table.spread.iloc[0] > 0   # the spread of the two committed seeds
-    assert lines[0].startswith("1 run to reproduce into") and "min of training on" in lines[0]
+    assert lines[0].startswith("1 run to reproduce into") and " of training on " in lines[0]
     assert not (tmp_path / "committed" / "again").exists() and len(list((tmp_path / "committed").glob("cnn-*"))) == 2
     page = write(table, tmp_path / "out", "smoke", store.root)
     assert "bit-identical" in page.read_text() and (tmp_path / "out" / "comparison.csv").read_text().count("\n") == 2
