@@ -5,7 +5,10 @@
 # default 2 on a CPU of 2 or more cores, else 1), SCHEDULER (sweeps train on the workers of the dask
 # cluster at this address, e.g. tcp://host:8786); for reproduce, NOTEBOOK, MODEL and SEEDS choose runs.
 PYTHON ?= python3
+PORT   ?= 8888
 VENV   := .venv
+# what Jupyter adds to a notebook's language details, stripped with its outputs
+STRIP_KEYS := --extra-keys 'metadata.language_info.version metadata.language_info.codemirror_mode metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter metadata.language_info.pygments_lexer'
 BIN    := $(VENV)/bin
 ifdef DATA
 export CNNREPORT_DATA := $(abspath $(DATA))
@@ -24,10 +27,17 @@ endif
 
 setup: $(VENV)/.installed
 
+# The git filter keeps committed notebooks output-free whatever saved them (nbstripout, in this
+# checkout's .git; outside a git checkout there is nothing to configure).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+	    git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m nbstripout --keep-id $(STRIP_KEYS)" && \
+	    git config filter.nbstripout.smudge cat && git config filter.nbstripout.required true && \
+	    { grep -qs 'ipynb filter=nbstripout' "$$(git rev-parse --git-path info/attributes)" || \
+	      echo '*.ipynb filter=nbstripout' >> "$$(git rev-parse --git-path info/attributes)"; }; fi
 	touch $@
 
 test: setup
@@ -50,10 +60,12 @@ reproduce: setup
 	exec $(BIN)/python -m cnnreport.reproduce --profile $(or $(PROFILE),paper) $(if $(RUNS),--runs $(RUNS)) \
 	    $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(if $(MODEL),--model $(MODEL)) $(if $(SEEDS),--seeds $(SEEDS))
 
-# JupyterLab on notebooks/, with this environment's kernel; notebooks run there use $(PROFILE).
+# JupyterLab on notebooks/ at PORT, with this environment's kernel; notebooks run there use $(PROFILE)
+# and are saved without outputs. NO_BROWSER=1: no browser is opened (a remote machine, a container).
 lab: setup
 	CNNREPORT_PROFILE=$(or $(PROFILE),quick) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser) \
+	    --ContentsManager.pre_save_hook=cnnreport.lab.strip_outputs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup

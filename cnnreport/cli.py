@@ -7,7 +7,7 @@ from .data import greyscale, load_image
 from .evaluate import evaluate, on_data
 from .metrics import DECODINGS
 from .models import ARCHITECTURES
-from .train import Config, colourize, load_run, train
+from .train import Config, colourize, find_run, load_run, train
 
 CELL = 256  # pixels a side of each picture in the colourize grid, enlarged so a person can judge colours
 
@@ -36,7 +36,7 @@ def parser():
                    help="smoothing of the colour frequencies for rebalancing (CIELAB ab units)")
     t.add_argument("--dropout", type=float, default=d.dropout, help="channel dropout in the residual network's blocks")
     t.add_argument("--data", help="image folder or CIFAR-10 root (default: $CNNREPORT_DATA, else download)")
-    t.add_argument("--runs-dir", help="runs store (default: $CNNREPORT_RUNS, else ./runs)")
+    t.add_argument("--runs-dir", help="runs store (default: $CNNREPORT_RUNS, else <repository>/runs)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     t.add_argument("--threads", type=int, help="CPU threads (default: every core this process may use)")
     t.add_argument("--quiet", action="store_true", help="no epoch lines or progress bar")
@@ -65,11 +65,14 @@ def main(argv=None):
     try:
         if args.command == "train":
             config = Config(**{k: getattr(args, k) for k in Config.names()})
+            if args.threads is not None and args.threads < 1:
+                raise ValueError(f"--threads must be >= 1, got {args.threads}")
+            stored = find_run(config, data=args.data, runs_dir=args.runs_dir, device=args.device) is not None
             run = train(config, data=args.data, runs_dir=args.runs_dir, device=args.device, verbose=not args.quiet,
                         threads=args.threads)
             f = run.final
-            print(f"{run.status}: val acc {f['val_acc']:.1f}%, val loss {f['val_loss']:.4f} after "
-                  f"{f['epoch']} epochs", file=sys.stderr)
+            print(f"{run.status}{' (loaded from the store)' if stored else ''}: val acc {f['val_acc']:.1f}%, "
+                  f"val loss {f['val_loss']:.4f} after {f['epoch']} epochs", file=sys.stderr)
             print(run.path)
         elif args.command == "evaluate":
             for path in args.runs:
@@ -77,7 +80,7 @@ def main(argv=None):
         else:
             write_colourized(load_run(args.run), args.images, args.output, args.decoding)
             print(args.output)
-    except (ValueError, OSError) as e:  # DataError is a ValueError: one line, no traceback
+    except (ValueError, OSError, RuntimeError) as e:  # DataError is a ValueError; a bad --device a RuntimeError: one line
         sys.exit(f"error: {e}")
 
 

@@ -47,9 +47,18 @@ class MissingRuns(LookupError):
     """Runs a store that never trains (committed results) does not hold; the message says how to get them."""
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent   # the repository, when cnnreport runs from a checkout
+
+
 def runs_dir(path=None):
-    """The store location: the argument, else $CNNREPORT_RUNS, else ./runs."""
-    return Path(path or os.environ.get("CNNREPORT_RUNS") or "runs").expanduser()
+    """The store location: the argument, else $CNNREPORT_RUNS, else one store per checkout,
+    <repository>/runs, whatever the working directory (the command line and Jupyter share it), or,
+    for an installed cnnreport, ~/.cache/cnnreport/runs."""
+    if path or os.environ.get("CNNREPORT_RUNS"):
+        return Path(path or os.environ["CNNREPORT_RUNS"]).expanduser()
+    if (CHECKOUT / "pyproject.toml").exists():
+        return CHECKOUT / "runs"
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "cnnreport" / "runs"
 
 
 @dataclass(frozen=True)

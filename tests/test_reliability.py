@@ -45,3 +45,16 @@ def test_two_processes_asking_for_one_run_train_it_once(data_dir, tmp_path):
     assert len(trained) == 1, "the run was trained twice"
     assert len({out.strip().splitlines()[-1] for out, _ in outputs}) == 1  # the same run directory
     assert len([p for p in (tmp_path / "store").iterdir() if p.name != "palettes"]) == 1
+
+
+def test_one_default_runs_store_per_checkout_whatever_the_working_directory(tmp_path, monkeypatch):
+    from cnnreport import runs
+    monkeypatch.delenv("CNNREPORT_RUNS")
+    monkeypatch.chdir(tmp_path)
+    assert runs.runs_dir() == runs.CHECKOUT / "runs"                  # notebooks/ and the repository root alike
+    monkeypatch.setenv("CNNREPORT_RUNS", str(tmp_path / "mine"))
+    assert runs.runs_dir() == tmp_path / "mine"
+    monkeypatch.delenv("CNNREPORT_RUNS")
+    monkeypatch.setattr(runs, "CHECKOUT", tmp_path / "site-packages")   # an installed cnnreport: the user's cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert runs.runs_dir() == tmp_path / "cache" / "cnnreport" / "runs"

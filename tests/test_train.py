@@ -153,6 +153,8 @@ def test_cli_trains_prints_the_run_directory_then_colourizes(data_dir, tmp_path,
     (["train", "--category", "unicorn"], "error: category 'unicorn' is not a CIFAR-10 class"),
     (["train", "--data", "/no/such/folder"], "error: data folder /no/such/folder does not exist"),
     (["colourize", "x.png", "--run", "/no/such/run", "-o", "o.png"], "error: /no/such/run holds no finished run"),
+    (["train", "--threads", "0"], "error: --threads must be >= 1, got 0"),
+    (["train", "--device", "tpu9"], "error: Invalid device string"),
 ])
 def test_cli_bad_input_exits_non_zero_with_one_line(args, message):
     from cnnreport.cli import main
