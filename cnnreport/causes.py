@@ -94,7 +94,8 @@ def precision_sentence(effect, runs):
                "; ".join(f"the {_name(r.model)} is clearly {'better' if r['diff'] > 0 else 'worse'} in bf16"
                          for _, r in clear.iterrows()))
     return (f"Against float32, bf16 changes the final accuracy by {', '.join(parts)}: {verdict}. Float32 takes "
-            f"{effect.time_ratio.min():.1f} to {effect.time_ratio.max():.1f} times as long on this CPU.")
+            f"{effect.time_ratio.min():.1f} to {effect.time_ratio.max():.1f} times as long as bf16 on the machine that "
+            "trained them.")
 
 
 def _name(model):
@@ -220,7 +221,7 @@ def compute_sentence(table, on_frontier, seed):
     if not estimated.empty:
         r = estimated.iloc[0]
         ours = best[best.compute <= r.compute]["mean"].max()
-        text += (f" The original report's residual network, placed from its time at {r.compute / 1e15:.0f} PMAC on the "
+        text += (f" The original report's residual network, placed from its time at {r.compute / 1e12:.0f} TMAC on the "
                  f"assumption that its machine ran it at the multiply-accumulates per second it ran its U-Net, lies "
                  f"{r['mean'] - ours:.1f} points above our frontier there"
                  + (f"; our own residual network ran at {r.our_rate:.1f} times our U-Net's rate, so the estimate may be "

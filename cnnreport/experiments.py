@@ -116,11 +116,11 @@ def profile_configs(profile, pending=False):
     return configs
 
 
-def profile_sweeps(profile, data=None):
+def profile_sweeps(profile, data=None, verbose=True):
     """{sweep notebook: its sweep's runs} under `profile`, as each notebook gets them (from
     params.profile_store(profile)): what the findings and the comparison with the seed report read."""
     store = profile_store(profile)
-    return {nb: sweep(**args, data=data, store=store) for nb, args in _profile_args(profile).items()}
+    return {nb: sweep(**args, data=data, store=store, verbose=verbose) for nb, args in _profile_args(profile).items()}
 
 
 def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, store=None, verbose=True,

@@ -207,7 +207,8 @@ QUALITY = {"pixel_acc": ("pixel acc (%)", 1), "balanced_acc": ("balanced acc (%)
 
 
 def _mean_std(mean, std, digits):
-    return "–" if mean != mean else f"{mean:.{digits}f}" + ("" if std != std else f" ± {std:.{digits}f}")
+    """mean ± std as one unbreakable cell ("45.3 ± 0.4"; "–" without a mean, the mean alone without a std)."""
+    return "–" if mean != mean else (f"{mean:.{digits}f}" + ("" if std != std else f" ± {std:.{digits}f}")).replace(" ", "\u00a0")
 
 
 def quality_table(quality, label, caption):
@@ -254,7 +255,7 @@ def reproduction_table(repro, label, caption):
                for f, v, e in zip(repro.field, repro.value, repro.epochs)]
     df = pd.DataFrame({"experiment": repro.experiment, "model": repro.model, "setting": setting,
                        "epoch": repro.epoch, "seed report (%)": repro.seed_report,
-                       "ours (%)": [_mean_std(m, s, 1).replace(" ", "\u00a0") for m, s in zip(repro["mean"], repro["std"])],
+                       "ours (%)": [_mean_std(m, s, 1) for m, s in zip(repro["mean"], repro["std"])],
                        "ours − seed (points)": repro["diff"], "with our best epoch": repro.best_diff,
                        "verdict": repro.verdict})
     return table(df, label, caption, {"seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
@@ -320,8 +321,8 @@ def consistency_table(pairs, label, caption):
 def size_table(sizes, label, caption):
     """Width against accuracy of the residual network and the U-Net (causes.size_table)."""
     df = pd.DataFrame({"network": sizes.model.map(NAMES), "NF": sizes.num_filters, "parameters": sizes.parameters,
-                       "multiply-adds per image (M)": sizes.mult_adds / 1e6, "training compute (PMAC)": sizes.compute / 1e15,
+                       "multiply-adds per image (M)": sizes.mult_adds / 1e6, "training compute (TMAC)": sizes.compute / 1e12,
                        "val acc (%)": [_mean_std(m, s, 1) for m, s in zip(sizes["mean"], sizes["std"])],
                        "time per run (s)": sizes.seconds})
-    return table(df, label, caption, {"multiply-adds per image (M)": fixed(1), "training compute (PMAC)": fixed(1),
+    return table(df, label, caption, {"multiply-adds per image (M)": fixed(1), "training compute (TMAC)": fixed(1),
                                       "time per run (s)": fixed(0)})

@@ -1,5 +1,6 @@
 """Progress that fits where it runs: a widget in Jupyter, a text bar on a terminal, nothing in a
 log file or in the report build (which sets TQDM_DISABLE=1), and a time estimate before a sweep trains."""
+import os
 import sys
 
 from tqdm.auto import tqdm
@@ -15,9 +16,9 @@ def in_jupyter():
 
 
 def bar(total, unit, desc=None, initial=0, verbose=True, leave=True):
-    """A tqdm bar shown in Jupyter or on a terminal (unless TQDM_DISABLE=1), silent elsewhere."""
-    shown = verbose and (in_jupyter() or sys.stderr.isatty())
-    return tqdm(total=total, unit=unit, desc=desc, initial=initial, leave=leave, **({} if shown else {"disable": True}))
+    """A tqdm bar shown in Jupyter or on a terminal (unless TQDM_DISABLE is set), silent elsewhere."""
+    shown = verbose and not os.environ.get("TQDM_DISABLE") and (in_jupyter() or sys.stderr.isatty())
+    return tqdm(total=total, unit=unit, desc=desc, initial=initial, leave=leave, disable=not shown)
 
 
 def estimate(configs, stored, workers, threads):
