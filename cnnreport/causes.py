@@ -6,7 +6,9 @@ whether the original report's own (loss, accuracy) pairs agree with each other.
 Every function reads stored runs (sweep tables of cnnreport.experiments, or Runs) and returns a
 table; verdicts follow cnnreport.claims.
 """
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from .present import NAMES, signed
 from .experiments import SEED_REPORT, summary
 from .layers import layer_table, total
 from .models import build_model
+from .params import ROOT
 from .train import load_run
 
 # ----------------------------------------------------------------------------- the JPEG copy
@@ -64,6 +67,31 @@ def training_effect(arms, originals, twins):
                                         row["twins_seeds"], row["originals_seeds"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+PALETTE = ROOT / "reports" / "paper" / "measurements" / "palette.json"   # tools/jpeg_copy.py, palette.compare_palettes
+
+
+def palette_effect(path=PALETTE):
+    """What fitting the palette on the originals rather than on their JPEG twins changes (the
+    summary of palette.compare_palettes, as tools/jpeg_copy.py stored it)."""
+    return json.loads(Path(path).read_text())["summary"]
+
+
+def jpeg_sentence(first, training, palette):
+    """What the JPEG copy does to our numbers, in one paragraph: from originals_effect (first),
+    training_effect (training) and palette_effect (palette)."""
+    def span(values):
+        return f"{signed(min(values))} to {signed(max(values))}" if len(values) > 1 else signed(values[0])
+    clear = first[first.verdict == "clear"]
+    text = (f"Tested on the original images instead of their JPEG twins, the same weights score {span(list(first['diff']))} "
+            f"points (original − twin; {len(clear)} of {len(first)} networks beyond the 95 % interval). ")
+    text += ("Trained on the originals instead of the twins, and tested on the originals, the networks score "
+             + "; ".join(f"{_name(r.model)} {signed(-r.diff)} points ({r.verdict})" for r in training.itertuples()) + ". ")
+    text += (f"Fitted on the originals rather than on their twins, the palette's colours move by a median of "
+             f"{palette['median_delta_e']:.1f} CIELAB units (at most {palette['max_delta_e']:.1f}), and "
+             f"{palette['labels_changed_own_palettes']:.1f} % of the training pixels change category; with one palette "
+             f"for both, the JPEG encoding alone changes the category of {palette['labels_changed_one_palette']:.1f} %.")
+    return text
 
 # ----------------------------------------------------------------------------- precision
 
@@ -276,3 +304,84 @@ def consistency(runs):
                          distance=r.val_acc - expected, residual=residual, within_range=low <= r.val_loss <= high,
                          verdict=claims.off_relation(r.val_acc - expected, residual)))
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- the causes weighed
+
+
+def weighed(repro, first, training, precision, sizes, pairs):
+    """One row per cause of a difference from the original report, with its measured size on our
+    accuracy (points: the range over networks or settings) and what it can explain. repro:
+    experiments.reproduction; the others: this module's tables (originals_effect, training_effect,
+    precision_effect, size_table, consistency)."""
+    final = repro[repro.epoch == "final"]
+    def span(values):
+        values = [v for v in values if not math.isnan(v)]
+        return (min(values), max(values)) if values else (math.nan, math.nan)
+    res = sizes[sizes.model == "resnet"]
+    base = res[res.num_filters == 32]
+    rows = [
+        ("chance", "std over our seeds, per setting", span(final["std"]),
+         f"{int((final['diff'].abs() <= 2 * final['std']).sum())} of {len(final)} differences lie within twice it"),
+        ("best against final epoch", "our best epoch − our final epoch, per setting", span(final.best_diff - final["diff"]),
+         "moves every difference the same way, upwards"),
+        ("the JPEG copy, at test time", "the same weights: originals − JPEG twins", span(first["diff"]),
+         f"{int((first.verdict == 'clear').sum())} of {len(first)} networks clear of their 95 % interval"),
+        ("the JPEG copy, in training", "trained on originals − on twins, tested on originals", span(-training["diff"]),
+         f"{int((training.verdict == 'clear').sum())} of {len(training)} networks clear of twice their seed spread"),
+        ("bf16 against float32", "bf16 − float32", span(precision["diff"]),
+         f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear of twice their seed spread"),
+        ("the residual network's width", "best width − NF 32, residual network",
+         span([res["mean"].max() - base["mean"].iloc[0]] if len(base) else []), "width does not reach the original's accuracy"
+         if len(base) and SEED_REPORT["final"]["resnet"]["val_acc"] - res["mean"].max() > 2 * res["std"].max() else "see the size section"),
+        ("how the original measured", "its accuracy − ours at the same loss, per (loss, accuracy) pair", span(pairs.distance),
+         f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation"),
+    ]
+    return pd.DataFrame([dict(cause=c, measured=m, low=lo, high=hi, verdict=v) for c, m, (lo, hi), v in rows])
+
+
+def architecture_gaps(repro, first, training, pairs):
+    """Per network the original report's final number names, our final accuracy minus its (the gap),
+    and the measured effects that would move ours towards its: the JPEG copy at test time and in
+    training (originals − twins) and how far its (loss, accuracy) pair lies above our relation;
+    their sum, were they additive, and the part of the gap left unexplained."""
+    final = repro[(repro.experiment == "architectures") & (repro.epoch == "final")].set_index("model")
+    test, train = first.set_index("model")["diff"], (-training.set_index("model")["diff"])
+    measured = pairs[pairs.what == "final"].set_index("model").distance
+    rows = []
+    for model, r in final.iterrows():
+        parts = {"at test": test.get(model, math.nan), "in training": train.get(model, math.nan), "measurement": measured.get(model, math.nan)}
+        known = sum(v for v in parts.values() if not math.isnan(v))
+        rows.append(dict(model=model, gap=r["diff"], test=parts["at test"], training=parts["in training"],
+                         measurement=parts["measurement"], together=known, left=-r["diff"] - known))
+    return pd.DataFrame(rows)
+
+
+def consistency_sentence(pairs):
+    """What the original report's (loss, accuracy) pairs say against our relation (consistency), one paragraph."""
+    parts = []
+    for model, g in pairs.groupby("model", sort=False):
+        where = (f"{signed(g.distance.iloc[0])} points" if len(g) == 1 else
+                 f"{signed(g.distance.min())} to {signed(g.distance.max())} points")
+        off = int((g.verdict == "off the relation").sum())
+        beyond = "" if g.within_range.all() else " (partly at losses below any of ours, where the relation is extrapolated)"
+        parts.append(f"its {_name(model)}'s {len(g)} pair{'s' if len(g) > 1 else ''} lie{'s' if len(g) == 1 else ''} "
+                     f"{where} from our {_name(model)}s' relation, {off} beyond twice our scatter{beyond}")
+    above = (pairs.distance > 0).mean()
+    return ("Against the accuracy our runs reach at the same validation loss, " + "; ".join(parts) + ". "
+            + (f"{above:.0%} of the original's pairs lie above our relation: at the same cross-entropy it counted more "
+               "pixels right than we do, which a different measurement (another palette, other images) gives and a better "
+               "network does not; the distance is how much of a difference that alone accounts for."
+               if above > 0.5 else "Most of the original's pairs lie on or below our relation: its numbers were measured as ours are."))
+
+
+def gaps_sentence(gaps):
+    """The architecture gaps and how much of each the measured effects account for, one paragraph."""
+    parts = []
+    for r in gaps.itertuples():
+        towards = r.together * -r.gap > 0   # the effects move ours towards the original's number
+        share = f", {r.together / -r.gap:.0%} of the way" if towards else ", away from it"
+        parts.append(f"the {_name(r.model)} is {signed(r.gap)} points from the original's; the measured effects would move "
+                     f"ours by {signed(r.together)}{share}, leaving {signed(r.left)} unexplained")
+    return ("Were the measured effects additive: " + "; ".join(parts) + ". What is left unexplained lies in the "
+            "original's training itself, which its report does not describe beyond its settings.")

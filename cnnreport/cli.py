@@ -53,8 +53,6 @@ def parser():
                        "(cnnreport.evaluate), from its weights and the data it trained on")
     e.add_argument("runs", nargs="+", type=Path, help="run directories")
     e.add_argument("--data", help="the data the runs trained on (default: $CNNREPORT_DATA, else download)")
-    e.add_argument("--jpeg", nargs="*", type=int, default=[], metavar="QUALITY",
-                   help="also measure one more JPEG round trip of the test images at these qualities")
     e.add_argument("--on", nargs="*", default=[], metavar="FOLDER",
                    help="also measure the pixel accuracy, per image, on the test images of these data")
     return p
@@ -76,7 +74,7 @@ def main(argv=None):
             print(run.path)
         elif args.command == "evaluate":
             for path in args.runs:
-                print(on_data(evaluate(path, args.data, args.jpeg).path, args.on).path)
+                print(on_data(evaluate(path, args.data).path, args.on).path)
         else:
             write_colourized(load_run(args.run), args.images, args.output, args.decoding)
             print(args.output)

@@ -9,7 +9,6 @@ turns them into what training needs (grey inputs, colour labels), also once per 
 """
 import functools
 import hashlib
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,20 +78,6 @@ def load_image(path, size=32):
     except (UnidentifiedImageError, OSError) as e:
         raise DataError(f"cannot read image {path}: {e}") from None
     return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)[None]
-
-
-def jpeg_round_trip(rgb, quality=75):
-    """uint8 RGB (N, 3, H, W) -> the same images saved as JPEG at `quality` (Pillow's default
-    4:2:0 chroma subsampling) and decoded again."""
-    from PIL import Image
-
-    out = torch.empty_like(rgb)
-    for i, image in enumerate(rgb.permute(0, 2, 3, 1).numpy()):
-        buf = io.BytesIO()
-        Image.fromarray(image).save(buf, format="JPEG", quality=quality)
-        with Image.open(buf) as im:
-            out[i] = torch.from_numpy(np.asarray(im.convert("RGB")).copy()).permute(2, 0, 1)
-    return out
 
 
 def resolve_data(data=None):

@@ -1,13 +1,14 @@
 """What a finished run's network gives on test images beyond its recorded metrics, computed once
 and stored with the run (runs.add_files), so that the report renders from the runs store alone,
 without data or weights: pictures of the first test images (samples.png) and measurements
-(evaluations.json): the colour metrics under the other decodings, on re-encoded test images and
-on the test images of other data (another copy of the same images, say).
+(evaluations.json): the colour metrics under the other decodings, and the accuracy on the test
+images of other data (another copy of the same images, say).
 
 A run computes its pictures and decodings when it finishes (cnnreport.train); `evaluate` adds
-them, and the JPEG round trips, to a stored run that has its weights, on the data it trained on:
+them to a stored run that has its weights, on the data it trained on, and `on_data` measures it on
+the test images of other data:
 
-    python -m cnnreport evaluate RUN_DIR... [--data PATH] [--jpeg 95 75 50] [--on FOLDER ...]
+    python -m cnnreport evaluate RUN_DIR... [--data PATH] [--on FOLDER ...]
 """
 import io
 import json
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from . import runs
-from .data import greyscale, jpeg_round_trip, prepare
+from .data import greyscale, prepare
 from .metrics import DECODINGS, TEMPERATURE, decode, quality
 from .palette import labels, to_rgb
 from .speed import mixed_precision, on_device
@@ -59,16 +60,6 @@ def decodings(model, x, y, rgb, palette, autocast):
         "temperature": TEMPERATURE}
 
 
-def jpeg(model, to_input, y, rgb, palette, autocast, quality_level):
-    """One more JPEG round trip of the test images (uint8 rgb, categories y) at `quality_level`
-    (Pillow's 4:2:0 chroma): the share of pixels whose colour category it changes and the pixel
-    accuracy on the re-encoded images; to_input(grey) gives the network's input."""
-    encoded = jpeg_round_trip(rgb, quality_level)
-    y_encoded = labels(encoded, palette)
-    after, _ = quality(model, to_input(greyscale(encoded)), y_encoded, encoded, palette, autocast)
-    return dict(labels_changed=100 * (y_encoded != y).double().mean().item(), pixel_acc=after["pixel_acc"])
-
-
 @torch.inference_mode()
 def per_image_accuracy(model, x, y, autocast, batch_size=250):
     """(N,) share of each image's pixels (%) whose predicted colour category is y's."""
@@ -101,16 +92,15 @@ def on_data(path, others):
     return load_run(run.path)
 
 
-def evaluate(path, data=None, jpeg_qualities=()):
-    """Add to the stored run at `path` what it lacks of its samples.png, its decodings and JPEG round
-    trips at `jpeg_qualities`, computed from its weights in training's precision on the test split
-    of the data it trained on (ValueError if `data` are other data, or the weights were not kept)."""
+def evaluate(path, data=None):
+    """Add to the stored run at `path` what it lacks of its samples.png and its decodings, computed
+    from its weights in training's precision on the test split of the data it trained on
+    (ValueError if `data` are other data, or the weights were not kept)."""
     from .record import load_run
     run = load_run(path)
     path = run.path
     stored = run.evaluations()
-    todo = [q for q in jpeg_qualities if str(q) not in stored.get("jpeg", {})]
-    if (path / "samples.png").exists() and "decodings" in stored and not todo:
+    if (path / "samples.png").exists() and "decodings" in stored:
         return run
     c, p, cpu = run.config, run.info["precision"], torch.device("cpu")
     t = prepare(c.category, data, c.num_colours, runs.runs_dir() / "palettes", palette=run.palette)
@@ -126,8 +116,6 @@ def evaluate(path, data=None, jpeg_qualities=()):
         files["samples.png"] = samples_png(model, x, rgb, run.palette, autocast)
     if "decodings" not in stored:
         stored["decodings"] = decodings(model, x, y, rgb, run.palette, autocast)
-    for q in todo:
-        stored.setdefault("jpeg", {})[str(q)] = jpeg(model, to_input, y, rgb, run.palette, autocast, q)
     files["evaluations.json"] = json.dumps(stored, indent=2, sort_keys=True) + "\n"
     runs.add_files(path, files)
     return load_run(path)

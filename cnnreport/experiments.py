@@ -13,12 +13,10 @@ import time
 import pandas as pd
 import yaml
 
-from .evaluate import evaluate
 from .executor import train_all
 from .metrics import DECODINGS, METRICS
 from .params import PARAMS_DIR, profile_settings, profile_store
 from .progress import bar
-from .runs import MissingRuns
 from .train import Config, load_run
 
 # ----------------------------------------------------------------------------- the seed report's numbers
@@ -388,24 +386,3 @@ def seed_repeats():
     how far its own numbers move between runs of one setting."""
     return {m: [SEED_REPORT["num_filters"][m][32], SEED_REPORT["lr"][m][0.001], SEED_REPORT["final"][m]["val_acc"]]
             for m in ("cnn", "unet")}
-
-
-def jpeg_effect(paths, qualities, store, data=None):
-    """What one more JPEG round trip of the test images (at each of `qualities`, 4:2:0 chroma, as
-    Pillow saves by default) changes: per quality and stored run, the share of pixels whose colour
-    category changes and the run's pixel accuracy before and after. Our horses are JPEG re-encodings
-    of CIFAR-10, so this measures how far such an encoding alone moves the numbers. Read from each
-    run's evaluations; a store that trains measures what is missing (cnnreport.evaluate, on `data`)."""
-    measured = []
-    for path in paths:
-        run = load_run(path)
-        if not all(str(q) in run.evaluations().get("jpeg", {}) for q in qualities):
-            if not store.trains:
-                raise MissingRuns(f"{path} holds no JPEG round trip at qualities {qualities}: "
-                                  f"python -m cnnreport evaluate {path} --jpeg {' '.join(map(str, qualities))}")
-            run = evaluate(path, data, qualities)
-        measured.append((run, run.evaluations()["jpeg"]))
-    return pd.DataFrame([dict(model=run.config.model, seed=run.config.seed, quality=q, labels_changed=jpeg[str(q)]["labels_changed"],
-                              pixel_acc=run.metrics["pixel_acc"], pixel_acc_jpeg=jpeg[str(q)]["pixel_acc"],
-                              change=jpeg[str(q)]["pixel_acc"] - run.metrics["pixel_acc"])
-                         for q in qualities for run, jpeg in measured])

@@ -262,17 +262,6 @@ def reproduction_table(repro, label, caption):
                                       "with our best epoch": fixed(1, signed=True)})
 
 
-def jpeg_table(effect, label, caption):
-    """What a JPEG round trip of the test images changes (experiments.jpeg_effect), per quality and
-    network, mean over the runs given."""
-    g = effect.groupby(["quality", "model"], sort=False)[["labels_changed", "pixel_acc", "pixel_acc_jpeg", "change"]].mean()
-    g = g.reset_index()
-    df = pd.DataFrame({"JPEG quality": g.quality, "model": g.model, "labels changed (%)": g.labels_changed,
-                       "pixel acc (%)": g.pixel_acc, "after the round trip (%)": g.pixel_acc_jpeg,
-                       "change (points)": g.change})
-    return table(df, label, caption, {"labels changed (%)": fixed(1), "pixel acc (%)": fixed(1),
-                                      "after the round trip (%)": fixed(1), "change (points)": fixed(2, signed=True)})
-
 # ----------------------------------------------------------------------------- the causes, measured (cnnreport.causes)
 
 NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual network"}
@@ -326,3 +315,27 @@ def size_table(sizes, label, caption):
                        "time per run (s)": sizes.seconds})
     return table(df, label, caption, {"multiply-adds per image (M)": fixed(1), "training compute (TMAC)": fixed(1),
                                       "time per run (s)": fixed(0)})
+
+
+def palette_table(palette, label, caption):
+    """The palettes fitted on two copies of the same images against each other (causes.palette_effect)."""
+    columns = {"median move (CIELAB ΔE)": "median_delta_e", "largest move (ΔE)": "max_delta_e",
+               "pixels changing category, each its own palette (%)": "labels_changed_own_palettes",
+               "… with one palette for both (%)": "labels_changed_one_palette"}
+    return table(pd.DataFrame([{name: palette[key] for name, key in columns.items()}]), label, caption,
+                 {name: fixed(1) for name in columns})
+
+
+def weighed_table(causes, label, caption):
+    """The causes of our differences from the original report, each with its measured size (causes.weighed)."""
+    size = [f"{signed(lo)} to {signed(hi)}" if lo == lo else "–" for lo, hi in zip(causes.low, causes.high)]
+    return table(pd.DataFrame({"cause": causes.cause, "measured as": causes.measured, "effect (points)": size,
+                               "what it explains": causes.verdict}), label, caption)
+
+
+def gaps_table(gaps, label, caption):
+    """Each network's gap to the original report beside the measured effects that move it (causes.architecture_gaps)."""
+    df = pd.DataFrame({"network": gaps.model.map(NAMES), "ours − original (points)": gaps.gap,
+                       "JPEG copy at test": gaps.test, "JPEG copy in training": gaps.training,
+                       "measured differently": gaps.measurement, "together": gaps.together, "left unexplained": gaps.left})
+    return table(df, label, caption, {c: fixed(1, signed=True) for c in df.columns if c != "network"})

@@ -1,12 +1,11 @@
 import urllib.error
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from cnnreport import data as data_module
-from cnnreport.data import DataError, greyscale, jpeg_round_trip, load_category
+from cnnreport.data import DataError, greyscale, load_category
 
 
 def test_image_folder_loads_whole_splits_as_tensors(data_dir):
@@ -91,12 +90,3 @@ def test_no_data_and_no_internet_gives_one_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr("torchvision.datasets.CIFAR10", offline)
     with pytest.raises(DataError, match=r"CIFAR-10 is not available .*no network.*--data / CNNREPORT_DATA"):
         load_category("horse")
-
-
-def test_a_jpeg_round_trip_keeps_shape_and_type_and_loses_more_at_lower_quality():
-    rng = np.random.default_rng(0)
-    rgb = torch.from_numpy(rng.integers(0, 256, (4, 3, 32, 32), dtype=np.uint8))
-    gentle, harsh = jpeg_round_trip(rgb, 95), jpeg_round_trip(rgb, 10)
-    assert gentle.shape == rgb.shape and gentle.dtype == torch.uint8
-    error = [(x.float() - rgb.float()).abs().mean() for x in (gentle, harsh)]
-    assert error[0] < error[1]

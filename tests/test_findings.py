@@ -6,7 +6,6 @@ import pytest
 
 from cnnreport import experiments, findings
 from cnnreport.experiments import SEED_REPORT, reproduction, summary
-from cnnreport.runs import MissingRuns, Store, runs_dir
 from test_experiments import FAST, run_sweep
 
 
@@ -97,16 +96,3 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     assert f"{arch.epochs.sum() + nf.epochs.sum() - 2:,} epochs" in note and "thread" in note
 
 
-def test_jpeg_effect_measures_the_recorded_accuracy_before_the_round_trip(data_dir):
-    runs = run_sweep(data_dir, values=(8,), models=("unet",))
-    recorded = experiments.load_run(runs.path[0]).metrics["pixel_acc"]
-    store = Store(runs_dir())
-    gentle, harsh = (row for _, row in experiments.jpeg_effect(runs.path, (95, 10), store, data=str(data_dir)).iterrows())
-    assert gentle.pixel_acc == pytest.approx(recorded) and harsh.pixel_acc == pytest.approx(recorded)
-    assert 0 <= gentle.labels_changed < harsh.labels_changed <= 100
-    assert harsh.change == pytest.approx(harsh.pixel_acc_jpeg - harsh.pixel_acc)
-    assert set(experiments.load_run(runs.path[0]).evaluations()["jpeg"]) == {"95", "10"}   # stored with the run
-    again = experiments.jpeg_effect(runs.path, (95, 10), Store(runs_dir(), trains=False))   # rendered: no data needed
-    assert again.pixel_acc_jpeg.tolist() == [gentle.pixel_acc_jpeg, harsh.pixel_acc_jpeg]
-    with pytest.raises(MissingRuns, match="no JPEG round trip at qualities"):
-        experiments.jpeg_effect(runs.path, (50,), Store(runs_dir(), trains=False))

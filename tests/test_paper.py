@@ -9,17 +9,20 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
-from cnnreport import runs
+from cnnreport import causes, runs
 from cnnreport.executor import lookup
-from cnnreport.experiments import SWEPT, profile_configs, profile_notebook_configs
-from cnnreport.params import committed_store
+from cnnreport.experiments import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
+from cnnreport.params import PARAMS_DIR, committed_store, profile_settings
 from cnnreport.report import PAPER_RUNS
 from cnnreport.speed import cpu_name, precision
 from cnnreport.train import load_run, train
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
+JPEG = yaml.safe_load((PARAMS_DIR / "paper" / "08_jpeg_copy.yaml").read_text())   # runs on the originals and their twins
+JPEG_CONFIGS = sweep_configs(**sweep_args("08_jpeg_copy", JPEG))
 NUMBERS = json.loads((Path(__file__).parent / "data" / "paper-numbers.json").read_text())
 DEFAULTS_ADDED_LATER = ("dropout", "rebalance_mix", "rebalance_sigma")   # Config fields the record form 5 added
 
@@ -29,7 +32,8 @@ def test_every_committed_record_is_a_finished_paper_run_under_its_own_identity()
     assert RECORDS, f"no records in {PAPER_RUNS}"
     for path in RECORDS:
         run = load_run(path)                      # checksums verified; ValueError if damaged
-        assert run.config in wanted, f"{path.name} is not a configuration of params/paper"
+        on_pairs = run.config in JPEG_CONFIGS and run.data["fingerprint"] in (JPEG["originals"], JPEG["twins"])
+        assert run.config in wanted or on_pairs, f"{path.name} is not a configuration of params/paper"
         ident = runs.identity(run.config, run.info["precision"], run.data["fingerprint"], run.palette.tolist())
         assert runs.run_path(PAPER_RUNS, ident) == path, f"{path.name} is filed under another identity"
         assert "/" not in json.dumps(run.data) and "data_source" not in run.info, "no path of the training machine"
@@ -39,6 +43,19 @@ def test_the_committed_records_cover_the_paper_profile():
     found = lookup(profile_configs("paper"), committed_store("paper"))   # without data: the report's own lookup
     missing = [c for c, run in zip(profile_configs("paper"), found) if run is None]
     assert not missing, f"{len(missing)} paper runs have no record, e.g. {missing[0]}"
+
+
+@pytest.mark.skipif("08_jpeg_copy" in profile_settings("paper")["pending"], reason="08_jpeg_copy's runs are still arriving")
+def test_the_jpeg_copy_measurements_are_complete_and_of_one_machine():
+    store = committed_store("paper")
+    arms = {arm: lookup(JPEG_CONFIGS, replace(store, data=JPEG[arm])) for arm in ("originals", "twins")}
+    first = lookup([c for c in profile_notebook_configs("paper")["06_architectures"] if c.seed == 0], store)
+    every = [run for runs in arms.values() for run in runs] + first
+    assert all(run is not None for run in every), "a run of 08_jpeg_copy has no record"
+    assert all({JPEG["originals"], JPEG["twins"]} <= set(run.evaluations()["test_sets"]) for run in every), \
+        "every run is measured on both versions of the test images"
+    assert len({(r.info["device"], r.info["cpu"], r.info["precision"]) for r in every}) == 1
+    assert {"median_delta_e", "labels_changed_one_palette"} <= set(causes.palette_effect())
 
 
 @pytest.mark.parametrize("notebook", list(profile_notebook_configs("paper")))   # those complete (not pending)

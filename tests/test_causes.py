@@ -1,0 +1,65 @@
+"""The measurements of the causes of our differences from the original report, and the rules they are judged by."""
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from cnnreport import causes, claims
+from cnnreport.evaluate import on_data
+from cnnreport.train import Config, load_run, train
+from conftest import FAST
+
+
+def test_a_difference_between_settings_is_clear_only_beyond_twice_the_larger_spread_with_two_seeds_a_side():
+    assert claims.between(1.0, 0.5, 0.2) == "within seed noise" and claims.between(1.0, 0.4, 0.6, 3, 3) == "within seed noise"
+    assert claims.between(1.0, 0.4, 0.3) == "clear" and claims.between(-1.0, 0.4, 0.3) == "clear"
+    assert claims.between(5.0, math.nan, math.nan, 1, 1) == "one seed: spread unknown"
+    assert claims.between(5.0, 0.1, math.nan, 3, 1) == "one seed: spread unknown"
+    assert claims.between(math.nan, 0.1, 0.1).startswith("no difference")
+
+
+def test_a_paired_difference_is_clear_when_its_interval_excludes_zero():
+    rng = np.random.default_rng(0)
+    a = rng.normal(50, 5, 100)
+    mean, low, high, verdict = claims.paired(a, a + 1 + rng.normal(0, 0.5, 100))
+    assert low < mean < high and low > 0 and verdict == "clear"
+    assert claims.paired(a, a + rng.normal(0, 0.5, 100))[3] == "within noise"
+    assert claims.off_relation(2.1, 1.0) == "off the relation" and claims.off_relation(-1.9, 1.0) == "on the relation"
+
+
+def test_a_run_measured_on_another_copy_of_its_test_images_pairs_them_image_by_image(data_dir, tmp_path):
+    run = train(Config(model="cnn", epochs=2, **FAST), data=str(data_dir), verbose=False)
+    copy = shutil.copytree(data_dir, tmp_path / "copy")
+    for image in sorted((copy / "test" / "horse").iterdir())[:8]:   # 8 of 64 test images darkened
+        Image.fromarray((np.asarray(Image.open(image)) * 0.5).astype(np.uint8)).save(image)
+    run = on_data(run.path, [str(data_dir), str(copy)])
+    run = load_run(run.path)                                            # still under its checksums
+    sets = run.evaluations()["test_sets"]
+    own = sets[run.data["fingerprint"]]
+    other = next(measured for fingerprint, measured in sets.items() if fingerprint != run.data["fingerprint"])
+    assert len(own["per_image"]) == len(other["per_image"]) == 64
+    assert own["pixel_acc"] == pytest.approx(run.metrics["pixel_acc"], abs=1e-9)   # its own test split: its recorded accuracy
+    assert own["per_image"][8:] == other["per_image"][8:]                           # the images left alone score alike
+    effect = causes.originals_effect([run], run.data["fingerprint"], other["data"]["fingerprint"])
+    row = effect.iloc[0]
+    assert row["diff"] == pytest.approx(np.mean(own["per_image"]) - np.mean(other["per_image"]))
+    assert row.low <= row["diff"] <= row.high and row.images == 64
+
+
+def test_the_efficient_frontier_keeps_the_settings_no_cheaper_one_beats():
+    table = pd.DataFrame(dict(compute=[1, 2, 3, 4, 5], mean=[10.0, 9.0, 20.0, 20.0, 25.0]))
+    assert causes.frontier(table).tolist() == [True, False, True, False, True]
+
+
+def test_the_original_pairs_are_placed_against_the_relation_of_our_runs_of_their_family(monkeypatch):
+    loss = np.linspace(1.2, 1.8, 12)
+    runs = pd.DataFrame(dict(model="cnn", status="finished", val_loss=loss, val_acc=100 - 30 * loss,
+                             path=[f"r{i}" for i in range(12)]))
+    runs.loc[0, "val_acc"] += 0.3    # a little scatter
+    monkeypatch.setattr(causes, "seed_pairs", lambda: pd.DataFrame([dict(model="cnn", what="NF 32", val_loss=1.5, val_acc=60.0)]))
+    row = causes.consistency(runs).iloc[0]
+    assert row.expected == pytest.approx(55.0, abs=0.1) and row.distance == pytest.approx(5.0, abs=0.1)
+    assert row.verdict == "off the relation" and row.within_range
