@@ -77,6 +77,23 @@ def palette_effect(path=PALETTE):
     return json.loads(Path(path).read_text())["summary"]
 
 
+def jpeg_measurements():
+    """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
+    measurements of 08_jpeg_copy, which need both copies of the images and so exist only there."""
+    import yaml
+    from dataclasses import replace
+    from .executor import lookup
+    from .experiments import profile_notebook_configs, sweep, sweep_args
+    from .params import PARAMS_DIR, committed_store
+    p = yaml.safe_load((PARAMS_DIR / "paper" / "08_jpeg_copy.yaml").read_text())
+    store = committed_store("paper")
+    first = lookup([c for c in profile_notebook_configs("paper", pending=True)["06_architectures"] if c.seed == 0], store)
+    arms = {arm: sweep(**sweep_args("08_jpeg_copy", p), store=replace(store, data=p[arm]), verbose=False)
+            for arm in ("originals", "twins")}
+    return (originals_effect(first, p["originals"], p["twins"]), training_effect(arms, p["originals"], p["twins"]),
+            palette_effect())
+
+
 def jpeg_sentence(first, training, palette):
     """What the JPEG copy does to our numbers, in one paragraph: from originals_effect (first),
     training_effect (training) and palette_effect (palette)."""
@@ -285,6 +302,8 @@ def relation(runs, degree=2):
     ok = ok[(ok.status == "finished") & (ok.val_loss < 2)]
     fits = {}
     for family, g in ok.groupby(ok.model.map(FAMILY)):
+        if len(g) < 3 * (degree + 1):   # too few runs that learned to fit a relation through
+            continue
         c = np.polyfit(g.val_loss, g.val_acc, degree)
         fits[family] = (c, float(np.std(g.val_acc - np.polyval(c, g.val_loss), ddof=degree + 1)),
                         float(g.val_loss.min()), float(g.val_loss.max()))
@@ -298,6 +317,11 @@ def consistency(runs):
     fits = relation(runs)
     rows = []
     for r in seed_pairs().itertuples():
+        if FAMILY[r.model] not in fits:
+            rows.append(dict(model=r.model, what=r.what, val_loss=r.val_loss, val_acc=r.val_acc, expected=math.nan,
+                             distance=math.nan, residual=math.nan, within_range=False,
+                             verdict="no relation: too few of our runs of this family learned"))
+            continue
         c, residual, low, high = fits[FAMILY[r.model]]
         expected = float(np.polyval(c, r.val_loss))
         rows.append(dict(model=r.model, what=r.what, val_loss=r.val_loss, val_acc=r.val_acc, expected=expected,
@@ -359,15 +383,17 @@ def architecture_gaps(repro, first, training, pairs):
 
 def consistency_sentence(pairs):
     """What the original report's (loss, accuracy) pairs say against our relation (consistency), one paragraph."""
+    if pairs.distance.isna().all():
+        return "Too few of this profile's runs learned to fit a relation between loss and accuracy."
     parts = []
-    for model, g in pairs.groupby("model", sort=False):
+    for model, g in pairs.dropna(subset=["distance"]).groupby("model", sort=False):
         where = (f"{signed(g.distance.iloc[0])} points" if len(g) == 1 else
                  f"{signed(g.distance.min())} to {signed(g.distance.max())} points")
         off = int((g.verdict == "off the relation").sum())
         beyond = "" if g.within_range.all() else " (partly at losses below any of ours, where the relation is extrapolated)"
         parts.append(f"its {_name(model)}'s {len(g)} pair{'s' if len(g) > 1 else ''} lie{'s' if len(g) == 1 else ''} "
                      f"{where} from our {_name(model)}s' relation, {off} beyond twice our scatter{beyond}")
-    above = (pairs.distance > 0).mean()
+    above = (pairs.distance.dropna() > 0).mean()
     return ("Against the accuracy our runs reach at the same validation loss, " + "; ".join(parts) + ". "
             + (f"{above:.0%} of the original's pairs lie above our relation: at the same cross-entropy it counted more "
                "pixels right than we do, which a different measurement (another palette, other images) gives and a better "

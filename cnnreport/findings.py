@@ -13,6 +13,7 @@ from collections import Counter
 import pandas as pd
 from IPython.display import Markdown
 
+from . import causes, claims
 from . import experiments as ex
 from .present import FIELDS, signed
 
@@ -161,13 +162,57 @@ def provenance(sweeps):
                     f"{runs.seconds.sum() / 3600:.1f} hours of training in all, trained on {where}.")
 
 
-def findings(sweeps):
-    """The take-aways as a numbered Markdown list (see the module docstring)."""
+def _span(values, unit=" points"):
+    lo, hi = min(values), max(values)
+    return f"{signed(lo)}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{signed(lo)} to {signed(hi)}{unit}"
+
+
+def precision(runs):
+    """Whether bf16 costs accuracy against float32 (09_precision)."""
+    effect = causes.precision_effect(runs)
+    clear = effect[effect.verdict == "clear"]
+    head = "bf16 costs no accuracy here" if clear.empty else "bf16 changes the accuracy of " + ", ".join(
+        f"the {NAMES[m]}" for m in clear.model)
+    return (f"**{head}.** Against float32, the original report's precision, it changes final accuracy by "
+            f"{_span(effect['diff'])} ({len(effect) - len(clear)} of {len(effect)} networks within seed noise).")
+
+
+def size(runs):
+    """Whether the residual network's width explains its gap to the seed report, and what the residual block buys at equal compute (10_size)."""
+    sizes = causes.size_table(runs)
+    res, unet = sizes[sizes.model == "resnet"], sizes[sizes.model == "unet"]
+    if len(res) < 2 or len(unet) != len(res):
+        return None
+    seed = ex.SEED_REPORT["final"]["resnet"]["val_acc"]
+    diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
+    verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
+    return (f"**Width does not explain the residual network's gap.** From NF {res.num_filters.min()} to {res.num_filters.max()} "
+            f"({res.mult_adds.max() / res.mult_adds.min():.0f}x the multiply-adds) it reaches {res['mean'].min():.1f} to "
+            f"{res['mean'].max():.1f} %, {seed - res['mean'].max():.1f} points or more short of the seed report's {seed:.1f} %. "
+            f"At equal multiply-adds it beats the U-Net by {_span(diffs)} ({verdicts.count('clear')} of {len(verdicts)} clear).")
+
+
+def jpeg_copy():
+    """What our JPEG copy of the horses does to our numbers (the paper profile's committed measurements)."""
+    first, training, palette = causes.jpeg_measurements()
+    return (f"**What our JPEG copy of the images changes.** The same "
+            f"weights score {_span(first['diff'])} on the 102 original test horses than on their JPEG twins; trained on "
+            f"the originals instead of the twins, the networks score {_span(-training['diff'])} on the originals "
+            f"({(training.verdict == 'clear').sum()} of {len(training)} clear); the JPEG encoding alone changes the colour "
+            f"category of {palette['labels_changed_one_palette']:.0f} % of the training pixels.")
+
+
+def findings(sweeps, jpeg=True):
+    """The take-aways as a numbered Markdown list (see the module docstring); jpeg: include the
+    paper profile's measurements of our JPEG copy (which exist only there)."""
     arch = ex.architecture_table(sweeps["06_architectures"]) if "06_architectures" in sweeps else None
     items = [architectures(arch) if arch is not None else None,
              steps(arch) if arch is not None else None,
              width_and_kernel(sweeps),
              learning_rate(sweeps["04_learning_rate"]) if "04_learning_rate" in sweeps else None,
              rebalancing(sweeps["07_colour_quality"]) if "07_colour_quality" in sweeps else None,
-             reproduction(sweeps)]
+             reproduction(sweeps),
+             jpeg_copy() if jpeg else None,
+             precision(sweeps["09_precision"]) if "09_precision" in sweeps else None,
+             size(sweeps["10_size"]) if "10_size" in sweeps else None]
     return Markdown("\n".join(f"{n}. {text}" for n, text in enumerate((i for i in items if i), 1)))

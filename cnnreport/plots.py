@@ -246,9 +246,10 @@ def relation_plot(runs, fits, pairs, title=None):
     for family, g in ok.groupby(ok.model.map(FAMILY)):
         ax.plot(g.val_loss, g.val_acc, "o", markersize=3, alpha=0.5, color=FAMILY_COLOURS[family],
                 label=f"{FAMILY_NAMES[family]} family (ours)")
-        c, _, low, high = fits[family]
-        x = np.linspace(low, high, 100)
-        ax.plot(x, np.polyval(c, x), color=FAMILY_COLOURS[family], linewidth=1)
+        if family in fits:
+            c, _, low, high = fits[family]
+            x = np.linspace(low, high, 100)
+            ax.plot(x, np.polyval(c, x), color=FAMILY_COLOURS[family], linewidth=1)
     for family, g in pairs.groupby(pairs.model.map(FAMILY)):
         ax.plot(g.val_loss, g.val_acc, "D", markerfacecolor="none", markersize=7, color=FAMILY_COLOURS[family],
                 label=f"{FAMILY_NAMES[family]} (original report)")

@@ -79,7 +79,7 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     arch = experiments.sweep(FAST, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1],
                              data=str(data_dir), verbose=False)
     nf = run_sweep(data_dir, "num_filters", [4, 8, 16], models=("cnn",), seeds=(0, 1))
-    text = findings.findings({"06_architectures": arch, "03_num_filters": nf}).data
+    text = findings.findings({"06_architectures": arch, "03_num_filters": nf}, jpeg=False).data
     table = experiments.architecture_table(arch).sort_values("mean", ascending=False)
     best = table.iloc[0]
     assert text.startswith(f"1. **The {findings.NAMES[best.model]} ") and f"** It gives {best.acc} %" in text
