@@ -396,8 +396,9 @@ def consistency_sentence(pairs):
     above = (pairs.distance.dropna() > 0).mean()
     return ("Against the accuracy our runs reach at the same validation loss, " + "; ".join(parts) + ". "
             + (f"{above:.0%} of the original's pairs lie above our relation: at the same cross-entropy it counted more "
-               "pixels right than we do, which a different measurement (another palette, other images) gives and a better "
-               "network does not; the distance is how much of a difference that alone accounts for."
+               "pixels right than we do, which points to a difference in how accuracy was measured (another palette, other "
+               "images) rather than to a better network, which would move along the relation; the distance is how much "
+               "of a difference that alone accounts for."
                if above > 0.5 else "Most of the original's pairs lie on or below our relation: its numbers were measured as ours are."))
 
 
@@ -409,5 +410,5 @@ def gaps_sentence(gaps):
         share = f", {r.together / -r.gap:.0%} of the way" if towards else ", away from it"
         parts.append(f"the {_name(r.model)} is {signed(r.gap)} points from the original's; the measured effects would move "
                      f"ours by {signed(r.together)}{share}, leaving {signed(r.left)} unexplained")
-    return ("Were the measured effects additive: " + "; ".join(parts) + ". What is left unexplained lies in the "
-            "original's training itself, which its report does not describe beyond its settings.")
+    return ("Were the measured effects additive: " + "; ".join(parts) + ". What is left is not measured here: the "
+            "original report describes its training no further than its settings.")

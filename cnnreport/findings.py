@@ -195,11 +195,25 @@ def size(runs):
 def jpeg_copy():
     """What our JPEG copy of the horses does to our numbers (the paper profile's committed measurements)."""
     first, training, palette = causes.jpeg_measurements()
-    return (f"**What our JPEG copy of the images changes.** The same "
-            f"weights score {_span(first['diff'])} on the 102 original test horses than on their JPEG twins; trained on "
-            f"the originals instead of the twins, the networks score {_span(-training['diff'])} on the originals "
+    return (f"**What our JPEG copy of the images changes.** On the {first.images.iloc[0]} original test horses the same "
+            f"weights score {_span(first['diff'])} against their JPEG twins ({(first.verdict == 'clear').sum()} of {len(first)} "
+            f"networks clear of zero by their 95 % interval); trained on the originals instead of the twins, the networks "
+            f"score {_span(-training['diff'])} on the originals "
             f"({(training.verdict == 'clear').sum()} of {len(training)} clear); the JPEG encoding alone changes the colour "
             f"category of {palette['labels_changed_one_palette']:.0f} % of the training pixels.")
+
+
+def consistency(sweeps):
+    """Whether the seed report's (loss, accuracy) pairs lie on the relation of our runs (causes.consistency)."""
+    pairs = causes.consistency(pd.concat(sweeps.values())).dropna(subset=["distance"])
+    if pairs.empty:
+        return None
+    above, off = (pairs.distance > 0).sum(), (pairs.verdict == "off the relation").sum()
+    head = ("The seed report counts more pixels right at the same loss than our runs do" if above > len(pairs) / 2 and off
+            else "The seed report's losses and accuracies agree with ours")
+    return (f"**{head}.** Its {len(pairs)} (loss, accuracy) pairs lie {_span(pairs.distance)} from the accuracy our runs of "
+            f"the same network reach at that loss ({off} of {len(pairs)} beyond twice our scatter): a difference in how "
+            "accuracy was measured moves a pair off the relation, a better network moves it along.")
 
 
 def findings(sweeps, jpeg=True):
@@ -212,6 +226,7 @@ def findings(sweeps, jpeg=True):
              learning_rate(sweeps["04_learning_rate"]) if "04_learning_rate" in sweeps else None,
              rebalancing(sweeps["07_colour_quality"]) if "07_colour_quality" in sweeps else None,
              reproduction(sweeps),
+             consistency(sweeps),
              jpeg_copy() if jpeg else None,
              precision(sweeps["09_precision"]) if "09_precision" in sweeps else None,
              size(sweeps["10_size"]) if "10_size" in sweeps else None]
