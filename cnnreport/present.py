@@ -271,7 +271,7 @@ def originals_table(effect, label, caption):
     """The same weights on the original test images and on their JPEG twins (causes.originals_effect)."""
     df = pd.DataFrame({"network": effect.model.map(NAMES), "on the JPEG twins (%)": effect.twins,
                        "on the originals (%)": effect.originals, "originals − twins (points)": effect["diff"],
-                       "95 % interval": [f"{signed(lo, 2)} to {signed(hi, 2)}" for lo, hi in zip(effect.low, effect.high)],
+                       "95 % interval": [f"{signed(lo, 2)} to {signed(hi, 2)}".replace(" ", "\u00a0") for lo, hi in zip(effect.low, effect.high)],
                        "verdict": effect.verdict})
     return table(df, label, caption, {"on the JPEG twins (%)": fixed(2), "on the originals (%)": fixed(2),
                                       "originals − twins (points)": fixed(2, signed=True)})
@@ -299,7 +299,7 @@ def precision_table(effect, label, caption):
 
 def consistency_table(pairs, label, caption):
     """The original report's (loss, accuracy) pairs against our runs' relation (causes.consistency)."""
-    df = pd.DataFrame({"network": pairs.model.map(NAMES), "run": pairs.what, "val loss": pairs.val_loss,
+    df = pd.DataFrame({"network": pairs.model.map(NAMES), "run": pairs.what.str.replace(" ", "\u00a0"), "val loss": pairs.val_loss,
                        "val acc (%)": pairs.val_acc, "ours at that loss (%)": pairs.expected,
                        "distance (points)": pairs.distance, "our scatter (points)": pairs.residual,
                        "verdict": [v + ("" if inside else ", beyond our losses") for v, inside in zip(pairs.verdict, pairs.within_range)]})
@@ -328,7 +328,12 @@ def palette_table(palette, label, caption):
 
 def weighed_table(causes, label, caption):
     """The causes of our differences from the original report, each with its measured size (causes.weighed)."""
-    size = [f"{signed(lo)} to {signed(hi)}" if lo == lo else "–" for lo, hi in zip(causes.low, causes.high)]
+    def size(lo, hi, cause):
+        if lo != lo:
+            return "–"
+        fmt = fixed(1) if cause == "chance" else signed   # a spread has no sign
+        return f"{fmt(lo)} to {fmt(hi)}".replace(" ", "\u00a0")
+    size = [size(lo, hi, c) for lo, hi, c in zip(causes.low, causes.high, causes.cause)]
     return table(pd.DataFrame({"cause": causes.cause, "measured as": causes.measured, "effect (points)": size,
                                "what it explains": causes.verdict}), label, caption)
 
