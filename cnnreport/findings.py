@@ -167,14 +167,21 @@ def _span(values, unit=" points"):
     return f"{signed(lo)}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{signed(lo)} to {signed(hi)}{unit}"
 
 
+def _verdicts(verdicts):
+    """How many comparisons fall in each class of claims.between, e.g. "2 clear, 1 within seed noise"."""
+    counts = Counter(verdicts)
+    return ", ".join(f"{n} {'on one seed' if v.startswith('one seed') else v}" for v, n in counts.items())
+
+
 def precision(runs):
     """Whether bf16 costs accuracy against float32 (09_precision)."""
     effect = causes.precision_effect(runs)
     clear = effect[effect.verdict == "clear"]
-    head = "bf16 costs no accuracy here" if clear.empty else "bf16 changes the accuracy of " + ", ".join(
-        f"the {NAMES[m]}" for m in clear.model)
+    head = ("bf16 changes the accuracy of " + ", ".join(f"the {NAMES[m]}" for m in clear.model) if len(clear) else
+            "bf16 costs no accuracy here" if (effect.verdict == "within seed noise").all() else
+            "bf16 against float32: too few seeds to tell")
     return (f"**{head}.** Against float32, the original report's precision, it changes final accuracy by "
-            f"{_span(effect['diff'])} ({len(effect) - len(clear)} of {len(effect)} networks within seed noise).")
+            f"{_span(effect['diff'])} ({_verdicts(effect.verdict)}).")
 
 
 def size(runs):
@@ -186,10 +193,17 @@ def size(runs):
     seed = ex.SEED_REPORT["final"]["resnet"]["val_acc"]
     diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
     verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
-    return (f"**Width does not explain the residual network's gap.** From NF {res.num_filters.min()} to {res.num_filters.max()} "
+    top = res.loc[res["mean"].idxmax()]
+    short = seed - top["mean"]
+    spread = res["std"].max()
+    head = ("The residual network's width against its gap to the seed report (one seed: no verdict)" if math.isnan(spread)
+            else "Width does not explain the residual network's gap" if short > 2 * spread
+            else "Width could explain the residual network's gap")
+    return (f"**{head}.** From NF {res.num_filters.min()} to {res.num_filters.max()} "
             f"({res.mult_adds.max() / res.mult_adds.min():.0f}x the multiply-adds) it reaches {res['mean'].min():.1f} to "
-            f"{res['mean'].max():.1f} %, {seed - res['mean'].max():.1f} points or more short of the seed report's {seed:.1f} %. "
-            f"At equal multiply-adds it beats the U-Net by {_span(diffs)} ({verdicts.count('clear')} of {len(verdicts)} clear).")
+            f"{res['mean'].max():.1f} %, {short:.1f} points short of the seed report's {seed:.1f} % at best. "
+            f"At equal multiply-adds it {'beats' if min(diffs) > 0 else 'differs from'} the U-Net by {_span(diffs)} "
+            f"({_verdicts(verdicts)}).")
 
 
 def jpeg_copy():
