@@ -65,7 +65,7 @@ reproduce: setup
 lab: setup
 	CNNREPORT_PROFILE=$(or $(PROFILE),quick) JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser) \
-	    --ContentsManager.pre_save_hook=cnnreport.lab.strip_outputs $(if $(filter 0,$(shell id -u)),--allow-root)
+	    --ContentsManager.pre_save_hook=cnnreport.report.lab.strip_outputs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup

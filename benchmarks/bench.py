@@ -10,11 +10,11 @@ keeping each one's fastest epoch, so that a burst of load on a shared host hits 
   torch.no_grad evaluation: the usual textbook loop, in a process of its own that runs an epoch
   when the benchmark asks, so that it runs as in a user's script, untouched by what cnnreport's
   setup() sets for its whole process (threads aside, which both loops set alike);
-- cnnreport: cnnreport.train.setup + train_epoch + evaluate, the code `train` runs;
+- cnnreport: cnnreport.training.train.setup + train_epoch + evaluate, the code `train` runs;
 and prints images/s of both (training images over the epoch's time, evaluation included) as each
 model finishes, then a table with their ratio and our achieved GFLOP/s (the FLOPs of the epoch's
 training steps and evaluation, counted by torch.utils.flop_counter) as a share of the matmul peak
-of the precision our trainer used (bf16 where native, see cnnreport.speed.precision), measured
+of the precision our trainer used (bf16 where native, see cnnreport.training.speed.precision), measured
 just before and just after each of our epochs: `% peak` is the best of our epochs' shares of the
 higher of their two measurements, `% best peak` the fastest epoch's share of the run's best
 measurement. A single measurement on a shared host can come out low, which would pass a busy
@@ -41,11 +41,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnreport.data import describe, prepare
-from cnnreport.models import build_model
-from cnnreport.runs import runs_dir
-from cnnreport.speed import cpu_name, precision, set_threads
-from cnnreport.train import Config, evaluate, setup, train_epoch
+from cnnreport.science.data import describe, prepare
+from cnnreport.science.models import build_model
+from cnnreport.training.speed import cpu_name, precision, set_threads
+from cnnreport.training.store import resolve_store
+from cnnreport.training.train import Config, evaluate, setup, train_epoch
 
 
 class NoBar:
@@ -145,7 +145,7 @@ def image_flops(config, device):
 def tensors(data):
     """The real horses when available, else random data of the same size."""
     try:
-        return prepare("horse", data, 24, runs_dir() / "palettes")
+        return prepare("horse", data, 24, resolve_store() / "palettes")
     except ValueError as e:
         print(f"(random data: {e})")
         g = torch.Generator().manual_seed(0)

@@ -1,5 +1,5 @@
 """Wall time of a profile's sweeps trained in this process against the same runs on worker
-processes of one thread each (cnnreport.executor), in one run.
+processes of one thread each (cnnreport.training.executor), in one run.
 
     python benchmarks/sweeps.py [--profile quick] [--workers 2] [--dask] [--data PATH]
 
@@ -16,10 +16,10 @@ import argparse
 import tempfile
 import time
 
-from cnnreport.executor import train_all
-from cnnreport.experiments import profile_configs
-from cnnreport.data import prepare
-from cnnreport.speed import usable_cores
+from cnnreport.analysis.experiments import profile_configs
+from cnnreport.science.data import prepare
+from cnnreport.training.executor import train_all
+from cnnreport.training.speed import usable_cores
 
 
 def timed(label, configs, data, **where):

@@ -1,3 +1,3 @@
-from .cli import main
+from cnnreport.cli import main
 
 main()

@@ -3,11 +3,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data import greyscale, load_image
-from .evaluate import evaluate, on_data
-from .metrics import DECODINGS
-from .models import ARCHITECTURES
-from .train import Config, colourize, find_run, load_run, train
+from cnnreport.science.data import greyscale, load_image
+from cnnreport.science.metrics import DECODINGS
+from cnnreport.science.models import ARCHITECTURES
+from cnnreport.training.evaluate import evaluate, on_data
+from cnnreport.training.train import Config, colourize, find_run, load_run, train
 
 CELL = 256  # pixels a side of each picture in the colourize grid, enlarged so a person can judge colours
 
@@ -50,7 +50,7 @@ def parser():
     c.add_argument("-o", "--output", required=True, type=Path,
                    help=f"PNG grid, one row per image: grey input | prediction | original, {CELL} px each")
     e = sub.add_parser("evaluate", help="add a stored run's pictures and measurements on test images to its record "
-                       "(cnnreport.evaluate), from its weights and the data it trained on")
+                       "(cnnreport.training.evaluate), from its weights and the data it trained on")
     e.add_argument("runs", nargs="+", type=Path, help="run directories")
     e.add_argument("--data", help="the data the runs trained on (default: $CNNREPORT_DATA, else download)")
     e.add_argument("--on", nargs="*", default=[], metavar="FOLDER",

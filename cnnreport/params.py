@@ -37,9 +37,9 @@ def profile_store(profile):
     """The runs store `profile`'s notebooks read (a runs.Store): its committed_store, unless
     CNNREPORT_RUNS names another, which keeps the profile's `trains` and may hold runs on any data
     (a reproduction's store, for instance)."""
-    from .runs import Store, runs_dir
+    from cnnreport.training.store import Store, resolve_store
     if os.environ.get("CNNREPORT_RUNS"):
-        return Store(runs_dir(), trains=profile_settings(profile)["trains"])
+        return Store(resolve_store(), trains=profile_settings(profile)["trains"])
     return committed_store(profile)
 
 
@@ -47,10 +47,10 @@ def committed_store(profile):
     """The store params/<profile>/profile.yaml names: for the paper profile, its committed results,
     found without loading any data and never trained (`make reproduce` retrains them elsewhere);
     for the others, the default runs store, where what it lacks trains on the data at hand."""
-    from .runs import Store, runs_dir
+    from cnnreport.training.store import Store, resolve_store
     s = profile_settings(profile)
     if s["store"] is None:
-        return Store(runs_dir(), trains=s["trains"])
+        return Store(resolve_store(), trains=s["trains"])
     return Store(ROOT / s["store"], trains=s["trains"], data=s["data"])
 
 

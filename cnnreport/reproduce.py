@@ -23,12 +23,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import runs
-from .executor import default_workers, lookup, stop_on_signals, train_all
-from .params import PROFILES, ROOT, committed_store
-from .progress import bar, duration
-from .speed import cpu_name, default_device, precision
-from .train import BIT_IDENTICAL, versions
+from cnnreport.params import PROFILES, ROOT, committed_store
+from cnnreport.training.executor import (
+    default_workers,
+    lookup,
+    stop_on_signals,
+    train_all,
+)
+from cnnreport.training.progress import bar, duration
+from cnnreport.training.speed import cpu_name, default_device, precision
+from cnnreport.training.store import HISTORY_FIELDS, MissingRuns
+from cnnreport.training.train import BIT_IDENTICAL, versions
 
 OUT = ROOT / "build" / "reproduce"   # <profile>/runs and <profile>/comparison.* (ignored by git)
 COLUMNS = ["model", "num_filters", "kernel", "lr", "epochs", "rebalance", "seed", "committed_acc", "reproduced_acc",
@@ -37,7 +42,7 @@ COLUMNS = ["model", "num_filters", "kernel", "lr", "epochs", "rebalance", "seed"
 
 def choose(profile, notebooks=(), models=(), seeds=()):
     """The configs of `profile`'s sweeps (all, or those of `notebooks`), narrowed to `models` and `seeds`."""
-    from .experiments import profile_notebook_configs
+    from cnnreport.analysis.experiments import profile_notebook_configs
     chosen = []
     for notebook, configs in profile_notebook_configs(profile).items():
         if notebooks and notebook not in notebooks:
@@ -64,8 +69,8 @@ def spreads(configs, committed):
 
 
 def verdict(committed_run, reproduced_run, spread):
-    numbers = [[row[k] for k in runs.HISTORY_FIELDS if k != "seconds"] for row in committed_run.history]
-    again = [[row[k] for k in runs.HISTORY_FIELDS if k != "seconds"] for row in reproduced_run.history]
+    numbers = [[row[k] for k in HISTORY_FIELDS if k != "seconds"] for row in committed_run.history]
+    again = [[row[k] for k in HISTORY_FIELDS if k != "seconds"] for row in reproduced_run.history]
     if numbers == again:
         return "bit-identical"
     if math.isnan(spread):
@@ -98,11 +103,11 @@ def compare(configs, old, new, committed):
 
 def reproduce(configs, committed, data=None, store=None, workers=None, scheduler=None, log=print):
     """Retrain `configs` on `data` into `store` (a folder; runs already there are reused) and compare
-    them with their runs in `committed` (a runs.Store that holds them all): a DataFrame (see compare)."""
+    them with their runs in `committed` (a Store that holds them all): a DataFrame (see compare)."""
     old = lookup(configs, committed)
     if any(run is None for run in old):
         missing = [c for c, run in zip(configs, old) if run is None]
-        raise runs.MissingRuns(f"{len(missing)} of the chosen runs are not in {committed.root}: nothing to compare with")
+        raise MissingRuns(f"{len(missing)} of the chosen runs are not in {committed.root}: nothing to compare with")
     seconds = [run.final["seconds"] for run in old]
     n = workers or default_workers()
     log(f"{len(configs)} run{'s' if len(configs) > 1 else ''} to reproduce into {store}; the committed ones took "

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cnnreport.report import kernel_environment
+from cnnreport.report.build import kernel_environment
 
 kernel_environment("smoke")
 _runs = tempfile.mkdtemp(prefix="cnnreport-nbval-runs-")

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnnreport import causes, claims
-from cnnreport.evaluate import on_data
-from cnnreport.train import Config, load_run, train
+from cnnreport.analysis import causes
+
+from cnnreport.analysis import claims
+from cnnreport.training.evaluate import on_data
+from cnnreport.training.train import Config, load_run, train
 from conftest import FAST
 
 

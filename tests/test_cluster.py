@@ -10,11 +10,11 @@ import time
 import pytest
 from distributed import Client, LocalCluster
 
-from cnnreport import runs
-from cnnreport import train as train_module
-from cnnreport.data import load_category
-from cnnreport.executor import train_all
-from cnnreport.experiments import sweep
+from cnnreport.training.store import install
+from cnnreport.training import train as train_module
+from cnnreport.science.data import load_category
+from cnnreport.training.executor import train_all
+from cnnreport.analysis.experiments import sweep
 from conftest import numbers, write_folder
 
 FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
@@ -128,7 +128,7 @@ def test_a_worker_with_other_data_fails_the_run_naming_both_fingerprints(cluster
 
 
 def test_with_nothing_set_runs_train_without_importing_dask(data_dir, tmp_path):
-    script = ("import sys; from cnnreport.executor import train_all; from cnnreport.train import Config; "
+    script = ("import sys; from cnnreport.training.executor import train_all; from cnnreport.training.train import Config; "
               f"[run] = train_all([Config(model='cnn', **{FAST!r})], data={str(data_dir)!r}, "
               f"store={str(tmp_path)!r}); assert run.info['worker'] is None; "
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
@@ -143,16 +143,16 @@ def test_install_writes_a_run_from_its_files_and_refuses_damaged_ones(data_dir, 
     files = {f.name: f.read_bytes() for f in run.path.iterdir() if f.name != "lock"}
     damaged = {**files, "history.csv": files["history.csv"].replace(b"1,", b"2,", 1)}
     with pytest.raises(ValueError, match="history.csv was modified or truncated"):
-        runs.install(tmp_path / "b" / run.path.name, damaged)
+        install(tmp_path / "b" / run.path.name, damaged)
     assert not (tmp_path / "b" / run.path.name / "result.json").exists()
-    runs.install(tmp_path / "b" / run.path.name, files)
+    install(tmp_path / "b" / run.path.name, files)
     assert train_module.load_run(tmp_path / "b" / run.path.name).history == run.history
 
 
 def test_sweeps_default_to_two_workers_on_a_cpu_of_two_or_more_cores_and_one_on_a_gpu(monkeypatch):
     import torch
 
-    from cnnreport import executor
+    from cnnreport.training import executor
     for cores, device, expected in ((2, "cpu", 2), (16, "cpu", 2), (1, "cpu", 1), (2, "cuda", 1)):
         monkeypatch.setattr(executor, "usable_cores", lambda: cores)
         monkeypatch.setattr(executor, "default_device", lambda: torch.device(device))

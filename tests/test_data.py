@@ -4,8 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnreport import data as data_module
-from cnnreport.data import DataError, greyscale, load_category
+from cnnreport.science import data as data_module
+from cnnreport.science.data import DataError, greyscale, load_category
 
 
 def test_image_folder_loads_whole_splits_as_tensors(data_dir):

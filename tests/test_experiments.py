@@ -4,10 +4,16 @@ import pandas as pd
 import pytest
 import torch
 
-from cnnreport import experiments, gallery, plots, speed
-from cnnreport import train as train_module
-from cnnreport.experiments import SEED_REPORT, best_values, summary, sweep
-from cnnreport.data import load_category
+from cnnreport.analysis import experiments
+
+from cnnreport.report import gallery
+
+from cnnreport.report import plots
+
+from cnnreport.training import speed
+from cnnreport.training import train as train_module
+from cnnreport.analysis.experiments import SEED_REPORT, best_values, summary, sweep
+from cnnreport.science.data import load_category
 from conftest import numbers
 
 FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
@@ -140,15 +146,15 @@ def test_colour_metrics_per_architecture_and_what_rebalancing_changes(data_dir):
 
 
 def test_each_run_records_its_metrics_under_every_decoding_as_its_stored_weights_give_them(data_dir):
-    from cnnreport.data import prepare
-    from cnnreport.metrics import quality
-    from cnnreport.runs import runs_dir
-    from cnnreport.speed import mixed_precision, on_device
+    from cnnreport.science.data import prepare
+    from cnnreport.science.metrics import quality
+    from cnnreport.training.store import resolve_store
+    from cnnreport.training.speed import mixed_precision, on_device
     runs = run_sweep(data_dir, values=(8,), models=("unet",))
     table = experiments.decodings(runs.path)
     assert list(table.decoding) == ["argmax", "mean", "annealed"]
     run = train_module.load_run(runs.path[0])
-    t = prepare("horse", str(data_dir), run.config.num_colours, runs_dir() / "palettes")
+    t = prepare("horse", str(data_dir), run.config.num_colours, resolve_store() / "palettes")
     p, cpu, n = run.info["precision"], torch.device("cpu"), run.config.test_images
     for row in table.itertuples():   # the weights, measured again now, give the recorded numbers
         again, _ = quality(run.model(), on_device(t["x_test"][:n], cpu, p), t["y_test"][:n], t["rgb_test"][:n],

@@ -4,8 +4,10 @@ import math
 import pandas as pd
 import pytest
 
-from cnnreport import experiments, findings
-from cnnreport.experiments import SEED_REPORT, reproduction, summary
+from cnnreport.analysis import experiments
+
+from cnnreport.report import findings
+from cnnreport.analysis.experiments import SEED_REPORT, reproduction, summary
 from test_experiments import FAST, run_sweep
 
 
@@ -48,7 +50,7 @@ def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
 
 
 def test_differences_that_round_to_zero_read_without_a_minus_sign():
-    from cnnreport import present
+    from cnnreport.report import present
     assert [present.signed(x) for x in (-0.04, 0.04, -0.06, 1.25)] == ["+0.0", "+0.0", "-0.1", "+1.2"]
     assert present.fixed(1)(-0.04) == "0.0" and present.fixed(2, signed=True)(-0.004) == "+0.00"
     effect = pd.DataFrame([dict(model="cnn", value=v, seed=s, status="finished", epochs=30, val_acc=a, best_val_acc=a,

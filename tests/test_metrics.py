@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from cnnreport.colour import colourfulness, psnr, srgb_to_lab
-from cnnreport.metrics import decode, quality
-from cnnreport.palette import rebalance_weights
+from cnnreport.science.colour import colourfulness, psnr, srgb_to_lab
+from cnnreport.science.metrics import decode, quality
+from cnnreport.science.palette import rebalance_weights
 
 
 @pytest.mark.parametrize("rgb, lab", [

@@ -1,7 +1,7 @@
 import torch
 
-from cnnreport.data import load_category
-from cnnreport.palette import kmeans, labels, load_palette, to_rgb
+from cnnreport.science.data import load_category
+from cnnreport.science.palette import kmeans, labels, load_palette, to_rgb
 from conftest import COLOURS
 
 

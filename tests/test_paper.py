@@ -11,13 +11,15 @@ import pytest
 import torch
 import yaml
 
-from cnnreport import causes, runs
-from cnnreport.executor import lookup
-from cnnreport.experiments import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
+from cnnreport.analysis import causes
+
+from cnnreport.training.store import identity, run_path, sha256
+from cnnreport.training.executor import lookup
+from cnnreport.analysis.experiments import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
 from cnnreport.params import PARAMS_DIR, committed_store, profile_settings
-from cnnreport.report import PAPER_RUNS
-from cnnreport.speed import cpu_name, precision
-from cnnreport.train import load_run, train
+from cnnreport.report.build import PAPER_RUNS
+from cnnreport.training.speed import cpu_name, precision
+from cnnreport.training.train import load_run, train
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
@@ -34,8 +36,8 @@ def test_every_committed_record_is_a_finished_paper_run_under_its_own_identity()
         run = load_run(path)                      # checksums verified; ValueError if damaged
         on_pairs = run.config in JPEG_CONFIGS and run.data["fingerprint"] in (JPEG["originals"], JPEG["twins"])
         assert run.config in wanted or on_pairs, f"{path.name} is not a configuration of params/paper"
-        ident = runs.identity(run.config, run.info["precision"], run.data["fingerprint"], run.palette.tolist())
-        assert runs.run_path(PAPER_RUNS, ident) == path, f"{path.name} is filed under another identity"
+        ident = identity(run.config, run.info["precision"], run.data["fingerprint"], run.palette.tolist())
+        assert run_path(PAPER_RUNS, ident) == path, f"{path.name} is filed under another identity"
         assert "/" not in json.dumps(run.data) and "data_source" not in run.info, "no path of the training machine"
 
 
@@ -77,7 +79,7 @@ def test_the_records_hold_the_numbers_they_were_committed_with():
         result = json.loads((path / "result.json").read_text())
         fields = ("status", "epochs_run", "final", "best_val_acc", "seconds", "metrics", "parameters")
         digest = hashlib.sha256(json.dumps({k: result[k] for k in fields}, sort_keys=True).encode()).hexdigest()
-        now = {name: runs.sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
+        now = {name: sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
         assert dict(now, result=digest) == NUMBERS[setting], f"{path.name}: numbers changed since they were committed"
         checked.add(setting)
     assert checked == set(NUMBERS), f"{len(set(NUMBERS) - checked)} committed runs are gone"

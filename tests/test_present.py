@@ -3,7 +3,7 @@ import re
 
 import pandas as pd
 
-from cnnreport import present
+from cnnreport.report import present
 
 
 def cells(captioned):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cnnreport.train import Config, train
+from cnnreport.training.train import Config, train
 from conftest import FAST, numbers
 
 
@@ -48,13 +48,13 @@ def test_two_processes_asking_for_one_run_train_it_once(data_dir, tmp_path):
 
 
 def test_one_default_runs_store_per_checkout_whatever_the_working_directory(tmp_path, monkeypatch):
-    from cnnreport import runs
+    from cnnreport.training import store
     monkeypatch.delenv("CNNREPORT_RUNS")
     monkeypatch.chdir(tmp_path)
-    assert runs.runs_dir() == runs.CHECKOUT / "runs"                  # notebooks/ and the repository root alike
+    assert store.resolve_store() == store.CHECKOUT / "runs"                  # notebooks/ and the repository root alike
     monkeypatch.setenv("CNNREPORT_RUNS", str(tmp_path / "mine"))
-    assert runs.runs_dir() == tmp_path / "mine"
+    assert store.resolve_store() == tmp_path / "mine"
     monkeypatch.delenv("CNNREPORT_RUNS")
-    monkeypatch.setattr(runs, "CHECKOUT", tmp_path / "site-packages")   # an installed cnnreport: the user's cache
+    monkeypatch.setattr(store, "CHECKOUT", tmp_path / "site-packages")   # an installed cnnreport: the user's cache
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert runs.runs_dir() == tmp_path / "cache" / "cnnreport" / "runs"
+    assert store.resolve_store() == tmp_path / "cache" / "cnnreport" / "runs"

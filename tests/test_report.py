@@ -10,9 +10,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cnnreport.experiments import profile_configs
+from cnnreport.analysis.experiments import profile_configs
 from cnnreport.params import profile_settings
-from cnnreport.report import NOTEBOOKS, PAPER_RUNS, ROOT
+from cnnreport.report.build import NOTEBOOKS, PAPER_RUNS, ROOT
 
 
 def shown(profile):
@@ -122,7 +122,7 @@ def test_sigterm_stops_the_build_and_every_process_it_started(shared_horses, tmp
 
 
 def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypatch):
-    from cnnreport import report
+    from cnnreport.report import build as report
     for name in ("CNNREPORT_PROFILE", "JUPYTER_PATH", "PYTHONWARNINGS"):   # build() sets them
         monkeypatch.delenv(name, raising=False)
     nb_dir = tmp_path / "notebooks"
@@ -145,7 +145,7 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
 
 def report_sections():
     """Two notebooks as combine() sees them: a figure and a table, and markdown referring to them."""
-    from cnnreport import present
+    from cnnreport.report import present
     from matplotlib.figure import Figure
     fig = Figure()
     fig.subplots().plot([1, 2])
@@ -158,7 +158,7 @@ def report_sections():
 
 
 def test_figures_and_tables_are_numbered_across_the_report_and_references_resolved():
-    from cnnreport.report import number_figures
+    from cnnreport.report.build import number_figures
     sections = report_sections()
     number_figures(sections)
     (_, first), (_, second) = sections
@@ -168,7 +168,7 @@ def test_figures_and_tables_are_numbered_across_the_report_and_references_resolv
 
 
 def test_a_reference_to_no_figure_stops_the_build_naming_the_notebook():
-    from cnnreport.report import NotebookFailed, number_figures
+    from cnnreport.report.build import NotebookFailed, number_figures
     sections = report_sections()
     sections[1][1][1].source = "See @fig:nothing."
     with pytest.raises(NotebookFailed, match="02_two refers to @fig:nothing"):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnreport.executor import train_all
+from cnnreport.training.executor import train_all
 from cnnreport.reproduce import choose, reproduce, write
-from cnnreport.runs import MissingRuns, Store
-from cnnreport.train import Config
+from cnnreport.training.store import MissingRuns, Store
+from cnnreport.training.train import Config
 from conftest import FAST
 
 

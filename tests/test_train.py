@@ -5,8 +5,8 @@ import sys
 import pytest
 import torch
 
-from cnnreport import train as train_module
-from cnnreport.train import Config, colourize, load_run, train
+from cnnreport.training import train as train_module
+from cnnreport.training.train import Config, colourize, load_run, train
 from conftest import FAST, numbers, write_folder
 
 

@@ -19,13 +19,17 @@ from pathlib import Path
 
 import yaml
 
-from cnnreport import runs
-from cnnreport.data import load_category
-from cnnreport.evaluate import on_data
-from cnnreport.executor import lookup, train_all
-from cnnreport.experiments import profile_notebook_configs, sweep_args, sweep_configs
-from cnnreport.palette import compare_palettes, load_palette
+from cnnreport.analysis.experiments import (
+    profile_notebook_configs,
+    sweep_args,
+    sweep_configs,
+)
 from cnnreport.params import PARAMS_DIR, ROOT, committed_store
+from cnnreport.science.data import load_category
+from cnnreport.science.palette import compare_palettes, load_palette
+from cnnreport.training.evaluate import on_data
+from cnnreport.training.executor import lookup, train_all
+from cnnreport.training.store import write_json
 
 NOTEBOOK = "08_jpeg_copy"
 
@@ -70,7 +74,7 @@ def main():
     out = ROOT / "reports" / "paper" / "measurements" / "palette.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     fitted = {arm: load_category("horse", folder) for arm, folder in arms.items()}
-    runs.write_json(out, compare_palettes(fitted["originals"], fitted["twins"], 24, palette))
+    write_json(out, compare_palettes(fitted["originals"], fitted["twins"], 24, palette))
     print(json.dumps(json.loads(out.read_text())["summary"], indent=1))
 
 

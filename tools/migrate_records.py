@@ -15,9 +15,9 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from cnnreport import runs
-from cnnreport.config import Config
-from cnnreport.data import load_category
+from cnnreport.science.data import load_category
+from cnnreport.training.config import Config
+from cnnreport.training.store import identity, run_path, sha256, write_json
 
 NUMBERS = Path(__file__).resolve().parent.parent / "tests" / "data" / "paper-numbers.json"
 FORMAT_4_DEFAULTS = dict(dropout=0.2, rebalance_mix=0.5, rebalance_sigma=5.0)   # models.DROPOUT, palette.MIX, SIGMA at format 4
@@ -27,7 +27,7 @@ NUMBER_FIELDS = ("status", "epochs_run", "final", "best_val_acc", "seconds", "me
 def numbers(path):
     """The numbers of a record, as digests: what no migration may change."""
     result = json.loads((path / "result.json").read_text())
-    out = {name: runs.sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
+    out = {name: sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
     out["result"] = hashlib.sha256(json.dumps({k: result[k] for k in NUMBER_FIELDS}, sort_keys=True).encode()).hexdigest()
     return out
 
@@ -37,21 +37,21 @@ def setting(config):
     return json.dumps({k: v for k, v in config.items() if k not in FORMAT_4_DEFAULTS}, sort_keys=True)
 
 
-def migrate(path, identity):
+def migrate(path, data):
     stored = json.loads((path / "config.json").read_text())
     result = json.loads((path / "result.json").read_text())
     config = Config(**stored["config"], **FORMAT_4_DEFAULTS)
     old = result["info"]
-    assert old["data_fingerprint"] == identity["fingerprint"], f"{path} was trained on other data"
+    assert old["data_fingerprint"] == data["fingerprint"], f"{path} was trained on other data"
     info = {k: v for k, v in old.items() if k not in ("data_source", "data_fingerprint")}
-    info["data"] = identity
+    info["data"] = data
     info.setdefault("worker", None)   # records from before dask workers were recorded ran outside one
     config_json = dict(config=asdict(config), palette=stored["palette"], **info)
-    new = runs.run_path(path.parent, runs.identity(config, info["precision"], identity["fingerprint"], stored["palette"]))
-    runs.write_json(path / "config.json", config_json)
+    new = run_path(path.parent, identity(config, info["precision"], data["fingerprint"], stored["palette"]))
+    write_json(path / "config.json", config_json)
     result["info"] = info
-    result["checksums"]["config.json"] = runs.sha256(path / "config.json")
-    runs.write_json(path / "result.json", result)
+    result["checksums"]["config.json"] = sha256(path / "config.json")
+    write_json(path / "result.json", result)
     (path / "lock").unlink(missing_ok=True)
     if new != path:
         shutil.move(path, new)
@@ -66,9 +66,9 @@ def main():
     records = sorted(p.parent for p in args.store.glob("*/result.json"))
     NUMBERS.write_text(json.dumps({setting(json.loads((p / "config.json").read_text())["config"]): numbers(p)
                                    for p in records}, indent=1, sort_keys=True) + "\n")
-    identity = load_category("horse", args.data).identity
+    data = load_category("horse", args.data).identity
     for path in records:
-        print(migrate(path, identity).name)
+        print(migrate(path, data).name)
 
 
 if __name__ == "__main__":

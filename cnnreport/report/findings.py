@@ -13,9 +13,9 @@ from collections import Counter
 import pandas as pd
 from IPython.display import Markdown
 
-from . import causes, claims
-from . import experiments as ex
-from .present import FIELDS, signed
+from cnnreport.analysis import causes, claims
+from cnnreport.analysis import experiments as ex
+from cnnreport.report.present import FIELDS, signed
 
 NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual U-Net"}
 

@@ -8,7 +8,7 @@ two threads one after the other (benchmarks/RESULTS.md). Runs already in the sto
 never submitted. Local
 processes train straight into the store (its checkpoints and locks included); a dask worker needs
 no shared filesystem: it trains in a scratch store of its own and hands the finished run's files
-back, which this process writes into its store (runs.install).
+back, which this process writes into its store (install).
 """
 import atexit
 import ctypes
@@ -25,12 +25,20 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import runs
-from .data import DataError, load_category, resolve_data
-from .palette import cache_path
-from .progress import duration, estimate
-from .speed import default_device, precision, usable_cores
-from .train import dask_worker, find_run, load_run, locate, train
+from cnnreport.science.data import DataError, load_category, resolve_data
+from cnnreport.science.palette import cache_path
+from cnnreport.training.progress import duration, estimate
+from cnnreport.training.speed import default_device, precision, usable_cores
+from cnnreport.training.store import (
+    MissingRuns,
+    Store,
+    atomic_write,
+    find,
+    install,
+    load_result,
+    resolve_store,
+)
+from cnnreport.training.train import dask_worker, find_run, load_run, locate, train
 
 # A run that raises on a dask worker is tried this many more times. A worker that dies mid-run is
 # another matter: the scheduler resubmits its runs by itself (up to distributed's allowed-failures).
@@ -40,7 +48,7 @@ RETRIES = 2
 def train_all(configs, data=None, store=None, workers=None, scheduler=None, done=lambda config, run: None,
               name=str, palette=None, log=None):
     """The Run of every config, in order, training those not stored yet; `done(config, run)` is
-    called as each finishes. store: a runs.Store or a folder (default: runs.runs_dir()); a Store
+    called as each finishes. store: a Store or a folder (default: resolve_store()); a Store
     that never trains (committed results) is read without loading any data, and MissingRuns names
     the runs it lacks. workers: 1 trains here, N > 1 in N local processes of
     usable_cores() // N threads each; None reads $CNNREPORT_WORKERS (`make report WORKERS=N`),
@@ -54,7 +62,7 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     missing = [c for c, run in zip(configs, results) if run is None]
     if missing and not store.trains:
         listed = ", ".join(name(c) for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise runs.MissingRuns(f"{len(missing)} of {len(configs)} runs are not in {store.root}, which holds committed "
+        raise MissingRuns(f"{len(missing)} of {len(configs)} runs are not in {store.root}, which holds committed "
                                f"results and never trains ({listed}); `make reproduce` trains them into a store of its own")
     todo = [i for i, run in enumerate(results) if run is None]
     threads = usable_cores() // workers if workers > 1 else usable_cores()
@@ -113,8 +121,8 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
 
 
 def as_store(store=None):
-    """A runs.Store from a Store, a folder or None (runs.runs_dir(): the default store, which trains)."""
-    return store if isinstance(store, runs.Store) else runs.Store(runs.runs_dir(store))
+    """A Store from a Store, a folder or None (resolve_store(): the default store, which trains)."""
+    return store if isinstance(store, Store) else Store(resolve_store(store))
 
 
 def lookup(configs, store=None, data=None, palette=None):
@@ -124,7 +132,7 @@ def lookup(configs, store=None, data=None, palette=None):
     store = as_store(store)
     if store.trains:
         return [find_run(c, data=data, runs_dir=store.root, palette=palette) for c in configs]
-    return [None if path is None else load_run(path) for path in runs.find(store, configs)]
+    return [None if path is None else load_run(path) for path in find(store, configs)]
 
 
 def _settings(workers=None, scheduler=None):
@@ -208,7 +216,7 @@ def _submit_remote(pool, config, data, runs_dir, palette):
 
 
 def _install(path, files):
-    runs.install(path, files)
+    install(path, files)
     return load_run(path)
 
 
@@ -226,7 +234,7 @@ def train_remote(config, data, fingerprint, palette, key):
                         f"{here.fingerprint}, the client's data {fingerprint}; point the worker's "
                         "CNNREPORT_DATA at the client's images")
     store = _scratch()
-    runs.atomic_write(cache_path(store / "palettes", fingerprint, config.num_colours), json.dumps(palette))
+    atomic_write(cache_path(store / "palettes", fingerprint, config.num_colours), json.dumps(palette))
     path = locate(config, data, store)[0]
     if path.name != key:
         device = default_device()
@@ -234,7 +242,7 @@ def train_remote(config, data, fingerprint, palette, key):
                          f"in {precision(config, device)} on {device}, or runs another cnnreport store format")
     threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or None  # dask's nanny sets 1 unless told otherwise
     run = train(config, data=data, runs_dir=store, verbose=False, threads=threads)
-    names = [*runs.load_result(run.path)["checksums"], "result.json"]
+    names = [*load_result(run.path)["checksums"], "result.json"]
     files = {name: (run.path / name).read_bytes() for name in names}
     shutil.rmtree(run.path)
     return files

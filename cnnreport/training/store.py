@@ -6,8 +6,8 @@
         history.csv       one row per completed epoch (readable, diffable)
         model.pt          final weights (a record without them still loads: see load_result)
         confusion.csv     test-pixel confusion matrix of the final network (not for diverged runs)
-        samples.png       the first test images as the final network colours them (cnnreport.evaluate)
-        evaluations.json  what the final network gives on test images beyond the metrics (cnnreport.evaluate)
+        samples.png       the first test images as the final network colours them (cnnreport.training.evaluate)
+        evaluations.json  what the final network gives on test images beyond the metrics (cnnreport.training.evaluate)
         result.json       written last: status, final and colour metrics, parameter count,
                           versions, device, threads, file checksums
         lock              held while a process trains this run
@@ -47,10 +47,10 @@ class MissingRuns(LookupError):
     """Runs a store that never trains (committed results) does not hold; the message says how to get them."""
 
 
-CHECKOUT = Path(__file__).resolve().parent.parent   # the repository, when cnnreport runs from a checkout
+CHECKOUT = Path(__file__).resolve().parents[2]   # the repository, when cnnreport runs from a checkout
 
 
-def runs_dir(path=None):
+def resolve_store(path=None):
     """The store location: the argument, else $CNNREPORT_RUNS, else one store per checkout,
     <repository>/runs, whatever the working directory (the command line and Jupyter share it), or,
     for an installed cnnreport, ~/.cache/cnnreport/runs."""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from .colour import srgb_to_lab
-from .runs import atomic_write
+from cnnreport.science.colour import srgb_to_lab
+from cnnreport.training.store import atomic_write
 
 SEED = 0        # k-means++ seeding; fixed on purpose (see above)
 ITERATIONS = 50  # Lloyd steps at most; it stops earlier when no pixel changes cluster

@@ -3,9 +3,9 @@ Every field that changes the numbers is part of the run's identity in the runs s
 import math
 from dataclasses import dataclass, fields
 
-from .data import check_category
-from .models import ARCHITECTURES, DROPOUT, check_shape_params
-from .palette import MIX, SIGMA
+from cnnreport.science.data import check_category
+from cnnreport.science.models import ARCHITECTURES, DROPOUT, check_shape_params
+from cnnreport.science.palette import MIX, SIGMA
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ def bar(total, unit, desc=None, initial=0, verbose=True, leave=True):
 
 def estimate(configs, stored, workers, threads):
     """Seconds of wall time to train `configs` on `workers` processes of `threads` threads: their
-    compute (cnnreport.causes.compute's measure) at the rate the `stored` runs (Runs) of this CPU
+    compute (cnnreport.analysis.causes.compute's measure) at the rate the `stored` runs (Runs) of this CPU
     trained at, else at RATE per thread. Returns (seconds, where the rate comes from)."""
-    from .layers import layer_table, total
-    from .models import build_model
-    from .speed import cpu_name
+    from cnnreport.science.layers import layer_table, total
+    from cnnreport.science.models import build_model
+    from cnnreport.training.speed import cpu_name
 
     def work(config, images):
         macs = total(layer_table(build_model(config.model, config.kernel, config.num_filters, config.num_colours)), "mult_adds")

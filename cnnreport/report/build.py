@@ -7,7 +7,7 @@
 2. Joins them into one notebook (title page, contents, one section per notebook, a closing
    section on data, hardware, versions and build time), numbers its figures and tables across
    the whole report and resolves the notebooks' references to them (`@fig:name`, `@tab:name`;
-   see cnnreport.present), and exports reports/<profile>/report.html with the code hidden.
+   see cnnreport.report.present), and exports reports/<profile>/report.html with the code hidden.
 3. Headless Chromium typesets the maths with MathJax, as SVG, and the HTML is saved as typeset,
    without MathJax: it shows the same maths on any machine, offline (Debian: chromium and
    libjs-mathjax; without a local MathJax, Chromium loads it from a CDN once, at build time).
@@ -30,11 +30,17 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__
-from .params import PROFILES, ROOT, default_profile, profile_settings, profile_store
-from .data import describe
-from .executor import stop_on_signals
-from .present import KINDS
+from cnnreport import __version__
+from cnnreport.params import (
+    PROFILES,
+    ROOT,
+    default_profile,
+    profile_settings,
+    profile_store,
+)
+from cnnreport.report.present import KINDS
+from cnnreport.science.data import describe
+from cnnreport.training.executor import stop_on_signals
 
 NOTEBOOKS = ("00_findings", "01_theory", "02_feature_maps", "03_num_filters", "04_learning_rate", "05_kernel_size",
              "06_architectures", "07_colour_quality", "08_jpeg_copy", "09_precision", "10_size", "11_reproduction")
@@ -264,7 +270,7 @@ def build_information(profile, timings, total, runs):
     import torch
     import torchvision
 
-    from .speed import cpu_name, usable_cores
+    from cnnreport.training.speed import cpu_name, usable_cores
     cpu, cores = cpu_name(), usable_cores()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
     try:
@@ -387,9 +393,9 @@ def check_runs(profile, log):
     lacks (all on a first build; none when it holds them). A store that never trains (the paper's
     committed results) must hold every one: NotebookFailed names those missing before any notebook
     runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
-    from .data import DataError, load_category
-    from .executor import lookup
-    from .experiments import profile_configs
+    from cnnreport.analysis.experiments import profile_configs
+    from cnnreport.science.data import DataError, load_category
+    from cnnreport.training.executor import lookup
     store, configs = profile_store(profile), profile_configs(profile)
     try:
         found = lookup(configs, store)
@@ -423,8 +429,8 @@ def check_runs(profile, log):
 
 def profile_runs(profile):
     """The stored runs of the profile's sweeps (those its notebooks read), for the build information."""
-    from .executor import lookup
-    from .experiments import profile_configs
+    from cnnreport.analysis.experiments import profile_configs
+    from cnnreport.training.executor import lookup
     return [run for run in lookup(profile_configs(profile), profile_store(profile)) if run is not None]
 
 
@@ -511,5 +517,3 @@ def stop_children(grace=3):
             pass
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from . import runs
-from .config import Config
-from .metrics import decode
-from .models import build_model
+from cnnreport.science.metrics import decode
+from cnnreport.science.models import build_model
+from cnnreport.training.config import Config
+from cnnreport.training.store import load_result, read_history, read_matrix
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Run:
     info: dict           # versions, device, precision, threads, host, dask worker, data identity
     palette: torch.Tensor  # (NC, 3) colours in [0, 1]
     parameters: int      # trainable parameters of the network
-    metrics: dict        # colour quality on the test split after the last epoch (cnnreport.metrics); None if diverged
+    metrics: dict        # colour quality on the test split after the last epoch (cnnreport.science.metrics); None if diverged
 
     @property
     def final(self):
@@ -33,7 +33,7 @@ class Run:
         return self.info["data"]
 
     def evaluations(self):
-        """What its final network gave on test images beyond the metrics (cnnreport.evaluate): {} if none."""
+        """What its final network gave on test images beyond the metrics (cnnreport.training.evaluate): {} if none."""
         path = self.path / "evaluations.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
@@ -42,7 +42,7 @@ class Run:
         colours them under each decoding (ValueError if the picture was not kept)."""
         if not (self.path / "samples.png").exists():
             raise ValueError(f"{self.path} keeps no samples.png (pictures are kept only for the runs a report shows)")
-        from .evaluate import read_samples
+        from cnnreport.training.evaluate import read_samples
         return read_samples(self.path / "samples.png")
 
     def model(self):
@@ -56,17 +56,17 @@ class Run:
 
     def confusion(self):
         """(NC, NC) test-pixel counts of the final network, rows true, columns predicted colour."""
-        return torch.tensor(runs.read_matrix(self.path / "confusion.csv"))
+        return torch.tensor(read_matrix(self.path / "confusion.csv"))
 
 
 def load_run(path):
     """Load a finished run from its directory (ValueError if unfinished or damaged)."""
     path = Path(path)
-    result = runs.load_result(path)
+    result = load_result(path)
     if result is None:
         raise ValueError(f"{path} holds no finished run (no result.json)")
     stored = json.loads((path / "config.json").read_text())
-    return Run(Config(**stored["config"]), path, result["status"], runs.read_history(path / "history.csv"),
+    return Run(Config(**stored["config"]), path, result["status"], read_history(path / "history.csv"),
                result["info"], torch.tensor(stored["palette"]), result["parameters"], result["metrics"])
 
 

@@ -1,7 +1,7 @@
-"""The report's figures, from sweep tables (cnnreport.experiments) and runs; each returns a Figure.
+"""The report's figures, from sweep tables (cnnreport.analysis.experiments) and runs; each returns a Figure.
 
 Figures are made without pyplot's global state, so none is shown twice or kept in memory; a
-notebook shows one with a number and caption through cnnreport.present.figure, which is why
+notebook shows one with a number and caption through cnnreport.report.present.figure, which is why
 they carry no titles unless asked for one."""
 import math
 
@@ -10,8 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .experiments import seed_numbers, summary
-from .train import load_run
+from cnnreport.analysis.experiments import seed_numbers, summary
+from cnnreport.training.train import load_run
 
 LABELS = {"num_filters": "number of filters (NF)", "lr": "learning rate", "kernel": "kernel size",
           "pixel_acc": "pixel accuracy (%)", "balanced_acc": "balanced accuracy (%)", "auc": "AuC (%)",
@@ -238,7 +238,7 @@ def relation_plot(runs, fits, pairs, title=None):
     """Final val acc against final val loss of every finished run of `runs` (sweep tables), the
     fitted relation of each family (causes.relation) over the losses it was fitted on, and the
     original report's pairs (causes.consistency) as hollow diamonds."""
-    from .causes import FAMILY
+    from cnnreport.analysis.causes import FAMILY
     fig = Figure(figsize=(7.2, 4.6))
     ax = fig.subplots()
     ok = runs.drop_duplicates("path")

@@ -1,7 +1,7 @@
 """Training: `train(Config(model="unet")) -> Run`, stored in the runs store and never done twice.
 
 An epoch is `train_epoch` (shuffled batches, Adam, the per-pixel loss `pixel_loss`) then
-`evaluate`; `setup` builds what they use and makes it fast with cnnreport.speed (what each
+`evaluate`; `setup` builds what they use and makes it fast with cnnreport.training.speed (what each
 technique gives: benchmarks/RESULTS.md). Both splits live on the device as tensors, a batch is one
 index_select, and losses accumulate on the device: one host synchronisation per epoch.
 
@@ -22,34 +22,58 @@ import torch.nn.functional as F
 import torchvision
 from tqdm.auto import tqdm
 
-from . import __version__, runs
-from .config import Config
-from .data import prepare
-from .evaluate import decodings, samples_png
-from .metrics import quality
-from .models import build_model
-from .palette import rebalance_weights
-from .progress import bar
-from .record import Run, colourize, load_run
-from .speed import accelerate, cpu_name, cuda_graphed, default_device, mixed_precision, on_device, precision, tune_process
+from cnnreport import __version__
+from cnnreport.science.data import prepare
+from cnnreport.science.metrics import quality
+from cnnreport.science.models import build_model
+from cnnreport.science.palette import rebalance_weights
+from cnnreport.training.config import Config
+from cnnreport.training.evaluate import decodings, samples_png
+from cnnreport.training.progress import bar
+from cnnreport.training.record import Run, colourize, load_run
+from cnnreport.training.speed import (
+    accelerate,
+    cpu_name,
+    cuda_graphed,
+    default_device,
+    mixed_precision,
+    on_device,
+    precision,
+    tune_process,
+)
+from cnnreport.training.store import (
+    atomic_write,
+    clear,
+    history_csv,
+    identity,
+    load_result,
+    lock,
+    matrix_csv,
+    read_history,
+    resolve_store,
+    run_path,
+    save_torch,
+    sha256,
+    write_json,
+)
 
-# The public API, here in one place: from cnnreport.train import Config, train, load_run, colourize
+# The public API, here in one place: from cnnreport.training.train import Config, train, load_run, colourize
 __all__ = ["Config", "Run", "colourize", "dask_worker", "evaluate", "find_run", "load_run", "pixel_loss", "setup",
            "train", "train_epoch"]
 
 
 def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None, palette=None):
     """The stored run for `config`, training it first if it is not stored (or resuming it if it
-    was interrupted). `data`: see cnnreport.data; `runs_dir`: see runs.runs_dir; `threads`: CPU
+    was interrupted). `data`: see science.data; `runs_dir`: see store.resolve_store; `threads`: CPU
     threads to train on (default: every core this process may use); `palette`: colours to label
     with instead of the data's own (see data.prepare)."""
     path, tensors, device = locate(config, data, runs_dir, device, palette)
-    with runs.lock(path):
+    with lock(path):
         try:
-            finished = runs.load_result(path) is not None
+            finished = load_result(path) is not None
         except ValueError as e:
             warnings.warn(f"not trusting stored run: {e}; training it again")
-            runs.clear(path)
+            clear(path)
             finished = False
         if not finished:
             _train(config, tensors, path, device, verbose, threads)
@@ -58,25 +82,25 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=N
 
 def locate(config, data=None, runs_dir=None, device=None, palette=None):
     """(store directory of `config`'s run, the tensors it trains on, the device it trains on)."""
-    root = runs.runs_dir(runs_dir)
+    root = resolve_store(runs_dir)
     device = torch.device(device) if device else default_device()
     tensors = prepare(config.category, data, config.num_colours, root / "palettes", palette)
-    ident = runs.identity(config, precision(config, device), tensors["data"]["fingerprint"], tensors["palette"].tolist())
-    return runs.run_path(root, ident), tensors, device
+    ident = identity(config, precision(config, device), tensors["data"]["fingerprint"], tensors["palette"].tolist())
+    return run_path(root, ident), tensors, device
 
 
 def find_run(config, data=None, runs_dir=None, device=None, palette=None):
     """The finished run of `config` on the data at hand in the store, or None if it still has to be trained."""
     path = locate(config, data, runs_dir, device, palette)[0]
     try:
-        return load_run(path) if runs.load_result(path) is not None else None
+        return load_run(path) if load_result(path) is not None else None
     except ValueError:   # damaged: train() says so and trains it again
         return None
 
 
 def setup(config, t, device, threads=None):
     """What every epoch of `config` uses: the model, its optimizer, the autocast context and the
-    (x, y) train and test tensors on `device`, all made fast by cnnreport.speed. Shared with the benchmark."""
+    (x, y) train and test tensors on `device`, all made fast by cnnreport.training.speed. Shared with the benchmark."""
     c, p = config, precision(config, device)
     tune_process(threads)
     torch.manual_seed(c.seed)  # the initial weights; nothing else here draws random numbers on the CPU
@@ -149,7 +173,7 @@ def _train(config, t, path, device, verbose, threads):
     weights = rebalance_weights(y, t["palette"], c.rebalance_mix, c.rebalance_sigma).to(device) if c.rebalance else None
     info = dict(device=str(device), precision=precision(c, device), threads=torch.get_num_threads(),
                 cpu=cpu_name(), host=socket.gethostname(), worker=dask_worker(), data=t["data"], **versions())
-    runs.write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
+    write_json(path / "config.json", dict(config=asdict(c), palette=t["palette"].tolist(), **info))
     history = _resume(path, model, opt, device, verbose)
     batches = math.ceil(len(x) / c.batch_size)
     status = "finished"
@@ -167,14 +191,14 @@ def _train(config, t, path, device, verbose, threads):
                 tqdm.write(f"Epoch [{epoch}/{c.epochs}], Loss: {train_loss:.4f}, Time (s): {train_time:.0f}")
                 tqdm.write(f"Epoch [{epoch}/{c.epochs}], Val Loss: {val_loss:.4f}, Val Acc: {val_acc:.1f}%, "
                            f"Time(s): {history[-1]['seconds']:.0f}")
-            runs.atomic_write(path / "history.csv", runs.history_csv(history))
+            atomic_write(path / "history.csv", history_csv(history))
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 status = "diverged"
                 if verbose:
                     tqdm.write(f"Diverged at epoch {epoch} (loss {train_loss}); stopping this run")
                 break
             if epoch < c.epochs:
-                runs.save_torch(path / "checkpoint.pt", dict(
+                save_torch(path / "checkpoint.pt", dict(
                     model=model.state_dict(), opt=opt.state_dict(), epoch=epoch, rng=torch.get_rng_state(),
                     cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None))
     _finish(c, t, path, model, (xv, yv), autocast, status, history, info)
@@ -204,25 +228,25 @@ def _resume(path, model, opt, device, verbose):
         torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
     if verbose:
         tqdm.write(f"Resuming {path.name} after epoch {state['epoch']}")
-    return runs.read_history(path / "history.csv")[:state["epoch"]]
+    return read_history(path / "history.csv")[:state["epoch"]]
 
 
 def _finish(c, t, path, model, test, autocast, status, history, info):
     """Write the run's weights, colour metrics and confusion matrix (unless it diverged), then
     result.json, which marks it finished."""
-    runs.save_torch(path / "model.pt", model.state_dict())
+    save_torch(path / "model.pt", model.state_dict())
     files, metrics = ["config.json", "history.csv", "model.pt"], None
     if status == "finished":  # a diverged net's outputs are not numbers: nothing to measure
         rgb = t["rgb_test"][slice(c.test_images or None)]
         metrics, confusion = quality(model, *test, rgb, t["palette"], autocast)
-        runs.atomic_write(path / "confusion.csv", runs.matrix_csv(confusion.tolist()))
-        runs.atomic_write(path / "samples.png", samples_png(model, test[0], rgb, t["palette"], autocast))
-        runs.write_json(path / "evaluations.json", dict(decodings=decodings(model, *test, rgb, t["palette"], autocast)))
+        atomic_write(path / "confusion.csv", matrix_csv(confusion.tolist()))
+        atomic_write(path / "samples.png", samples_png(model, test[0], rgb, t["palette"], autocast))
+        write_json(path / "evaluations.json", dict(decodings=decodings(model, *test, rgb, t["palette"], autocast)))
         files += ["confusion.csv", "samples.png", "evaluations.json"]
     final = history[-1]
-    runs.write_json(path / "result.json", dict(
+    write_json(path / "result.json", dict(
         status=status, epochs_run=len(history), info=info, parameters=sum(p.numel() for p in model.parameters()),
         final=dict(train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=final["val_acc"]),
         best_val_acc=max(h["val_acc"] for h in history), seconds=final["seconds"], metrics=metrics,
-        checksums={name: runs.sha256(path / name) for name in files}))
+        checksums={name: sha256(path / name) for name in files}))
     (path / "checkpoint.pt").unlink(missing_ok=True)

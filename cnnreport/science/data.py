@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .palette import labels, load_palette
+from cnnreport.science.palette import labels, load_palette
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -50,7 +50,7 @@ def describe(identity, known=None):
     """Data identity (CategoryData.identity) in words, e.g. "CIFAR-10 horses, JPEG re-encoded copy"
     for a fingerprint that `known` ({fingerprint: words}, default params/data.yaml) names."""
     if known is None:
-        from .params import known_data
+        from cnnreport.params import known_data
         known = known_data()
     if identity["fingerprint"] in known:
         return known[identity["fingerprint"]]

@@ -9,7 +9,7 @@ version, whose numbers the seed report matches). `convtranspose` is ours: the U-
 skip connections, to separate what the skips add from what learned resampling adds. `resnet` is
 ours too (see `ResUNet`): the residual network the seed report trains.
 
-Plain torch.nn only: the trainer makes them fast (cnnreport.speed) without changing what they compute.
+Plain torch.nn only: the trainer makes them fast (cnnreport.training.speed) without changing what they compute.
 """
 import torch
 from torch import nn

@@ -3,8 +3,8 @@ horses changes against the lossless originals, what bf16 changes against float32
 residual network's size explains its gap, every run's accuracy against its training compute, and
 whether the original report's own (loss, accuracy) pairs agree with each other.
 
-Every function reads stored runs (sweep tables of cnnreport.experiments, or Runs) and returns a
-table; verdicts follow cnnreport.claims.
+Every function reads stored runs (sweep tables of cnnreport.analysis.experiments, or Runs) and returns a
+table; verdicts follow cnnreport.analysis.claims.
 """
 import json
 import math
@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import claims
-from .present import NAMES, signed
-from .experiments import SEED_REPORT, summary
-from .layers import layer_table, total
-from .models import build_model
-from .params import ROOT
-from .train import load_run
+from cnnreport.analysis import claims
+from cnnreport.analysis.experiments import SEED_REPORT, summary
+from cnnreport.params import ROOT
+from cnnreport.report.present import NAMES, signed
+from cnnreport.science.layers import layer_table, total
+from cnnreport.science.models import build_model
+from cnnreport.training.train import load_run
 
 # ----------------------------------------------------------------------------- the JPEG copy
 
@@ -80,11 +80,17 @@ def palette_effect(path=PALETTE):
 def jpeg_measurements():
     """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
     measurements of 08_jpeg_copy, which need both copies of the images and so exist only there."""
-    import yaml
     from dataclasses import replace
-    from .executor import lookup
-    from .experiments import profile_notebook_configs, sweep, sweep_args
-    from .params import PARAMS_DIR, committed_store
+
+    import yaml
+
+    from cnnreport.analysis.experiments import (
+        profile_notebook_configs,
+        sweep,
+        sweep_args,
+    )
+    from cnnreport.params import PARAMS_DIR, committed_store
+    from cnnreport.training.executor import lookup
     p = yaml.safe_load((PARAMS_DIR / "paper" / "08_jpeg_copy.yaml").read_text())
     store = committed_store("paper")
     first = lookup([c for c in profile_notebook_configs("paper", pending=True)["06_architectures"] if c.seed == 0], store)
@@ -239,7 +245,7 @@ def seed_compute(ours):
     assuming its machine ran the residual network at the multiply-accumulates per second it ran its
     U-Net. ours: settings() of our runs, for how far that assumption held for us (the `our_rate`
     column: our residual network's rate over our U-Net's). One row per point."""
-    from .config import Config
+    from cnnreport.training.config import Config
     rows = []
     for model in ("cnn", "unet"):
         for nf, acc in SEED_REPORT["num_filters"][model].items():

@@ -1,6 +1,6 @@
 """Everything that makes training fast, and the device it runs on: it changes how the networks
 compute, not what (up to rounding; bf16 is a precision each run records). The trainer applies it
-to a plain model from cnnreport.models and to its own process. What each technique gives, measured
+to a plain model from cnnreport.science.models and to its own process. What each technique gives, measured
 against a plain textbook loop by benchmarks/bench.py: benchmarks/RESULTS.md.
 
 - bf16 autocast where the hardware computes bfloat16 natively (`precision`), inputs stored in
@@ -15,7 +15,7 @@ against a plain textbook loop by benchmarks/bench.py: benchmarks/RESULTS.md.
   activations back to the OS, then page-fault them in again at the next step
 - on CUDA, cuDNN autotuning, and the training step replayed as CUDA graphs (`cuda_graphed`): at
   batch 100 these nets are bound by kernel-launch latency, not by the GPU
-The trainer's loop (cnnreport.train) adds the rest: both splits on the device, no host sync inside
+The trainer's loop (cnnreport.training.train) adds the rest: both splits on the device, no host sync inside
 an epoch, the loss over (N*H*W, NC) rows, evaluation under inference_mode in batches of 250.
 Tried and left out: fused Adam (no gain) and torch.compile (a run saves about what it spends
 compiling; on CUDA the graphs give as much without compiling).
@@ -106,7 +106,7 @@ def tune_process(threads=None):
 
 
 def accelerate(model, device):
-    """`model`, a plain network from cnnreport.models, on `device` in channels_last, its stride-2
+    """`model`, a plain network from cnnreport.science.models, on `device` in channels_last, its stride-2
     convolutions and transposed convolutions turned into FastConv2d and FastConvTranspose2d: the
     same modules, parameters and state_dict, with `_Conv`'s backward. Residual shortcuts' 1x1
     projections keep torch's: oneDNN computes them as plain matmuls already, and runs recorded so

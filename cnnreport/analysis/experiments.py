@@ -13,11 +13,11 @@ import time
 import pandas as pd
 import yaml
 
-from .executor import train_all
-from .metrics import DECODINGS, METRICS
-from .params import PARAMS_DIR, profile_settings, profile_store
-from .progress import bar
-from .train import Config, load_run
+from cnnreport.params import PARAMS_DIR, profile_settings, profile_store
+from cnnreport.science.metrics import DECODINGS, METRICS
+from cnnreport.training.executor import train_all
+from cnnreport.training.progress import bar
+from cnnreport.training.train import Config, load_run
 
 # ----------------------------------------------------------------------------- the seed report's numbers
 
@@ -130,7 +130,7 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, st
 
     Columns: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final epoch),
     best_val_acc, seconds (training time of the run), parameters, the colour metrics of
-    cnnreport.metrics, path. Diverged runs: val_acc and the colour metrics are NaN."""
+    cnnreport.science.metrics, path. Diverged runs: val_acc and the colour metrics are NaN."""
     configs = sweep_configs(base, field, values, models, seeds, per_model)
 
     def name(c):
@@ -327,7 +327,7 @@ def rebalancing_effect(table):
 def decodings(paths):
     """One row per (run, decoding): the colour metrics each stored run recorded for its final
     network on the test split, decoded by argmax, mean and annealed mean (see metrics.decode and
-    cnnreport.evaluate); runs trained before decodings were recorded are left out."""
+    cnnreport.training.evaluate); runs trained before decodings were recorded are left out."""
     rows = []
     for path in paths:
         run = load_run(path)

@@ -18,8 +18,8 @@ from contextlib import nullcontext
 
 import torch
 
-from .colour import colourfulness, image_lab, psnr
-from .palette import nearest
+from cnnreport.science.colour import colourfulness, image_lab, psnr
+from cnnreport.science.palette import nearest
 
 DECODINGS = ("argmax", "mean", "annealed")
 TEMPERATURE = 0.38              # the annealed mean's temperature (Zhang et al.)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.fx import Tracer
 
-from .models import build_model
+from cnnreport.science.models import build_model
 
 
 def conv_out(size, k, s=1, p=0):

@@ -1,10 +1,10 @@
 """Test images beside the colourizations of trained runs: the rows of the report's sample figures
 (drawn by plots.samples), read from the pictures each run stored when it finished (samples.png),
 so that a report renders without data or weights; only images of the reader's own need weights."""
-from .data import greyscale
-from .evaluate import ROWS, SAMPLES
-from .palette import labels, to_rgb
-from .train import colourize, load_run
+from cnnreport.science.data import greyscale
+from cnnreport.science.palette import labels, to_rgb
+from cnnreport.training.evaluate import ROWS, SAMPLES
+from cnnreport.training.train import colourize, load_run
 
 
 def sample_rows(named_runs, n=SAMPLES, images=None):

@@ -187,9 +187,10 @@ def verdicts(best, field):
 
 
 def layer_table(model, label, caption):
-    """A network layer by layer (cnnreport.layers): output shape, parameters, exact and textbook
+    """A network layer by layer (cnnreport.science.layers): output shape, parameters, exact and textbook
     receptive field; the caption ends with the totals."""
-    from .layers import layer_table as rows_of, total
+    from cnnreport.science.layers import layer_table as rows_of
+    from cnnreport.science.layers import total
     rows = rows_of(model)
     df = pd.DataFrame({"layer": [r["layer"] for r in rows], "operation": [r["op"] for r in rows],
                        "output (C, H, W)": ["({}, {}, {})".format(*r["shape"]) for r in rows],
@@ -262,7 +263,7 @@ def reproduction_table(repro, label, caption):
                                       "with our best epoch": fixed(1, signed=True)})
 
 
-# ----------------------------------------------------------------------------- the causes, measured (cnnreport.causes)
+# ----------------------------------------------------------------------------- the causes, measured (cnnreport.analysis.causes)
 
 NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual network"}
 

@@ -1,10 +1,10 @@
 """What a finished run's network gives on test images beyond its recorded metrics, computed once
-and stored with the run (runs.add_files), so that the report renders from the runs store alone,
+and stored with the run (add_files), so that the report renders from the runs store alone,
 without data or weights: pictures of the first test images (samples.png) and measurements
 (evaluations.json): the colour metrics under the other decodings, and the accuracy on the test
 images of other data (another copy of the same images, say).
 
-A run computes its pictures and decodings when it finishes (cnnreport.train); `evaluate` adds
+A run computes its pictures and decodings when it finishes (cnnreport.training.train); `evaluate` adds
 them to a stored run that has its weights, on the data it trained on, and `on_data` measures it on
 the test images of other data:
 
@@ -16,11 +16,11 @@ import json
 import numpy as np
 import torch
 
-from . import runs
-from .data import greyscale, prepare
-from .metrics import DECODINGS, TEMPERATURE, decode, quality
-from .palette import labels, to_rgb
-from .speed import mixed_precision, on_device
+from cnnreport.science.data import greyscale, prepare
+from cnnreport.science.metrics import DECODINGS, TEMPERATURE, decode, quality
+from cnnreport.science.palette import labels, to_rgb
+from cnnreport.training.speed import mixed_precision, on_device
+from cnnreport.training.store import add_files, resolve_store
 
 SAMPLES = 8   # the first test images kept as pictures with each run
 ROWS = ("grey input", "truth", "truth in the palette's colours", *DECODINGS)   # samples.png, top to bottom
@@ -76,8 +76,8 @@ def on_data(path, others):
     of each of `others` (data folders), each image labelled with the run's palette from its own
     pixels, computed from its weights in training's precision: evaluations.json["test_sets"], by
     fingerprint. Images are in name order, so two copies of the same images pair image by image."""
-    from .data import load_category
-    from .record import load_run
+    from cnnreport.science.data import load_category
+    from cnnreport.training.record import load_run
     run = load_run(path)
     stored, c, p, cpu = run.evaluations(), run.config, run.info["precision"], torch.device("cpu")
     model, autocast = run.model().to(memory_format=torch.channels_last), mixed_precision(p, cpu)
@@ -88,7 +88,7 @@ def on_data(path, others):
         stored.setdefault("test_sets", {})[ds.fingerprint] = dict(data=ds.identity, pixel_acc=acc.mean().item(),
                                                                   per_image=acc.tolist())
     if todo:
-        runs.add_files(run.path, {"evaluations.json": json.dumps(stored, indent=2, sort_keys=True) + "\n"})
+        add_files(run.path, {"evaluations.json": json.dumps(stored, indent=2, sort_keys=True) + "\n"})
     return load_run(run.path)
 
 
@@ -96,14 +96,14 @@ def evaluate(path, data=None):
     """Add to the stored run at `path` what it lacks of its samples.png and its decodings, computed
     from its weights in training's precision on the test split of the data it trained on
     (ValueError if `data` are other data, or the weights were not kept)."""
-    from .record import load_run
+    from cnnreport.training.record import load_run
     run = load_run(path)
     path = run.path
     stored = run.evaluations()
     if (path / "samples.png").exists() and "decodings" in stored:
         return run
     c, p, cpu = run.config, run.info["precision"], torch.device("cpu")
-    t = prepare(c.category, data, c.num_colours, runs.runs_dir() / "palettes", palette=run.palette)
+    t = prepare(c.category, data, c.num_colours, resolve_store() / "palettes", palette=run.palette)
     if t["data"]["fingerprint"] != run.data["fingerprint"]:
         raise ValueError(f"{path} was trained on data {run.data['fingerprint']}, not on these "
                          f"({t['data']['fingerprint']}): point CNNREPORT_DATA at the data it was trained on")
@@ -117,5 +117,5 @@ def evaluate(path, data=None):
     if "decodings" not in stored:
         stored["decodings"] = decodings(model, x, y, rgb, run.palette, autocast)
     files["evaluations.json"] = json.dumps(stored, indent=2, sort_keys=True) + "\n"
-    runs.add_files(path, files)
+    add_files(path, files)
     return load_run(path)

@@ -1,0 +1,5 @@
+import sys
+
+from cnnreport.report.build import main
+
+sys.exit(main())
