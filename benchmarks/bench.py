@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnreport.params import known_data
 from cnnreport.science.data import describe, prepare
 from cnnreport.science.models import build_model
 from cnnreport.training.speed import cpu_name, precision, set_threads
@@ -168,7 +169,7 @@ def main():
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter for the reference loop, on any OS
     set_threads()
     t = tensors(args.data)
-    data_source = describe(t["data"]) if "data" in t else "same-sized random data"
+    data_source = describe(t["data"], known_data()) if "data" in t else "same-sized random data"
     images, tests = len(t["x_train"]), len(t["x_test"])
     trained_in = precision(Config(), device)
     peak_dtype = torch.bfloat16 if trained_in == "bf16" else torch.float32

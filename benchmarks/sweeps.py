@@ -16,7 +16,7 @@ import argparse
 import tempfile
 import time
 
-from cnnreport.analysis.experiments import profile_configs
+from cnnreport.analysis.sweeps import profile_configs
 from cnnreport.science.data import prepare
 from cnnreport.training.executor import train_all
 from cnnreport.training.speed import usable_cores

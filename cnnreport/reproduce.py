@@ -42,7 +42,7 @@ COLUMNS = ["model", "num_filters", "kernel", "lr", "epochs", "rebalance", "seed"
 
 def choose(profile, notebooks=(), models=(), seeds=()):
     """The configs of `profile`'s sweeps (all, or those of `notebooks`), narrowed to `models` and `seeds`."""
-    from cnnreport.analysis.experiments import profile_notebook_configs
+    from cnnreport.analysis.sweeps import profile_notebook_configs
     chosen = []
     for notebook, configs in profile_notebook_configs(profile).items():
         if notebooks and notebook not in notebooks:

@@ -12,8 +12,35 @@ WORKPLACE_HORSES = Path(__file__).resolve().parents[2] / "shared" / "data" / "ci
 # task is learnable in a few epochs, and k-means with k=4 finds these colours exactly.
 COLOURS = np.array([[200, 30, 30], [30, 160, 40], [40, 60, 220], [250, 240, 60]], np.uint8)
 
-# Training settings small enough for tests on that data.
+# Training settings small enough for tests on that data, and for a sweep's runs (seconds each).
 FAST = dict(num_colours=4, num_filters=8, batch_size=32, lr=0.01)
+QUICK = dict(FAST, batch_size=64, epochs=1, train_images=128, test_images=32)
+
+
+def run_sweep(data_dir, field="num_filters", values=(4, 8), models=("cnn", "unet"), seeds=(0,), **base):
+    """A small sweep on the test data (analysis.sweeps.sweep), quietly."""
+    from cnnreport.analysis.sweeps import sweep
+    return sweep({**QUICK, **base}, field, list(values), list(models), list(seeds), data=str(data_dir), verbose=False)
+
+
+def fake_sweep(field, rows):
+    """A Sweep of in-memory runs, from (model, value, seed, status, final val acc, best val acc) rows:
+    what the analysis reads of runs, without training any."""
+    from pathlib import Path
+
+    from cnnreport.analysis.sweeps import Sweep
+    from cnnreport.training.config import Config
+    from cnnreport.training.record import Run
+    runs = []
+    for i, (model, value, seed, status, final, best) in enumerate(rows):
+        config = Config(model=model, seed=seed, epochs=2, **({field: value} if field else {}))
+        history = [dict(epoch=1, train_loss=2.0, val_loss=2.0, val_acc=best, seconds=1.0),
+                   dict(epoch=2, train_loss=1.5, val_loss=1.5 if status == "finished" else float("nan"),
+                        val_acc=final if status == "finished" else 0.0, seconds=2.0)]
+        metrics = None if status == "diverged" else dict(pixel_acc=final, balanced_acc=final / 2, auc=90.0, psnr=20.0,
+                                                         colourfulness=20.0, colourfulness_true=30.0)
+        runs.append(Run(config, Path(f"/fake/run{i}"), status, history, dict(precision="bf16"), None, 1000, metrics))
+    return Sweep(field, tuple(runs))
 
 
 def numbers(history):

@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnnreport.analysis import causes
-
-from cnnreport.analysis import claims
+from cnnreport.analysis import claims, compute, consistency, measurements
 from cnnreport.training.evaluate import on_data
 from cnnreport.training.train import Config, load_run, train
-from conftest import FAST
+
+from conftest import FAST, fake_sweep
 
 
 def test_a_difference_between_settings_is_clear_only_beyond_twice_the_larger_spread_with_two_seeds_a_side():
@@ -45,7 +44,7 @@ def test_a_run_measured_on_another_copy_of_its_test_images_pairs_them_image_by_i
     assert len(own["per_image"]) == len(other["per_image"]) == 64
     assert own["pixel_acc"] == pytest.approx(run.metrics["pixel_acc"], abs=1e-9)   # its own test split: its recorded accuracy
     assert own["per_image"][8:] == other["per_image"][8:]                           # the images left alone score alike
-    effect = causes.originals_effect([run], run.data["fingerprint"], other["data"]["fingerprint"])
+    effect = measurements.originals_effect([run], run.data["fingerprint"], other["data"]["fingerprint"])
     row = effect.iloc[0]
     assert row["diff"] == pytest.approx(np.mean(own["per_image"]) - np.mean(other["per_image"]))
     assert row.low <= row["diff"] <= row.high and row.images == 64
@@ -53,15 +52,15 @@ def test_a_run_measured_on_another_copy_of_its_test_images_pairs_them_image_by_i
 
 def test_the_efficient_frontier_keeps_the_settings_no_cheaper_one_beats():
     table = pd.DataFrame(dict(compute=[1, 2, 3, 4, 5], mean=[10.0, 9.0, 20.0, 20.0, 25.0]))
-    assert causes.frontier(table).tolist() == [True, False, True, False, True]
+    assert compute.frontier(table).tolist() == [True, False, True, False, True]
 
 
 def test_the_original_pairs_are_placed_against_the_relation_of_our_runs_of_their_family(monkeypatch):
     loss = np.linspace(1.2, 1.8, 12)
-    runs = pd.DataFrame(dict(model="cnn", status="finished", val_loss=loss, val_acc=100 - 30 * loss,
-                             path=[f"r{i}" for i in range(12)]))
-    runs.loc[0, "val_acc"] += 0.3    # a little scatter
-    monkeypatch.setattr(causes, "seed_pairs", lambda: pd.DataFrame([dict(model="cnn", what="NF 32", val_loss=1.5, val_acc=60.0)]))
-    row = causes.consistency(runs).iloc[0]
+    runs = list(fake_sweep("num_filters", [("cnn", 8, i, "finished", 100 - 30 * l + (0.3 if i == 0 else 0), 0) for i, l in enumerate(loss)]).runs)
+    for run, l in zip(runs, loss):
+        run.history[-1]["val_loss"] = l
+    monkeypatch.setattr(consistency, "seed_pairs", lambda: pd.DataFrame([dict(model="cnn", what="NF 32", val_loss=1.5, val_acc=60.0)]))
+    row = consistency.consistency(runs).iloc[0]
     assert row.expected == pytest.approx(55.0, abs=0.1) and row.distance == pytest.approx(5.0, abs=0.1)
     assert row.verdict == "off the relation" and row.within_range

@@ -8,16 +8,18 @@ import threading
 import time
 
 import pytest
-from distributed import Client, LocalCluster
 
-from cnnreport.training.store import install
-from cnnreport.training import train as train_module
+from cnnreport.analysis.sweeps import sweep
 from cnnreport.science.data import load_category
+from cnnreport.training import train as train_module
 from cnnreport.training.executor import train_all
-from cnnreport.analysis.experiments import sweep
+from cnnreport.training.store import install
+
+from conftest import QUICK as FAST
 from conftest import numbers, write_folder
 
-FAST = dict(num_colours=4, num_filters=8, batch_size=64, lr=0.01, epochs=1, train_images=128, test_images=32)
+distributed = pytest.importorskip("distributed", reason="the cluster extra (pip install -e '.[cluster]') is not installed")
+Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,10 @@ def alone(config, data_dir, tmp_path):
 
 
 def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, client, data_dir, tmp_path):
-    table = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
-                  verbose=False, scheduler=cluster.scheduler_address)
+    grid = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
+                 verbose=False, scheduler=cluster.scheduler_address)
     names = {str(w["name"]) for w in client.scheduler_info()["workers"].values()}
-    for r in table.itertuples():
-        run = train_module.load_run(r.path)
+    for run in grid.runs:
         here = alone(run.config, data_dir, tmp_path)
         assert numbers(run.history) == numbers(here.history)
         assert (run.status, run.metrics, run.parameters) == (here.status, here.metrics, here.parameters)
@@ -60,7 +61,7 @@ def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, 
         assert run.info["threads"] == 1 and run.info["worker"] in names and here.info["worker"] is None
     again = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
                   verbose=False, scheduler="tcp://127.0.0.1:9")  # all stored: no connection to this (nowhere)
-    assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
+    assert again.table.drop(columns="seconds").equals(grid.table.drop(columns="seconds"))
 
 
 def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir, tmp_path):
@@ -79,14 +80,13 @@ def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir,
 
     watcher = threading.Thread(target=kill_at_first_checkpoint)
     watcher.start()
-    table = sweep({**FAST, "epochs": 3, "train_images": 256}, "num_filters", [4, 8], ["cnn"], [0], data=str(data_dir),
-                  store=tmp_path / "runs", verbose=False, scheduler=cluster.scheduler_address)
+    grid = sweep({**FAST, "epochs": 3, "train_images": 256}, "num_filters", [4, 8], ["cnn"], [0], data=str(data_dir),
+                 store=tmp_path / "runs", verbose=False, scheduler=cluster.scheduler_address)
     watcher.join()
     assert killed, "no run was caught mid-way"
-    assert killed[0] in {os.path.basename(p) for p in table.path}
-    assert (table.status == "finished").all() and (table.epochs == 3).all()
-    for r in table.itertuples():
-        run = train_module.load_run(r.path)
+    assert killed[0] in {run.path.name for run in grid.runs}
+    assert (grid.table.status == "finished").all() and (grid.table.epochs == 3).all()
+    for run in grid.runs:
         assert numbers(run.history) == numbers(alone(run.config, data_dir, tmp_path).history)
     left = sorted(f.name for run in (tmp_path / "runs").glob("cnn-*") for f in run.iterdir())
     assert left == sorted(["config.json", "confusion.csv", "evaluations.json", "history.csv", "lock", "model.pt", "result.json",

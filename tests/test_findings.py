@@ -4,25 +4,20 @@ import math
 import pandas as pd
 import pytest
 
-from cnnreport.analysis import experiments
-
+from cnnreport.analysis import stats
+from cnnreport.analysis.original import SEED_REPORT, seed_repeats
+from cnnreport.analysis.stats import reproduction, summary
+from cnnreport.analysis.sweeps import sweep
 from cnnreport.report import findings
-from cnnreport.analysis.experiments import SEED_REPORT, reproduction, summary
-from test_experiments import FAST, run_sweep
+from cnnreport.report.names import MODELS
 
-
-def fake_runs(field, rows):
-    """A sweep's runs table from (model, value, seed, status, final val acc, best val acc) rows."""
-    runs = pd.DataFrame([dict(model=m, value=v, seed=s, status=st, epochs=30, val_acc=a, best_val_acc=b)
-                         for m, v, s, st, a, b in rows])
-    runs.attrs["field"] = field
-    return runs
+from conftest import QUICK, fake_sweep, run_sweep
 
 
 def test_reproduction_sets_each_seed_number_beside_our_mean_of_the_same_epoch():
-    nf = fake_runs("num_filters", [("cnn", 32, s, "finished", a, a + 1) for s, a in enumerate((41.0, 41.2, 41.4))]
+    nf = fake_sweep("num_filters", [("cnn", 32, s, "finished", a, a + 1) for s, a in enumerate((41.0, 41.2, 41.4))]
                    + [("cnn", 24, 0, "finished", 40.0, 40.0)])   # a value the seed report did not run: no row
-    lr = fake_runs("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
+    lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
     r = reproduction({"03_num_filters": nf, "04_learning_rate": lr})
     final, best, diverged = r.iloc[0], r.iloc[1], r.iloc[2]
     assert len(r) == 3 and list(r.epoch) == ["final", "best", "final"]
@@ -34,15 +29,15 @@ def test_reproduction_sets_each_seed_number_beside_our_mean_of_the_same_epoch():
 
 
 def test_a_difference_within_twice_the_spread_is_noise():
-    nf = fake_runs("num_filters", [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))])
+    nf = fake_sweep("num_filters", [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))])
     assert reproduction({"03_num_filters": nf}).verdict.tolist() == ["within noise"]
 
 
 def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
-    one_seed = fake_runs("num_filters", [("cnn", nf, 0, "finished", 44.0, 44.0) for nf in (16, 32, 48)]
+    one_seed = fake_sweep("num_filters", [("cnn", nf, 0, "finished", 44.0, 44.0) for nf in (16, 32, 48)]
                          + [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))]     # within noise
                          + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
-    lr = fake_runs("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
+    lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
     text = findings.reproduction({"03_num_filters": one_seed, "04_learning_rate": lr})
     assert text.startswith("**Against the seed report:** of its 6 final accuracies that we reran, 1 lies within twice "
                            "our seed spread, 1 is below ours, 3 rest on one seed of ours (no spread) and 1 has every "
@@ -53,16 +48,14 @@ def test_differences_that_round_to_zero_read_without_a_minus_sign():
     from cnnreport.report import present
     assert [present.signed(x) for x in (-0.04, 0.04, -0.06, 1.25)] == ["+0.0", "+0.0", "-0.1", "+1.2"]
     assert present.fixed(1)(-0.04) == "0.0" and present.fixed(2, signed=True)(-0.004) == "+0.00"
-    effect = pd.DataFrame([dict(model="cnn", value=v, seed=s, status="finished", epochs=30, val_acc=a, best_val_acc=a,
-                                **{m: a for m in ("pixel_acc", "balanced_acc", "auc", "psnr", "colourfulness", "colourfulness_true")})
-                           for v, s, a in ((False, 0, 50.0), (False, 1, 50.1), (True, 0, 50.02), (True, 1, 50.04))])
-    effect.attrs["field"] = "rebalance"
-    text = findings.rebalancing(effect)
+    grid = fake_sweep("rebalance", [("cnn", v, s, "finished", a, a)
+                                    for v, s, a in ((False, 0, 50.0), (False, 1, 50.1), (True, 0, 50.02), (True, 1, 50.04))])
+    text = findings.rebalancing(grid)
     assert "-0.0" not in text and "+0.0" in text
 
 
 def test_the_seed_reports_own_repeats_of_one_setting():
-    repeats = experiments.seed_repeats()
+    repeats = seed_repeats()
     assert repeats["cnn"] == [45.2, 45.5, 44.7] and repeats["unet"] == [56.4, 56.4, 56.4]
 
 
@@ -71,30 +64,29 @@ def test_the_top_network_is_called_best_only_beyond_seed_noise():
         return pd.DataFrame([dict(model="resnet", mean=resnet, std=1.5, acc=f"{resnet} ± 1.5", epochs=25, runs=3),
                              dict(model="unet", mean=60.3, std=0.3, acc="60.3 ± 0.3", epochs=30, runs=3)])
     assert findings.architectures(table(63.2)).startswith(
-        "**The residual U-Net scores highest, within seed noise of the U-Net.** It gives 63.2 ± 1.5 %")
+        "**The residual network scores highest, within seed noise of the U-Net.** It gives 63.2 ± 1.5 %")
     clear = findings.architectures(table(63.4))   # 3.1 points > twice the larger std
-    assert clear.startswith("**The residual U-Net colours best.**")
+    assert clear.startswith("**The residual network colours best.**")
     assert "after 25 epochs, against 60.3 ± 0.3 % for the U-Net after 30 (final epoch" in clear
 
 
 def test_findings_state_the_sweeps_numbers(data_dir):
-    arch = experiments.sweep(FAST, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1],
-                             data=str(data_dir), verbose=False)
+    arch = sweep(QUICK, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1], data=str(data_dir), verbose=False)
     nf = run_sweep(data_dir, "num_filters", [4, 8, 16], models=("cnn",), seeds=(0, 1))
     text = findings.findings({"06_architectures": arch, "03_num_filters": nf}, jpeg=False).data
-    table = experiments.architecture_table(arch).sort_values("mean", ascending=False)
+    table = stats.architecture_table(arch).sort_values("mean", ascending=False)
     best = table.iloc[0]
-    assert text.startswith(f"1. **The {findings.NAMES[best.model]} ") and f"** It gives {best.acc} %" in text
-    assert all(f"{acc} % for the {findings.NAMES[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
+    assert text.startswith(f"1. **The {MODELS[best.model]} ") and f"** It gives {best.acc} %" in text
+    assert all(f"{acc} % for the {MODELS[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
     by = table.set_index("model")
     residual = f"{by.loc['resnet', 'parameters'] / by.loc['unet', 'parameters']:.1f}x the parameters"
     assert f"residual blocks {by.loc['resnet', 'mean'] - by.loc['unet', 'mean']:+.1f} points" in text and residual in text
-    top = experiments.best_values(summary(nf)).iloc[0]
+    top = stats.best_values(summary(nf)).iloc[0]
     assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the seed report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
     assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the seed report
     note = findings.provenance({"06_architectures": arch, "03_num_filters": nf}).data
     assert note.startswith("These findings rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
-    assert f"{arch.epochs.sum() + nf.epochs.sum() - 2:,} epochs" in note and "thread" in note
+    assert f"{arch.table.epochs.sum() + nf.table.epochs.sum() - 2:,} epochs" in note and "thread" in note
 
 

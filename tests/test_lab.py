@@ -3,8 +3,8 @@ import json
 
 import nbformat
 
-from cnnreport.report.lab import strip_outputs
 from cnnreport.report.build import NOTEBOOKS, ROOT
+from cnnreport.report.lab import strip_outputs
 
 
 def test_a_notebook_run_and_saved_in_lab_is_byte_identical_to_the_committed_one():

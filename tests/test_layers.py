@@ -1,7 +1,15 @@
 import pytest
 
-from cnnreport.science.layers import (conv_out, conv_transpose_out, count_formula, format_formula, hook_shapes,
-                              layer_table, measured_receptive_fields, total)
+from cnnreport.science.layers import (
+    conv_out,
+    conv_transpose_out,
+    count_formula,
+    format_formula,
+    hook_shapes,
+    layer_table,
+    measured_receptive_fields,
+    total,
+)
 from cnnreport.science.models import ARCHITECTURES, build_model
 
 CASES = [(arch, k) for arch in ARCHITECTURES for k in (1, 3, 5, 7)]

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnreport.training import speed
 from cnnreport.science.models import ARCHITECTURES, build_model
+from cnnreport.training import speed
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)

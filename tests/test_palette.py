@@ -2,6 +2,7 @@ import torch
 
 from cnnreport.science.data import load_category
 from cnnreport.science.palette import kmeans, labels, load_palette, to_rgb
+
 from conftest import COLOURS
 
 

@@ -11,15 +11,15 @@ import pytest
 import torch
 import yaml
 
-from cnnreport.analysis import causes
-
-from cnnreport.training.store import identity, run_path, sha256
-from cnnreport.training.executor import lookup
-from cnnreport.analysis.experiments import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
+from cnnreport.analysis import measurements
+from cnnreport.analysis.sweeps import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
 from cnnreport.params import PARAMS_DIR, committed_store, profile_settings
 from cnnreport.report.build import PAPER_RUNS
+from cnnreport.training.executor import lookup
 from cnnreport.training.speed import cpu_name, precision
+from cnnreport.training.store import identity, run_path, sha256
 from cnnreport.training.train import load_run, train
+
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
@@ -57,7 +57,7 @@ def test_the_jpeg_copy_measurements_are_complete_and_of_one_machine():
     assert all({JPEG["originals"], JPEG["twins"]} <= set(run.evaluations()["test_sets"]) for run in every), \
         "every run is measured on both versions of the test images"
     assert len({(r.info["device"], r.info["cpu"], r.info["precision"]) for r in every}) == 1
-    assert {"median_delta_e", "labels_changed_one_palette"} <= set(causes.palette_effect())
+    assert {"median_delta_e", "labels_changed_one_palette"} <= set(measurements.palette_effect())
 
 
 @pytest.mark.parametrize("notebook", list(profile_notebook_configs("paper")))   # those complete (not pending)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from cnnreport.training.train import Config, cpu_name, train
+
 from conftest import numbers
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "reference_histories.json").read_text())

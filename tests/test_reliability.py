@@ -7,6 +7,7 @@ import time
 import pytest
 
 from cnnreport.training.train import Config, train
+
 from conftest import FAST, numbers
 
 

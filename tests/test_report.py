@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cnnreport.analysis.experiments import profile_configs
+from cnnreport.analysis.sweeps import profile_configs
 from cnnreport.params import profile_settings
 from cnnreport.report.build import NOTEBOOKS, PAPER_RUNS, ROOT
 
@@ -145,8 +145,9 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
 
 def report_sections():
     """Two notebooks as combine() sees them: a figure and a table, and markdown referring to them."""
-    from cnnreport.report import present
     from matplotlib.figure import Figure
+
+    from cnnreport.report import present
     fig = Figure()
     fig.subplots().plot([1, 2])
     shown = [present.figure(fig, "fig:curve", "A curve."), present.table(pd.DataFrame(dict(a=[1])), "tab:one", "One.")]
@@ -158,7 +159,7 @@ def report_sections():
 
 
 def test_figures_and_tables_are_numbered_across_the_report_and_references_resolved():
-    from cnnreport.report.build import number_figures
+    from cnnreport.report.html import number_figures
     sections = report_sections()
     number_figures(sections)
     (_, first), (_, second) = sections
@@ -168,7 +169,7 @@ def test_figures_and_tables_are_numbered_across_the_report_and_references_resolv
 
 
 def test_a_reference_to_no_figure_stops_the_build_naming_the_notebook():
-    from cnnreport.report.build import NotebookFailed, number_figures
+    from cnnreport.report.html import NotebookFailed, number_figures
     sections = report_sections()
     sections[1][1][1].source = "See @fig:nothing."
     with pytest.raises(NotebookFailed, match="02_two refers to @fig:nothing"):

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnreport.training.executor import train_all
 from cnnreport.reproduce import choose, reproduce, write
+from cnnreport.training.executor import train_all
 from cnnreport.training.store import MissingRuns, Store
 from cnnreport.training.train import Config
+
 from conftest import FAST
 
 

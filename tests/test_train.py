@@ -7,6 +7,7 @@ import torch
 
 from cnnreport.training import train as train_module
 from cnnreport.training.train import Config, colourize, load_run, train
+
 from conftest import FAST, numbers, write_folder
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from cnnreport.analysis.experiments import (
+from cnnreport.analysis.sweeps import (
     profile_notebook_configs,
     sweep_args,
     sweep_configs,

@@ -2,7 +2,8 @@
 
 - Between settings (independent seeds): a difference is clear only when it exceeds twice the
   larger of the two sides' std over seeds, and each side has at least two seeds; with one seed
-  the spread is unknown and nothing is ranked.
+  the spread is unknown and nothing is ranked. Against the original report's single number (one
+  run, no spread of its own) our std alone is the spread.
 - Paired measurements on the same images: the mean paired difference with its 95 % confidence
   interval (normal approximation over the images); clear when the interval excludes zero.
 - Against a fitted relation: the distance in points, and whether it lies beyond twice the
@@ -27,6 +28,15 @@ def between(diff, std_a, std_b, seeds_a=2, seeds_b=2):
     if min(seeds_a, seeds_b) < 2:
         return "one seed: spread unknown"
     return "clear" if abs(diff) > 2 * spread(std_a, std_b) else "within seed noise"
+
+
+def against_single(diff, std, seeds):
+    """The verdict on our mean minus a single number of the original report (see the module docstring)."""
+    if seeds == 0:
+        return "every seed diverged"
+    if seeds < 2 or math.isnan(std):
+        return "one seed: spread unknown"
+    return "within noise" if abs(diff) <= 2 * std else "ours higher" if diff > 0 else "ours lower"
 
 
 def paired(a, b):

@@ -15,30 +15,16 @@
    back from the PDF (pdfinfo, Debian: poppler-utils), goes into the contents, and it prints again.
 """
 import argparse
-import datetime
-import html as html_text
 import json
 import os
-import platform
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
-from cnnreport import __version__
-from cnnreport.params import (
-    PROFILES,
-    ROOT,
-    default_profile,
-    profile_settings,
-    profile_store,
-)
-from cnnreport.report.present import KINDS
+from cnnreport.params import PROFILES, ROOT, default_profile, known_data, profile_settings, profile_store
+from cnnreport.report.html import NotebookFailed, combine, export_html, versions_note
+from cnnreport.report.pdf import CDN_MATHJAX, LOCAL_MATHJAX, find_chromium, print_pdf, typeset
 from cnnreport.science.data import describe
 from cnnreport.training.executor import stop_on_signals
 
@@ -46,61 +32,6 @@ NOTEBOOKS = ("00_findings", "01_theory", "02_feature_maps", "03_num_filters", "0
              "06_architectures", "07_colour_quality", "08_jpeg_copy", "09_precision", "10_size", "11_reproduction")
 PAPER_RUNS = ROOT / profile_settings("paper")["store"]   # the paper profile's runs, committed (records; few weights)
 BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git (`make paper` updates reports/paper)
-LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")   # Debian libjs-mathjax
-CDN_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js"
-PROFILE_NOTES = {
-    "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
-    "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
-    "paper": "the paper profile: the seed report's settings (30 epochs, full data), three seeds each",
-}
-PRINT_CSS = """
-<style>
-  body { max-width: 48rem; margin: 0 auto; }
-  .jp-Notebook { padding: 0 1rem; }
-  .report-title { text-align: center; margin-top: 30vh; }
-  .report-section { break-before: page; }
-  .report-contents ul { list-style: none; padding-left: 0; }
-  .report-contents li { display: flex; align-items: baseline; margin: 0.15em 0; }
-  .report-contents li a { flex: 1; color: inherit; text-decoration: none; border-bottom: 1px dotted #aaa; }
-  .report-contents .toc-2 { padding-left: 1.5em; }
-  .report-contents .toc-1 { font-weight: bold; margin-top: 0.6em; }
-  .toc-page { min-width: 2.5em; text-align: right; }
-  figure { margin: 1em 0; }
-  figure img { max-width: 100%; max-height: 225mm; object-fit: contain; display: block; margin: 0 auto; }
-  figcaption { font-size: 0.9em; margin: 0.4em 0; }
-  /* tables as papers set them: rules above, below and under the header, no stripes, numbers unbroken */
-  .jp-RenderedHTMLCommon figure table, .jp-RenderedHTMLCommon table.report-settings {
-    table-layout: auto; border-collapse: collapse; margin: 0 auto; font-size: 0.85em; }
-  .jp-RenderedHTMLCommon figure table { border-top: 1.5px solid #000; border-bottom: 1.5px solid #000; }
-  .jp-RenderedHTMLCommon figure table thead th { border-bottom: 1px solid #000; vertical-align: bottom; }
-  .jp-RenderedHTMLCommon figure table tr, .jp-RenderedHTMLCommon table.report-settings tr { background: none !important; }
-  .jp-RenderedHTMLCommon figure table td, .jp-RenderedHTMLCommon figure table th,
-  .jp-RenderedHTMLCommon table.report-settings td, .jp-RenderedHTMLCommon table.report-settings th {
-    padding: 0.2em 0.5em; white-space: normal; }
-  .jp-RenderedHTMLCommon figure table td[style*="right"] { white-space: nowrap; }
-  .jp-RenderedHTMLCommon table.report-settings { margin: 0.5em 0; }
-  .jp-RenderedHTMLCommon table.report-settings caption { text-align: left; font-weight: bold; padding-bottom: 0.2em; }
-  .jp-RenderedHTMLCommon table.report-settings th { text-align: left; font-weight: normal; color: #555; }
-  .jp-RenderedHTMLCommon table.report-settings td { text-align: left; padding-right: 1.5em; }
-  @page { size: A4; margin: 14mm 12mm 16mm;
-          @bottom-center { content: counter(page); font-size: 9pt; color: #555; } }
-  @page :first { @bottom-center { content: none; } }
-  @media screen { .toc-page { display: none; } }
-  @media print {
-    body { max-width: none; }
-    .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-RenderedHTML { overflow: visible !important; }
-    .jp-Cell, figure, table, tr { break-inside: avoid; }
-    .jp-Cell:has(.report-long), .jp-OutputArea-child:has(.report-long), figure.report-long, .report-long table {
-      break-inside: auto; }
-    h1, h2, h3, .report-tab figcaption { break-after: avoid; }
-    a { color: inherit; }
-  }
-</style>
-"""
-
-
-class NotebookFailed(RuntimeError):
-    pass
 
 
 def kernel_environment(profile):
@@ -138,262 +69,12 @@ def execute(stem, profile, out_dir):
     return final
 
 
-def _md(text):
-    return nbformat.v4.new_markdown_cell(text.strip())
-
-
-LABELLED = re.compile(r'data-label="((fig|tab):[\w-]+)"')
-NUMBER = re.compile(r'(<span class="report-number">)\d+(</span>)')
-REFERENCE = re.compile(r"@((fig|tab):[\w-]+)")
-
-
-def number_figures(sections):
-    """Number the figures and tables of every section, in order across the report, and replace
-    each reference `@fig:name` / `@tab:name` in markdown (cells and Markdown outputs) by a link
-    reading "Figure 3" / "Table 2". sections: [(notebook, cells)], changed in place. A label
-    used twice, or a reference to no label, stops the build naming the notebook."""
-    numbers, counts = {}, {"fig": 0, "tab": 0}
-    for stem, cells in sections:
-        for out in (o for c in cells if c.cell_type == "code" for o in c.outputs):
-            found = LABELLED.search(out.get("data", {}).get("text/html", ""))
-            if found:
-                label, kind = found.groups()
-                if label in numbers:
-                    raise NotebookFailed(f"notebook {stem}: the label {label} is used twice in the report")
-                counts[kind] += 1
-                numbers[label] = counts[kind]
-                out.data["text/html"] = NUMBER.sub(rf"\g<1>{counts[kind]}\g<2>", out.data["text/html"], count=1)
-
-    for stem, cells in sections:
-        def link(m):
-            label, kind = m.groups()
-            if label not in numbers:
-                raise NotebookFailed(f"notebook {stem} refers to @{label}, which no figure or table carries")
-            return f"[{KINDS[kind]} {numbers[label]}](#{label.replace(':', '-')})"
-        for cell in cells:
-            if cell.cell_type == "markdown":
-                cell.source = REFERENCE.sub(link, cell.source)
-            for out in cell.get("outputs", []):
-                if "text/markdown" in out.get("data", {}):
-                    out.data["text/markdown"] = REFERENCE.sub(link, out.data["text/markdown"])
-
-
-def _inline(text):
-    """A heading's markdown as HTML for the contents: escaped, `code` kept as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text))
-
-
-def combine(executed, profile, timings, started, runs):
-    """One notebook: title page, contents, each notebook as a section, build information.
-    runs: the profile's runs, whose data and versions the title and the build information name."""
-    sections, contents = [], []
-    for i, (stem, path) in enumerate(executed, 1):
-        nb = nbformat.read(path, as_version=4)
-        cells, counter = [], iter(range(1, 10**6))
-
-        def anchor(m):
-            level, text = m.group(1), m.group(2).strip()
-            ident = f"s{i}" if level == "#" else f"s{i}-{next(counter)}"
-            contents.append((len(level), text, ident))
-            cls = ' class="report-section"' if level == "#" else ""
-            return f'<div id="{ident}"{cls}></div>\n\n{level} {text}'
-
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags:
-                continue
-            if cell.cell_type == "code":
-                # progress, warnings (stderr) and outputs tagged remove-output stay in the executed notebooks
-                outputs = [] if "remove-output" in tags else [
-                    o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-                if not outputs:
-                    continue   # assert cells: they passed, nothing to show
-                cell = nbformat.from_dict(dict(cell, outputs=outputs))
-            if cell.cell_type == "markdown":
-                source = re.sub(r"^(#{1,2})\s+(.+)$", anchor, cell.source, flags=re.M)
-                cell = nbformat.from_dict(dict(cell, source=source))
-            cells.append(cell)
-        sections.append((stem, cells))
-    number_figures(sections)
-
-    contents.append((1, "Build information", "build-information"))
-    toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
-                     f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
-    data = data_sets(runs)
-    trained_on = f" Trained on {describe(data[0][0])}." if data else ""
-    title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
-             f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
-             f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
-             f"{PROFILE_NOTES[profile]}.{trained_on}\n\n</div>")
-    cells = [_md(title), _md(f'<nav class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
-    for _, body in sections:
-        cells += body
-    total = time.time() - started
-    cells.append(_md(build_information(profile, timings, total, runs)))
-    for n, cell in enumerate(cells):
-        cell.id = f"r{n:04d}"   # the notebooks' own ids collide across notebooks
-    combined = nbformat.v4.new_notebook(cells=cells)
-    combined.metadata.update(kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
-                             title="Colourization as classification: report")
-    return combined
-
-
-def data_sets(runs):
-    """[(data identity, runs on it)], the most used first: what the runs record of their data."""
-    counts = {}
-    for run in runs:
-        key = json.dumps(run.data, sort_keys=True)
-        counts[key] = counts.get(key, 0) + 1
-    return [(json.loads(k), n) for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-
-
-def describe_data(runs):
-    """The data the runs trained on, in words, with image counts, fingerprints and, for several, how many runs each."""
-    sets = data_sets(runs)
-    return "; ".join(f"{describe(d)}: {d['train_images']:,} training and {d['test_images']:,} test images "
-                     f"({d['kind']} {d['folder']}, fingerprint {d['fingerprint']}{f', {n} runs' if len(sets) > 1 else ''})"
-                     for d, n in sets) or "no runs"
-
-
-def versions_note(runs):
-    """One line when the runs trained on another torch than this one's ("" otherwise): rendering is
-    unaffected, a retrain may differ in the last bits."""
-    import torch
-    theirs = sorted({run.info["torch"] for run in runs} - {torch.__version__})
-    if not theirs:
-        return ""
-    return (f"the runs trained with torch {', '.join(theirs)}, this machine has {torch.__version__}: the report shows "
-            "their numbers as recorded; retrained here, they may differ in the last bits")
-
-
-def build_information(profile, timings, total, runs):
-    import torch
-    import torchvision
-
-    from cnnreport.training.speed import cpu_name, usable_cores
-    cpu, cores = cpu_name(), usable_cores()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
-    try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
-    rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
-    store = profile_store(profile)
-    rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
-               if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
-    trained = sorted({run.info["torch"] for run in runs})
-    return f"""
-<div id="build-information" class="report-section"></div>
-
-# Build information
-
-| | |
-|:--|:--|
-| Profile | {profile} ({PROFILE_NOTES[profile]}) |
-| Data | {describe_data(runs)} |
-| CPU | {cpu}, {cores} cores available |
-| GPU | {gpu} |
-| Python | {platform.python_version()} ({platform.platform()}) |
-| torch / torchvision | {torch.__version__} / {torchvision.__version__} (the runs trained with torch {", ".join(trained) or "-"}) |
-| cnnreport | {__version__} (git {commit}) |
-| Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
-| Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
-
-Time per notebook (training runs already in the runs store are loaded, not trained again):
-
-| notebook | time (s) |
-|:--|--:|
-{rows}
-
-Rebuild with {rebuild}; the executed notebooks, with their code, are in the build folder
-(`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
-compares them with these.
-"""
-
-
-def export_html(nb, path, mathjax):
-    """The report as HTML, code hidden, loading MathJax from `mathjax` (typeset() then removes it)."""
-    from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, mathjax_url=mathjax + "?config=TeX-AMS_SVG-full,Safe",
-                            exclude_anchor_links=True)
-    html, _ = exporter.from_notebook_node(nb)
-    html = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", html)   # no widgets: not needed
-    html = html.replace("</head>", PRINT_CSS + "</head>", 1)
-    path.write_text(html, encoding="utf-8")
-    return path
-
-
-def find_chromium():
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def chromium(*args, timeout=600):
-    """Run headless Chromium on a throwaway profile; virtual time lets MathJax finish first."""
-    exe = find_chromium()
-    if exe is None:
-        raise RuntimeError("no Chromium found to typeset the maths and print the PDF: install it (Debian/Ubuntu: "
-                           "apt-get install chromium) or set CHROMIUM=/path/to/chrome; report.html is written, "
-                           "its maths loads MathJax from the web")
-    with tempfile.TemporaryDirectory() as profile_dir:
-        return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                               "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}",
-                               "--run-all-compositor-stages-before-draw", "--virtual-time-budget=60000", *args],
-                              capture_output=True, text=True, timeout=timeout)
-
-
-def typeset(html):
-    """Save the HTML as Chromium shows it once MathJax has typeset the maths as SVG, and without
-    MathJax: the file then needs no script, font or network to show its maths."""
-    # an A4 page's text width (210 mm less 2 x 12 mm margins), so equation numbers sit where printed
-    done = chromium("--window-size=700,1000", "--dump-dom", html.resolve().as_uri())
-    page = done.stdout
-    if "MathJax_SVG" not in page:
-        raise RuntimeError(f"MathJax typeset nothing (Chromium exit {done.returncode}):\n{done.stderr[-3000:]}")
-    page = re.sub(r'<script[^>]*src="[^"]*MathJax[^"]*"[^>]*>\s*</script>', "", page)
-    page = re.sub(r'<script type="text/x-mathjax-config[^"]*">.*?</script>', "", page, flags=re.S)
-    html.write_text("<!DOCTYPE html>\n" + page, encoding="utf-8")
-    return html
-
-
-def destinations(pdf):
-    """{element id: page} for the PDF's named destinations (Chromium writes one per link target)."""
-    listing = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return {m.group(2): int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(.*)"$', listing, re.M)}
-
-
-def print_pdf(html, pdf, log=print):
-    """Print the HTML with Chromium, then write each heading's page into the contents and print
-    again, until the pages stay put (twice, unless the numbers move a page break)."""
-    for _ in range(3):
-        pdf.unlink(missing_ok=True)
-        done = chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri())
-        if not pdf.exists() or pdf.stat().st_size == 0:
-            raise RuntimeError(f"Chromium wrote no PDF (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        if shutil.which("pdfinfo") is None:
-            log("no pdfinfo (Debian: poppler-utils): the contents have no page numbers")
-            return pdf
-        pages = destinations(pdf)
-        text = html.read_text(encoding="utf-8")
-        numbered = re.sub(r'(<span class="toc-page" data-for="([^"]+)">)[^<]*(</span>)',
-                          lambda m: f"{m.group(1)}{pages.get(m.group(2), '')}{m.group(3)}", text)
-        if numbered == text:
-            return pdf
-        html.write_text(numbered, encoding="utf-8")
-    return pdf
-
-
 def check_runs(profile, log):
     """Say before executing what the notebooks will train: which of the profile's runs its store
     lacks (all on a first build; none when it holds them). A store that never trains (the paper's
     committed results) must hold every one: NotebookFailed names those missing before any notebook
     runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
-    from cnnreport.analysis.experiments import profile_configs
+    from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.science.data import DataError, load_category
     from cnnreport.training.executor import lookup
     store, configs = profile_store(profile), profile_configs(profile)
@@ -414,7 +95,7 @@ def check_runs(profile, log):
     else:
         log(f"all {len(configs)} runs of the {profile} profile are in {store.root}: nothing trains")
     if not store.trains and store.data and os.environ.get("CNNREPORT_DATA"):
-        theirs = f"{describe(found[0].data)}, fingerprint {store.data}"
+        theirs = f"{describe(found[0].data, known_data())}, fingerprint {store.data}"
         try:
             yours = load_category(configs[0].category, os.environ["CNNREPORT_DATA"]).fingerprint
         except DataError as e:
@@ -429,7 +110,7 @@ def check_runs(profile, log):
 
 def profile_runs(profile):
     """The stored runs of the profile's sweeps (those its notebooks read), for the build information."""
-    from cnnreport.analysis.experiments import profile_configs
+    from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.training.executor import lookup
     return [run for run in lookup(profile_configs(profile), profile_store(profile)) if run is not None]
 

@@ -1,7 +1,6 @@
 """The report's take-away results: a few sentences whose every number comes from the sweeps' runs.
 
-    sweeps = experiments.profile_sweeps("paper")   # {notebook: runs}
-    findings(sweeps)                               # a numbered Markdown list
+    findings(profile_sweeps("paper"))   # a numbered Markdown list; profile_sweeps: analysis.sweeps, {notebook: Sweep}
 
 Each finding reads one or two sweeps and is left out when they are missing. A difference is
 called clear only beyond twice the seed spread (the larger std over seeds of the two sides), as
@@ -13,11 +12,12 @@ from collections import Counter
 import pandas as pd
 from IPython.display import Markdown
 
-from cnnreport.analysis import causes, claims
-from cnnreport.analysis import experiments as ex
-from cnnreport.report.present import FIELDS, signed
-
-NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual U-Net"}
+from cnnreport.analysis import claims, measurements, stats
+from cnnreport.analysis.consistency import consistency as consistency_of
+from cnnreport.analysis.original import SEED_CHOICES, SEED_REPORT
+from cnnreport.analysis.sweeps import distinct
+from cnnreport.report.names import FIELDS, MODELS
+from cnnreport.report.present import signed
 
 
 def _acc(row):
@@ -26,15 +26,15 @@ def _acc(row):
 
 
 def architectures(table):
-    """Which network colours best, and the others' accuracy; table: experiments.architecture_table."""
+    """Which network colours best, and the others' accuracy; table: stats.architecture_table."""
     t = table.dropna(subset=["mean"]).sort_values("mean", ascending=False)
     if t.empty:
         return None
     first, rest = t.iloc[0], t.iloc[1:]
-    top = ex.best_values(t.assign(value=t.model, model="all")).iloc[0]   # the networks ranked as a sweep's values are
-    headline = (f"The {NAMES[first.model]} scores highest, within seed noise of the {NAMES[top.runner_up]}."
-                if top.gap <= 2 * top.spread else f"The {NAMES[first.model]} colours best.")
-    others = [f"{_acc(r)} for the {NAMES[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
+    top = stats.best_values(t.assign(value=t.model, model="all")).iloc[0]   # the networks ranked as a sweep's values are
+    headline = (f"The {MODELS[first.model]} scores highest, within seed noise of the {MODELS[top.runner_up]}."
+                if top.gap <= 2 * top.spread else f"The {MODELS[first.model]} colours best.")
+    others = [f"{_acc(r)} for the {MODELS[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
               for r in rest.itertuples()]
     others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
     seeds = int(t.runs.max())
@@ -43,8 +43,8 @@ def architectures(table):
 
 
 def steps(t):
-    """What learned resampling, skips and residual blocks each add, and at what cost; t: experiments.architecture_table."""
-    s = ex.steps(t)
+    """What learned resampling, skips and residual blocks each add, and at what cost; t: stats.architecture_table."""
+    s = stats.steps(t)
     if s.empty:
         return None
     by = t.set_index("model")
@@ -58,16 +58,16 @@ def steps(t):
     return "**What each change adds** to the final accuracy: " + "; ".join(parts) + "."
 
 
-def choice(runs, field):
+def choice(sweep, field):
     """Per network, a sentence: the best value of a sweep, whether it beats the runner-up beyond
     seed noise, how far the whole grid moves the accuracy, and the seed report's choice."""
-    table = ex.summary(runs)
+    table = stats.summary(sweep)
     name, parts = FIELDS[field], []
-    for r in ex.best_values(table).itertuples():
+    for r in stats.best_values(table).itertuples():
         if pd.isna(r.best):
-            parts.append(f"{NAMES[r.model]}: {r.verdict}")
+            parts.append(f"{MODELS[r.model]}: {r.verdict}")
             continue
-        text = f"{NAMES[r.model]}: best {name} {r.best:g} ({r.mean:.1f} %)"
+        text = f"{MODELS[r.model]}: best {name} {r.best:g} ({r.mean:.1f} %)"
         if pd.isna(r.runner_up):
             pass
         elif math.isnan(r.spread):
@@ -79,21 +79,22 @@ def choice(runs, field):
         g = table[(table.model == r.model) & table["mean"].notna()]
         if len(g) > 2:
             text += f"; {name} {g.value.min():g} to {g.value.max():g} span {g['mean'].max() - g['mean'].min():.1f} points"
-        theirs = ex.SEED_CHOICES.get(field, {}).get(r.model)
+        theirs = SEED_CHOICES.get(field, {}).get(r.model)
         if theirs is not None:
             text += " (the seed report's choice too)" if math.isclose(theirs, r.best) else f" (the seed report chose {name} {theirs:g})"
         parts.append(text)
     return parts
 
 
-def _diverged(runs, field):
+def _diverged(sweep, field):
     """The sentence naming the settings that diverged (". Diverged: the CNN at learning rate 1 (3 of 3
     seeds)"), or "" when none did."""
+    runs = sweep.table
     counts = runs[runs.status == "diverged"].groupby(["model", "value"], sort=False).size()
     total = runs.groupby(["model", "value"], sort=False).size()
     if counts.empty:
         return ""
-    return ". Diverged: " + ", ".join(f"the {NAMES[m]} at {FIELDS[field]} {v:g} ({n} of {total[(m, v)]} seeds)"
+    return ". Diverged: " + ", ".join(f"the {MODELS[m]} at {FIELDS[field]} {v:g} ({n} of {total[(m, v)]} seeds)"
                                       for (m, v), n in counts.items())
 
 
@@ -104,15 +105,15 @@ def width_and_kernel(sweeps):
     return "**Width and kernel size.** " + ". ".join(parts) + "." if parts else None
 
 
-def learning_rate(runs):
+def learning_rate(sweep):
     """The seed report's learning rates answered, with the rates that diverge."""
-    return "**Learning rate.** " + ". ".join(choice(runs, "lr")) + _diverged(runs, "lr") + "."
+    return "**Learning rate.** " + ". ".join(choice(sweep, "lr")) + _diverged(sweep, "lr") + "."
 
 
-def rebalancing(runs):
+def rebalancing(sweep):
     """What class rebalancing trades: pixel accuracy against balanced accuracy and colourfulness."""
-    table = ex.metric_table(runs)
-    effect = ex.rebalancing_effect(table)
+    table = stats.metric_table(sweep)
+    effect = stats.rebalancing_effect(table)
     if effect.empty:
         return None
     e = effect.set_index(["metric", "model"]).change
@@ -129,7 +130,7 @@ def rebalancing(runs):
 
 def reproduction(sweeps):
     """How our numbers stand against the seed report's."""
-    r = ex.reproduction(sweeps)
+    r = stats.reproduction(sweeps)
     r = r[r.epoch == "final"]
     if r.empty:
         return None
@@ -144,22 +145,22 @@ def reproduction(sweeps):
     setting = f"{FIELDS[worst.field]} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
     return (f"**Against the seed report:** of its {len(r)} final accuracies that we reran, "
             f"{', '.join(told[:-1]) + ' and ' + told[-1] if len(told) > 1 else told[0]}. The median difference is "
-            f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {NAMES[worst.model]} at "
+            f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {MODELS[worst.model]} at "
             f"{setting}: ours {worst['mean']:.1f} %, the seed's {worst.seed_report:.1f} %). The section *Ours "
             f"against the seed report* weighs the causes.")
 
 
 def provenance(sweeps):
     """Where the sweeps' runs trained and what they cost, as one Markdown paragraph."""
-    runs = pd.concat(sweeps.values()).drop_duplicates("path")
+    runs = distinct(run for sweep in sweeps.values() for run in sweep.runs)
     machines = Counter()
-    for path in runs.path:
-        info = ex.load_run(path).info
+    for run in runs:
+        info = run.info
         machines[f"{info['cpu']} ({info['device']}, {info['precision']}, {info['threads']} thread"
                  f"{'s' if info['threads'] != 1 else ''} per run)"] += 1
     where = " and ".join(f"{n} on {m}" if len(machines) > 1 else m for m, n in machines.most_common())
-    return Markdown(f"These findings rest on {len(runs)} training runs, {runs.epochs.sum():,} epochs and "
-                    f"{runs.seconds.sum() / 3600:.1f} hours of training in all, trained on {where}.")
+    return Markdown(f"These findings rest on {len(runs)} training runs, {sum(len(r.history) for r in runs):,} epochs and "
+                    f"{sum(r.final['seconds'] for r in runs) / 3600:.1f} hours of training in all, trained on {where}.")
 
 
 def _span(values, unit=" points"):
@@ -173,24 +174,24 @@ def _verdicts(verdicts):
     return ", ".join(f"{n} {'on one seed' if v.startswith('one seed') else v}" for v, n in counts.items())
 
 
-def precision(runs):
+def precision(sweep):
     """Whether bf16 costs accuracy against float32 (09_precision)."""
-    effect = causes.precision_effect(runs)
+    effect = measurements.precision_effect(sweep)
     clear = effect[effect.verdict == "clear"]
-    head = ("bf16 changes the accuracy of " + ", ".join(f"the {NAMES[m]}" for m in clear.model) if len(clear) else
+    head = ("bf16 changes the accuracy of " + ", ".join(f"the {MODELS[m]}" for m in clear.model) if len(clear) else
             "bf16 costs no accuracy here" if (effect.verdict == "within seed noise").all() else
             "bf16 against float32: too few seeds to tell")
     return (f"**{head}.** Against float32, the original report's precision, it changes final accuracy by "
             f"{_span(effect['diff'])} ({_verdicts(effect.verdict)}).")
 
 
-def size(runs):
+def size(sweep):
     """Whether the residual network's width explains its gap to the seed report, and what the residual block buys at equal compute (10_size)."""
-    sizes = causes.size_table(runs)
+    sizes = measurements.size_table(sweep)
     res, unet = sizes[sizes.model == "resnet"], sizes[sizes.model == "unet"]
     if len(res) < 2 or len(unet) != len(res):
         return None
-    seed = ex.SEED_REPORT["final"]["resnet"]["val_acc"]
+    seed = SEED_REPORT["final"]["resnet"]["val_acc"]
     diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
     verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
     top = res.loc[res["mean"].idxmax()]
@@ -208,7 +209,7 @@ def size(runs):
 
 def jpeg_copy():
     """What our JPEG copy of the horses does to our numbers (the paper profile's committed measurements)."""
-    first, training, palette = causes.jpeg_measurements()
+    first, training, palette = measurements.jpeg_measurements()
     return (f"**What our JPEG copy of the images changes.** On the {first.images.iloc[0]} original test horses the same "
             f"weights score {_span(first['diff'])} against their JPEG twins ({(first.verdict == 'clear').sum()} of {len(first)} "
             f"networks clear of zero by their 95 % interval); trained on the originals instead of the twins, the networks "
@@ -218,8 +219,8 @@ def jpeg_copy():
 
 
 def consistency(sweeps):
-    """Whether the seed report's (loss, accuracy) pairs lie on the relation of our runs (causes.consistency)."""
-    pairs = causes.consistency(pd.concat(sweeps.values())).dropna(subset=["distance"])
+    """Whether the seed report's (loss, accuracy) pairs lie on the relation of our runs (analysis.consistency)."""
+    pairs = consistency_of([run for sweep in sweeps.values() for run in sweep.runs]).dropna(subset=["distance"])
     if pairs.empty:
         return None
     above, off = (pairs.distance > 0).sum(), (pairs.verdict == "off the relation").sum()
@@ -233,7 +234,7 @@ def consistency(sweeps):
 def findings(sweeps, jpeg=True):
     """The take-aways as a numbered Markdown list (see the module docstring); jpeg: include the
     paper profile's measurements of our JPEG copy (which exist only there)."""
-    arch = ex.architecture_table(sweeps["06_architectures"]) if "06_architectures" in sweeps else None
+    arch = stats.architecture_table(sweeps["06_architectures"]) if "06_architectures" in sweeps else None
     items = [architectures(arch) if arch is not None else None,
              steps(arch) if arch is not None else None,
              width_and_kernel(sweeps),

@@ -1,10 +1,11 @@
 """Test images beside the colourizations of trained runs: the rows of the report's sample figures
 (drawn by plots.samples), read from the pictures each run stored when it finished (samples.png),
 so that a report renders without data or weights; only images of the reader's own need weights."""
+from cnnreport.report.names import MODELS
 from cnnreport.science.data import greyscale
 from cnnreport.science.palette import labels, to_rgb
 from cnnreport.training.evaluate import ROWS, SAMPLES
-from cnnreport.training.train import colourize, load_run
+from cnnreport.training.record import colourize, load_run
 
 
 def sample_rows(named_runs, n=SAMPLES, images=None):
@@ -28,3 +29,15 @@ def sample_rows(named_runs, n=SAMPLES, images=None):
             ROWS[2]: to_rgb(labels(images, first.palette), first.palette)}
     rows.update({name: colourize(run, grey, decoding) for name, (run, decoding) in runs.items()})
     return rows
+
+
+def networks(runs, decoding="argmax"):
+    """{network's display name: (run, decoding)} of `runs` (one run per network), for sample_rows."""
+    return {MODELS[run.config.model]: (run, decoding) for run in runs}
+
+
+def decodings(plain, rebalanced):
+    """{row name: (run, decoding)}: a network's plain-loss run under every decoding, and its
+    rebalanced run under the argmax and the annealed mean, for sample_rows."""
+    return {"argmax": (plain, "argmax"), "mean": (plain, "mean"), "annealed": (plain, "annealed"),
+            "argmax, rebalanced": (rebalanced, "argmax"), "annealed, rebalanced": (rebalanced, "annealed")}

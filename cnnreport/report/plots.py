@@ -1,21 +1,20 @@
-"""The report's figures, from sweep tables (cnnreport.analysis.experiments) and runs; each returns a Figure.
+"""The report's figures, from Sweeps (cnnreport.analysis.sweeps), Runs and analysis tables; each returns a Figure.
 
 Figures are made without pyplot's global state, so none is shown twice or kept in memory; a
 notebook shows one with a number and caption through cnnreport.report.present.figure, which is why
 they carry no titles unless asked for one."""
-import math
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from cnnreport.analysis.experiments import seed_numbers, summary
-from cnnreport.training.train import load_run
+from cnnreport.analysis.consistency import FAMILY, learned
+from cnnreport.analysis.original import seed_numbers
+from cnnreport.analysis.stats import summary
+from cnnreport.report.names import FIELDS, METRICS, MODELS
 
-LABELS = {"num_filters": "number of filters (NF)", "lr": "learning rate", "kernel": "kernel size",
-          "pixel_acc": "pixel accuracy (%)", "balanced_acc": "balanced accuracy (%)", "auc": "AuC (%)",
-          "psnr": "PSNR (dB)", "colourfulness": "colourfulness"}
+LABELS = {**FIELDS, "num_filters": "NF (number of filters)", **METRICS}   # axis labels
 
 
 def _colours(keys):
@@ -23,30 +22,30 @@ def _colours(keys):
     return {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
 
 
-def sweep_plot(runs, field=None, seed_report=None, title=None):
-    """Final val acc against the swept value, one line per model: our mean over seeds (error bars:
+def sweep_plot(sweep, seed_report=None, title=None):
+    """Final val acc against the swept value, one line per network: our mean over seeds (error bars:
     std, when there are several seeds), the seed report's numbers as hollow markers, and diverged
     values as an x on the bottom edge, labelled."""
-    field = field or runs.attrs.get("field")
+    field = sweep.field
     seed = seed_report if seed_report is not None else seed_numbers(field)
-    table = summary(runs, seed_report=seed)
+    table = summary(sweep, seed_report=seed)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     colour = _colours(table.model.unique())
     for model, g in table.groupby("model", sort=False):
         ok = g[g["mean"].notna()]
         ax.errorbar(ok.value, ok["mean"], yerr=ok["std"].fillna(0), marker="o", capsize=3, color=colour[model],
-                    label=f"{model} (ours)")
+                    label=f"{MODELS[model]} (ours)")
         theirs = seed.get(model, {})
         if isinstance(theirs, dict) and theirs:
             xs = sorted(theirs)
             ax.plot(xs, [theirs[x] for x in xs], linestyle=":", marker="o", markerfacecolor="none",
-                    color=colour[model], label=f"{model} (seed report)")
+                    color=colour[model], label=f"{MODELS[model]} (original report)")
     diverged = table[table["mean"].isna()]
     for _, r in diverged.iterrows():
         ax.plot(r.value, 0.02, marker="x", markersize=10, color=colour[r.model], transform=ax.get_xaxis_transform(),
                 clip_on=False)
-        ax.annotate(f"{r.model} diverged", (r.value, 0.02), xycoords=ax.get_xaxis_transform(), xytext=(4, 6),
+        ax.annotate(f"{MODELS[r.model]} diverged", (r.value, 0.02), xycoords=ax.get_xaxis_transform(), xytext=(4, 6),
                     textcoords="offset points", fontsize=8, color=colour[r.model])
     if field == "lr":
         ax.set_xscale("log")
@@ -63,20 +62,23 @@ def sweep_plot(runs, field=None, seed_report=None, title=None):
     return fig
 
 
-def _mean_curves(runs, metric, label):
-    """{label: (epochs, mean, min, max)} of `metric` over the finished seeds of each (model, value)."""
+def _mean_curves(sweep, metric, label):
+    """{label: (epochs, mean, min, max)} of `metric` over the finished seeds of each (network, value)
+    of a Sweep; label: a format of {model} (its display name) and {value}."""
+    groups = {}
+    for run in sweep.runs:
+        if run.status != "diverged":
+            groups.setdefault((run.config.model, sweep.value(run)), []).append(run.history)
     curves = {}
-    for (model, value), g in runs[runs.status != "diverged"].groupby(["model", "value"], sort=False, dropna=False):
-        histories = [load_run(p).history for p in g.path]
+    for (model, value), histories in groups.items():
         n = min(len(h) for h in histories)
         y = np.array([[row[metric] for row in h[:n]] for h in histories], dtype=float)
-        name = model if value is None or (isinstance(value, float) and math.isnan(value)) else label.format(model=model, value=value)
-        curves[name] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
+        curves[label.format(model=MODELS[model], value=value)] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
     return curves
 
 
-def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
-    """Per-epoch curves of each (model, value) of a sweep table, averaged over seeds with a band
+def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
+    """Per-epoch curves of each (network, value) of a Sweep, averaged over seeds with a band
     from the lowest to the highest seed; the first metric solid, the next dashed. Diverged runs
     are left out (their losses are not finite). The y axis turns logarithmic when the curves span
     more than a factor of 20, so that one barely converging run does not flatten all the others."""
@@ -84,7 +86,7 @@ def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
     ax = fig.subplots()
     colour, lowest, highest = None, np.inf, -np.inf
     for i, metric in enumerate(metrics):
-        curves = _mean_curves(runs, metric, label)
+        curves = _mean_curves(sweep, metric, label)
         colour = colour or _colours(curves)
         for name, (x, mean, lo, hi) in curves.items():
             ax.plot(x, mean, ["-", "--", ":"][i % 3], marker="o", markersize=3, color=colour[name],
@@ -104,13 +106,13 @@ def curves_plot(runs, metrics, ylabel, label="{model}", title=None):
     return fig
 
 
-def loss_curves(runs, label="{model}", title=None):
+def loss_curves(sweep, label="{model}", title=None):
     """Cross-entropy per pixel per epoch: train solid, validation dashed."""
-    return curves_plot(runs, ["train_loss", "val_loss"], "cross-entropy per pixel", label, title)
+    return curves_plot(sweep, ["train_loss", "val_loss"], "cross-entropy per pixel", label, title)
 
 
-def accuracy_curves(runs, label="{model}", title=None):
-    return curves_plot(runs, ["val_acc"], "val acc (%)", label, title)
+def accuracy_curves(sweep, label="{model}", title=None):
+    return curves_plot(sweep, ["val_acc"], "val acc (%)", label, title)
 
 
 def gradient_norms(norms, title=None):
@@ -177,7 +179,7 @@ def confusion(matrix, palette, title=None):
 
 def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     """What rebalancing trades, per network: an arrow from the plain to the rebalanced mean of two
-    metrics (experiments.metric_table of a sweep over rebalance), error bars the seed std."""
+    metrics (stats.metric_table of a sweep over rebalance), error bars the seed std."""
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.subplots()
     colour = _colours(quality.model.unique())
@@ -190,7 +192,7 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
         if not plain.empty and not balanced.empty:
             ax.annotate("", (balanced[x].iloc[0], balanced[y].iloc[0]), (plain[x].iloc[0], plain[y].iloc[0]),
                         arrowprops=dict(arrowstyle="->", color=colour[model]))
-            ax.plot([], [], color=colour[model], label=model)
+            ax.plot([], [], color=colour[model], label=MODELS[model])
     ax.plot([], [], "ko", label="plain loss")
     ax.plot([], [], "ks", label="rebalanced loss")
     ax.set_xlabel(LABELS.get(x, x))
@@ -203,25 +205,24 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
 
 
 FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab:green", "resnet": "tab:red"}
-FAMILY_NAMES = {"cnn": "CNN", "convtranspose": "U-Net without skips", "unet": "U-Net", "resnet": "residual network"}
 
 
 def compute_plot(table, on_frontier, seed=None, title=None):
     """Final val acc against training compute (multiply-accumulates, log scale), one point per
-    setting of `table` (causes.settings), error bars the std over seeds, one colour per network
-    family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (causes.seed_compute):
+    setting of `table` (compute.settings), error bars the std over seeds, one colour per network
+    family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (compute.seed_compute):
     the original report's numbers as hollow markers, an estimated one hollow with a question mark."""
     fig = Figure(figsize=(7.2, 4.6))
     ax = fig.subplots()
     for model, g in table.groupby("model", sort=False):
         ax.errorbar(g.compute, g["mean"], yerr=g["std"].fillna(0), marker="o", markersize=4, linestyle="none",
-                    capsize=2, color=FAMILY_COLOURS[model], label=f"{FAMILY_NAMES[model]} (ours)")
+                    capsize=2, color=FAMILY_COLOURS[model], label=f"{MODELS[model]} (ours)")
     best = table[on_frontier].sort_values("compute")
     ax.step(best.compute, best["mean"], where="post", color="k", linewidth=1, alpha=0.6, label="efficient frontier (ours)")
     if seed is not None:
         for model, g in seed.groupby("model", sort=False):
             ax.plot(g.compute, g["mean"], marker="D", markerfacecolor="none", linestyle="none", color=FAMILY_COLOURS[model],
-                    label=f"{FAMILY_NAMES[model]} (original report{', estimated' if g.estimated.any() else ''})")
+                    label=f"{MODELS[model]} (original report{', estimated' if g.estimated.any() else ''})")
         for r in seed[seed.estimated].itertuples():
             ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points", fontsize=9)
     ax.set_xscale("log")
@@ -235,24 +236,22 @@ def compute_plot(table, on_frontier, seed=None, title=None):
 
 
 def relation_plot(runs, fits, pairs, title=None):
-    """Final val acc against final val loss of every finished run of `runs` (sweep tables), the
-    fitted relation of each family (causes.relation) over the losses it was fitted on, and the
-    original report's pairs (causes.consistency) as hollow diamonds."""
-    from cnnreport.analysis.causes import FAMILY
+    """Final val acc against final val loss of every run of `runs` (Runs) that learned, the
+    fitted relation of each family (consistency.relation) over the losses it was fitted on, and the
+    original report's pairs (consistency.consistency) as hollow diamonds."""
     fig = Figure(figsize=(7.2, 4.6))
     ax = fig.subplots()
-    ok = runs.drop_duplicates("path")
-    ok = ok[(ok.status == "finished") & (ok.val_loss < 2)]
+    ok = learned(runs)
     for family, g in ok.groupby(ok.model.map(FAMILY)):
         ax.plot(g.val_loss, g.val_acc, "o", markersize=3, alpha=0.5, color=FAMILY_COLOURS[family],
-                label=f"{FAMILY_NAMES[family]} family (ours)")
+                label=f"{MODELS[family]} family (ours)")
         if family in fits:
             c, _, low, high = fits[family]
             x = np.linspace(low, high, 100)
             ax.plot(x, np.polyval(c, x), color=FAMILY_COLOURS[family], linewidth=1)
     for family, g in pairs.groupby(pairs.model.map(FAMILY)):
         ax.plot(g.val_loss, g.val_acc, "D", markerfacecolor="none", markersize=7, color=FAMILY_COLOURS[family],
-                label=f"{FAMILY_NAMES[family]} (original report)")
+                label=f"{MODELS[family]} (original report)")
     ax.set_xlabel("final val loss (cross-entropy per pixel)")
     ax.set_ylabel("final val acc (%)")
     ax.set_title(title)

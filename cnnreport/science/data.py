@@ -46,12 +46,9 @@ class CategoryData:
                     train_images=len(self.train), test_images=len(self.test))
 
 
-def describe(identity, known=None):
+def describe(identity, known=()):
     """Data identity (CategoryData.identity) in words, e.g. "CIFAR-10 horses, JPEG re-encoded copy"
-    for a fingerprint that `known` ({fingerprint: words}, default params/data.yaml) names."""
-    if known is None:
-        from cnnreport.params import known_data
-        known = known_data()
+    for a fingerprint that `known` ({fingerprint: words}, as params.known_data gives them) names."""
     if identity["fingerprint"] in known:
         return known[identity["fingerprint"]]
     return f"{identity['kind']} {identity['folder']}"

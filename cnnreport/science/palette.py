@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from cnnreport.science.colour import srgb_to_lab
-from cnnreport.training.store import atomic_write
+from cnnreport.science.files import atomic_write
 
 SEED = 0        # k-means++ seeding; fixed on purpose (see above)
 ITERATIONS = 50  # Lloyd steps at most; it stops earlier when no pixel changes cluster

@@ -26,13 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cnnreport.science.data import DataError, load_category, resolve_data
+from cnnreport.science.files import atomic_write
 from cnnreport.science.palette import cache_path
 from cnnreport.training.progress import duration, estimate
 from cnnreport.training.speed import default_device, precision, usable_cores
 from cnnreport.training.store import (
     MissingRuns,
     Store,
-    atomic_write,
     find,
     install,
     load_result,

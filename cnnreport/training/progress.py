@@ -23,7 +23,7 @@ def bar(total, unit, desc=None, initial=0, verbose=True, leave=True):
 
 def estimate(configs, stored, workers, threads):
     """Seconds of wall time to train `configs` on `workers` processes of `threads` threads: their
-    compute (cnnreport.analysis.causes.compute's measure) at the rate the `stored` runs (Runs) of this CPU
+    compute (cnnreport.analysis.compute.compute's measure) at the rate the `stored` runs (Runs) of this CPU
     trained at, else at RATE per thread. Returns (seconds, where the rate comes from)."""
     from cnnreport.science.layers import layer_table, total
     from cnnreport.science.models import build_model

@@ -31,12 +31,13 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from filelock import FileLock
+
+from cnnreport.science.files import atomic_write
 
 FORMAT = 5  # bump when the numbers of a run stop following from its identity (a change to how it trains)
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds")
@@ -114,22 +115,6 @@ def find(store, configs):
                              "precisions: " + ", ".join(f"{p.name} (data {i['data']}, {i['precision']})" for p, i in matches))
         found.append(matches[0][0] if matches else None)
     return found
-
-
-def atomic_write(path, data):
-    """Write bytes or text to path so that readers see the old content or the new, never a mix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def save_torch(path, obj):

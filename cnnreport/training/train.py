@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from cnnreport import __version__
 from cnnreport.science.data import prepare
+from cnnreport.science.files import atomic_write
 from cnnreport.science.metrics import quality
 from cnnreport.science.models import build_model
 from cnnreport.science.palette import rebalance_weights
@@ -42,7 +43,6 @@ from cnnreport.training.speed import (
     tune_process,
 )
 from cnnreport.training.store import (
-    atomic_write,
     clear,
     history_csv,
     identity,

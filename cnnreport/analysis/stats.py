@@ -1,0 +1,191 @@
+"""What a sweep's runs say: per setting the mean and spread over seeds beside the original report's
+number, the best setting and whether it beats the noise (cnnreport.analysis.claims), the
+architecture comparison, the colour metrics, and every original number beside ours.
+
+    table = summary(runs)      # per (model, value): mean ± std over seeds, the original's number, the difference
+    best_values(table)         # per model: the best value, the runner-up and whether the gap beats the noise
+"""
+import math
+
+import pandas as pd
+
+from cnnreport.analysis import claims
+from cnnreport.analysis.original import SEED_REPORT, seed_numbers
+from cnnreport.science.metrics import DECODINGS, METRICS
+
+
+def summary(sweep, seed_report=None):
+    """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
+    over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
+    "45.3 (1 of 3 diverged)"), the seed report's number, ours minus theirs, mean seconds, and
+    "best" marking each model's highest mean. Diverged runs count in no mean.
+
+    seed_report: {model: {value: acc}} or {model: acc}; default: the seed report's numbers for
+    the sweep's field."""
+    if seed_report is None:
+        seed_report = seed_numbers(sweep.field)
+    runs = sweep.table
+    out = []
+    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+        ok = g[g.status != "diverged"]
+        n, bad = len(ok), len(g) - len(ok)
+        mean = ok.val_acc.mean() if n else math.nan
+        std = ok.val_acc.std() if n > 1 else math.nan
+        if n == 0:
+            text = "diverged"
+        else:
+            text = f"{mean:.1f}" + (f" ± {std:.1f}" if n > 1 else "") + (f" ({bad} of {len(g)} diverged)" if bad else "")
+        theirs = seed_report.get(model, math.nan)
+        if isinstance(theirs, dict):
+            theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+        out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
+                        seed_report=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan))
+    table = pd.DataFrame(out)
+    table["best"] = False
+    for model, g in table.groupby("model", sort=False):
+        if g["mean"].notna().any():
+            table.loc[g["mean"].idxmax(), "best"] = True
+    return table
+
+
+def _same(a, b):
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9)
+    except (TypeError, ValueError):
+        return a == b
+
+
+def best_values(table):
+    """Per model: the best value, the runner-up, the gap between their means and the seed spread
+    (the larger std of the two), with a verdict: a gap under twice the spread is seed noise."""
+    out = []
+    for model, g in table.groupby("model", sort=False):
+        g = g[g["mean"].notna()].sort_values("mean", ascending=False)
+        if g.empty:
+            out.append(dict(model=model, best=None, mean=math.nan, runner_up=None, gap=math.nan,
+                            spread=math.nan, verdict="every run diverged"))
+            continue
+        first = g.iloc[0]
+        second = g.iloc[1] if len(g) > 1 else None
+        gap = first["mean"] - second["mean"] if second is not None else math.nan
+        spread = claims.spread(first["std"], second["std"]) if second is not None else first["std"]
+        rule = None if second is None else claims.between(gap, first["std"], second["std"], first.runs, second.runs)
+        verdict = ("only one value finished" if rule is None else
+                   f"one seed per value: a gap of {gap:.1f} points cannot be told from seed noise" if rule.startswith("one seed") else
+                   f"clear: the gap ({gap:.1f} points) is over twice the seed spread ({spread:.1f})" if rule == "clear" else
+                   f"not clear: the gap ({gap:.1f} points) is within twice the seed spread ({spread:.1f})")
+        out.append(dict(model=model, best=first["value"], mean=first["mean"],
+                        runner_up=None if second is None else second["value"], gap=gap, spread=spread,
+                        verdict=verdict))
+    return pd.DataFrame(out)
+
+
+def architecture_table(sweep):
+    """The architecture comparison: summary(sweep) with losses, parameter counts and the seed
+    report's final numbers (accuracy, epochs, seconds) beside ours."""
+    table, runs = summary(sweep, seed_report=seed_numbers("final")), sweep.table
+    ok = runs[runs.status != "diverged"].groupby("model", sort=False)
+    table["epochs"] = table.model.map(runs.groupby("model").epochs.max())
+    table["train_loss"] = table.model.map(ok.train_loss.mean())
+    table["val_loss"] = table.model.map(ok.val_loss.mean())
+    table["parameters"] = table.model.map(runs.groupby("model").parameters.first())
+    final = SEED_REPORT["final"]
+    table["seed_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
+    table["seed_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
+    table["best"] = table["mean"] == table["mean"].max()  # one row per model: the best across models
+    cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
+            "seed_report", "diff", "seconds", "seed_epochs", "seed_seconds", "best"]
+    return table[cols]
+
+
+def steps(table):
+    """What each architectural change adds, measured as differences of mean final val acc:
+    learned resampling (convtranspose - cnn), skips (unet - convtranspose), residual blocks
+    (resnet - unet). The spread is the larger std of the two, NaN with one seed; the verdict
+    calls a difference clear only beyond twice the spread, as best_values does."""
+    t = table.set_index("model")
+    out = []
+    for what, a, b in (("learned down/up-sampling", "cnn", "convtranspose"), ("skip connections", "convtranspose", "unet"),
+                       ("residual blocks", "unet", "resnet")):
+        if a in t.index and b in t.index:
+            diff = t.loc[b, "mean"] - t.loc[a, "mean"]
+            out.append(dict(change=what, model=f"{b} - {a}", diff=diff, spread=claims.spread(t.loc[a, "std"], t.loc[b, "std"]),
+                            verdict=claims.between(diff, t.loc[a, "std"], t.loc[b, "std"], t.loc[a, "runs"], t.loc[b, "runs"])))
+    return pd.DataFrame(out)
+
+
+def metric_table(sweep):
+    """Per (model, value) of a Sweep: the colour metrics of the finished seeds, mean and std (std
+    only with 2+ seeds), as columns <metric> and <metric>_std; diverged runs count in no mean."""
+    runs = sweep.table
+    ok = runs[runs.status != "diverged"]
+    groups = ok.groupby(["model", "value"], sort=False, dropna=False)[list(METRICS)]
+    table = groups.mean().join(groups.std().add_suffix("_std")).reset_index()
+    table.insert(2, "runs", groups.size().values)
+    return table
+
+
+def rebalancing_effect(table):
+    """Per model, from a metric_table of a sweep over `rebalance` (False, True): what rebalancing
+    changes, rebalanced minus plain, for each metric, and the larger seed std of the two."""
+    out = []
+    for model, g in table.groupby("model", sort=False):
+        plain, balanced = (g[g.value == v] for v in (False, True))
+        if plain.empty or balanced.empty:
+            continue
+        for m in METRICS:
+            out.append(dict(model=model, metric=m, plain=plain[m].iloc[0], rebalanced=balanced[m].iloc[0],
+                            change=balanced[m].iloc[0] - plain[m].iloc[0],
+                            spread=claims.spread(plain[f"{m}_std"].iloc[0], balanced[f"{m}_std"].iloc[0])))
+    return pd.DataFrame(out)
+
+
+def decodings(runs):
+    """One row per (Run, decoding): the colour metrics each run recorded for its final network on
+    the test split, decoded by argmax, mean and annealed mean (see metrics.decode and
+    cnnreport.training.evaluate); runs trained before decodings were recorded are left out."""
+    rows = []
+    for run in runs:
+        stored = run.evaluations().get("decodings")
+        if stored is None:
+            continue
+        c = run.config
+        for d in DECODINGS:
+            rows.append(dict(model=c.model, seed=c.seed, rebalance=c.rebalance, decoding=d,
+                             **(run.metrics if d == "argmax" else stored[d])))
+    return pd.DataFrame(rows)
+
+
+# the sweeps that rerun numbers of the seed report, as the comparison names them
+EXPERIMENTS = {"03_num_filters": "NF sweep", "04_learning_rate": "learning-rate sweep", "06_architectures": "architectures"}
+
+
+def reproduction(sweeps):
+    """One row per number of the seed report that a sweep reran: the seed's number, which epoch it
+    is (final, or the best one of its NF summary table), our mean over finished seeds of the same
+    epoch, the spread (std over seeds), the difference, the difference had we compared our best
+    epochs, and a verdict: within noise when the difference is at most twice the spread.
+
+    sweeps: {notebook: Sweep}, as profile_sweeps gives them; missing notebooks add no rows."""
+    rows = []
+    for notebook, column, epoch in (("03_num_filters", "num_filters", "final"), ("03_num_filters", "num_filters_best", "best"),
+                                    ("04_learning_rate", "lr", "final"), ("06_architectures", "final", "final")):
+        if notebook not in sweeps:
+            continue
+        field = sweeps[notebook].field
+        for (model, value), g in sweeps[notebook].table.groupby(["model", "value"], sort=False, dropna=False):
+            theirs = seed_numbers(column).get(model, math.nan)
+            if isinstance(theirs, dict):
+                theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+            if math.isnan(theirs):
+                continue
+            ok = g[g.status != "diverged"]
+            final, best = ok.val_acc.mean(), ok.best_val_acc.mean()
+            mean = best if epoch == "best" else final
+            std = (ok.best_val_acc if epoch == "best" else ok.val_acc).std() if len(ok) > 1 else math.nan
+            diff = mean - theirs
+            verdict = claims.against_single(diff, std, len(ok))
+            rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
+                             epochs=g.epochs.max(), epoch=epoch, seed_report=theirs,
+                             runs=len(ok), mean=mean, std=std, diff=diff, best_diff=best - theirs, verdict=verdict))
+    return pd.DataFrame(rows)

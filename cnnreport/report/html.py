@@ -1,0 +1,239 @@
+"""The report as one HTML page: the executed notebooks joined (title page, contents, one section per
+notebook, the code hidden, a closing section of build information), their figures and tables
+numbered across the whole report and the notebooks' references to them resolved (`@fig:name`,
+`@tab:name`; see cnnreport.report.present), exported with nbconvert and styled by report.css."""
+import datetime
+import html as html_text
+import json
+import platform
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+
+from cnnreport import __version__
+from cnnreport.params import ROOT, known_data, profile_store
+from cnnreport.report.present import KINDS
+from cnnreport.science.data import describe
+
+STYLE = Path(__file__).with_name("report.css")   # the print style: pages, tables as papers set them, the contents
+
+
+PROFILE_NOTES = {
+    "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
+    "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
+    "paper": "the paper profile: the seed report's settings (30 epochs, full data), three seeds each",
+}
+
+
+class NotebookFailed(RuntimeError):
+    pass
+
+
+def _md(text):
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+LABELLED = re.compile(r'data-label="((fig|tab):[\w-]+)"')
+
+
+NUMBER = re.compile(r'(<span class="report-number">)\d+(</span>)')
+
+
+REFERENCE = re.compile(r"@((fig|tab):[\w-]+)")
+
+
+def number_figures(sections):
+    """Number the figures and tables of every section, in order across the report, and replace
+    each reference `@fig:name` / `@tab:name` in markdown (cells and Markdown outputs) by a link
+    reading "Figure 3" / "Table 2". sections: [(notebook, cells)], changed in place. A label
+    used twice, or a reference to no label, stops the build naming the notebook."""
+    numbers, counts = {}, {"fig": 0, "tab": 0}
+    for stem, cells in sections:
+        for out in (o for c in cells if c.cell_type == "code" for o in c.outputs):
+            found = LABELLED.search(out.get("data", {}).get("text/html", ""))
+            if found:
+                label, kind = found.groups()
+                if label in numbers:
+                    raise NotebookFailed(f"notebook {stem}: the label {label} is used twice in the report")
+                counts[kind] += 1
+                numbers[label] = counts[kind]
+                out.data["text/html"] = NUMBER.sub(rf"\g<1>{counts[kind]}\g<2>", out.data["text/html"], count=1)
+
+    for stem, cells in sections:
+        def link(m):
+            label, kind = m.groups()
+            if label not in numbers:
+                raise NotebookFailed(f"notebook {stem} refers to @{label}, which no figure or table carries")
+            return f"[{KINDS[kind]} {numbers[label]}](#{label.replace(':', '-')})"
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = REFERENCE.sub(link, cell.source)
+            for out in cell.get("outputs", []):
+                if "text/markdown" in out.get("data", {}):
+                    out.data["text/markdown"] = REFERENCE.sub(link, out.data["text/markdown"])
+
+
+def _inline(text):
+    """A heading's markdown as HTML for the contents: escaped, `code` kept as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text))
+
+
+def combine(executed, profile, timings, started, runs):
+    """One notebook: title page, contents, each notebook as a section, build information.
+    runs: the profile's runs, whose data and versions the title and the build information name."""
+    sections, contents = [], []
+    for i, (stem, path) in enumerate(executed, 1):
+        nb = nbformat.read(path, as_version=4)
+        cells, counter = [], iter(range(1, 10**6))
+
+        def anchor(m):
+            level, text = m.group(1), m.group(2).strip()
+            ident = f"s{i}" if level == "#" else f"s{i}-{next(counter)}"
+            contents.append((len(level), text, ident))
+            cls = ' class="report-section"' if level == "#" else ""
+            return f'<div id="{ident}"{cls}></div>\n\n{level} {text}'
+
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                continue
+            if cell.cell_type == "code":
+                # progress, warnings (stderr) and outputs tagged remove-output stay in the executed notebooks
+                outputs = [] if "remove-output" in tags else [
+                    o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+                if not outputs:
+                    continue   # assert cells: they passed, nothing to show
+                cell = nbformat.from_dict(dict(cell, outputs=outputs))
+            if cell.cell_type == "markdown":
+                source = re.sub(r"^(#{1,2})\s+(.+)$", anchor, cell.source, flags=re.M)
+                cell = nbformat.from_dict(dict(cell, source=source))
+            cells.append(cell)
+        sections.append((stem, cells))
+    number_figures(sections)
+
+    contents.append((1, "Build information", "build-information"))
+    toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
+                     f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
+    data = data_sets(runs)
+    trained_on = f" Trained on {describe(data[0][0], known_data())}." if data else ""
+    title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
+             f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
+             f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
+             f"{PROFILE_NOTES[profile]}.{trained_on}\n\n</div>")
+    cells = [_md(title), _md(f'<nav class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
+    for _, body in sections:
+        cells += body
+    total = time.time() - started
+    cells.append(_md(build_information(profile, timings, total, runs)))
+    for n, cell in enumerate(cells):
+        cell.id = f"r{n:04d}"   # the notebooks' own ids collide across notebooks
+    combined = nbformat.v4.new_notebook(cells=cells)
+    combined.metadata.update(kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
+                             title="Colourization as classification: report")
+    return combined
+
+
+def data_sets(runs):
+    """[(data identity, runs on it)], the most used first: what the runs record of their data."""
+    counts = {}
+    for run in runs:
+        key = json.dumps(run.data, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    return [(json.loads(k), n) for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+def describe_data(runs):
+    """The data the runs trained on, in words, with image counts, fingerprints and, for several, how many runs each."""
+    sets = data_sets(runs)
+    return "; ".join(f"{describe(d, known_data())}: {d['train_images']:,} training and {d['test_images']:,} test images "
+                     f"({d['kind']} {d['folder']}, fingerprint {d['fingerprint']}{f', {n} runs' if len(sets) > 1 else ''})"
+                     for d, n in sets) or "no runs"
+
+
+def versions_note(runs):
+    """One line when the runs trained on another torch than this one's ("" otherwise): rendering is
+    unaffected, a retrain may differ in the last bits."""
+    import torch
+    theirs = sorted({run.info["torch"] for run in runs} - {torch.__version__})
+    if not theirs:
+        return ""
+    return (f"the runs trained with torch {', '.join(theirs)}, this machine has {torch.__version__}: the report shows "
+            "their numbers as recorded; retrained here, they may differ in the last bits")
+
+
+def git_commit():
+    """The checkout's commit, "-dirty" when tracked files differ from it, or "unknown" outside git.
+    The dirty check may run the notebooks' git filter (nbstripout) on each changed notebook: given
+    a minute, else said to be unchecked."""
+    def git(*args, timeout):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=timeout)
+    try:
+        commit = git("rev-parse", "--short", "HEAD", timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if not commit:
+        return "unknown"
+    try:
+        return commit + ("-dirty" if git("diff-index", "--quiet", "HEAD", "--", timeout=60).returncode else "")
+    except subprocess.TimeoutExpired:
+        return commit + " (changes not checked)"
+
+
+def build_information(profile, timings, total, runs):
+    import torch
+    import torchvision
+
+    from cnnreport.training.speed import cpu_name, usable_cores
+    cpu, cores = cpu_name(), usable_cores()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
+    commit = git_commit()
+    rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
+    store = profile_store(profile)
+    rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
+               if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
+    trained = sorted({run.info["torch"] for run in runs})
+    return f"""
+<div id="build-information" class="report-section"></div>
+
+# Build information
+
+| | |
+|:--|:--|
+| Profile | {profile} ({PROFILE_NOTES[profile]}) |
+| Data | {describe_data(runs)} |
+| CPU | {cpu}, {cores} cores available |
+| GPU | {gpu} |
+| Python | {platform.python_version()} ({platform.platform()}) |
+| torch / torchvision | {torch.__version__} / {torchvision.__version__} (the runs trained with torch {", ".join(trained) or "-"}) |
+| cnnreport | {__version__} (git {commit}) |
+| Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
+| Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
+
+Time per notebook (training runs already in the runs store are loaded, not trained again):
+
+| notebook | time (s) |
+|:--|--:|
+{rows}
+
+Rebuild with {rebuild}; the executed notebooks, with their code, are in the build folder
+(`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
+compares them with these.
+"""
+
+
+def export_html(nb, path, mathjax):
+    """The report as HTML, code hidden, loading MathJax from `mathjax` (typeset() then removes it)."""
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, mathjax_url=mathjax + "?config=TeX-AMS_SVG-full,Safe",
+                            exclude_anchor_links=True)
+    html, _ = exporter.from_notebook_node(nb)
+    html = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", html)   # no widgets: not needed
+    html = html.replace("</head>", f"<style>\n{STYLE.read_text()}</style>\n</head>", 1)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+

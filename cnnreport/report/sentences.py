@@ -1,0 +1,238 @@
+"""The computed paragraphs of the report's sections: each states what a table or figure shows, every
+number taken from the results and every verdict from cnnreport.analysis.claims."""
+import math
+
+from cnnreport.analysis import claims
+from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.report.names import MODELS
+from cnnreport.report.present import signed
+
+
+def jpeg_sentence(first, training, palette):
+    """What the JPEG copy does to our numbers, in one paragraph: from originals_effect (first),
+    training_effect (training) and palette_effect (palette)."""
+    def span(values):
+        return f"{signed(min(values))} to {signed(max(values))}" if len(values) > 1 else signed(values[0])
+    clear = first[first.verdict == "clear"]
+    text = (f"Tested on the original images instead of their JPEG twins, the same weights score {span(list(first['diff']))} "
+            f"points (original − twin; {len(clear)} of {len(first)} networks beyond the 95 % interval). ")
+    text += ("Trained on the originals instead of the twins, and tested on the originals, the networks score "
+             + "; ".join(f"{_name(r.model)} {signed(-r.diff)} points ({r.verdict})" for r in training.itertuples()) + ". ")
+    text += (f"Fitted on the originals rather than on their twins, the palette's colours move by a median of "
+             f"{palette['median_delta_e']:.1f} CIELAB units (at most {palette['max_delta_e']:.1f}), and "
+             f"{palette['labels_changed_own_palettes']:.1f} % of the training pixels change category; with one palette "
+             f"for both, the JPEG encoding alone changes the category of {palette['labels_changed_one_palette']:.1f} %.")
+    return text
+
+
+def precision_sentence(effect, sweep):
+    """What bf16 costs, in one paragraph computed from precision_effect and the Sweep over amp."""
+    bf16 = {run.info["precision"] for run in sweep.where(value=True).runs}
+    if bf16 != {"bf16"}:
+        return ("This machine computes no bfloat16 natively, so both arms trained in float32 here: the comparison "
+                "needs a CPU with AVX512-BF16 or AMX, or a GPU.")
+    parts = [f"{_name(r.model)} {signed(r.diff)} points ({r.verdict})" for r in effect.itertuples()]
+    clear = effect[effect.verdict == "clear"]
+    verdict = ("bf16 costs no accuracy that three seeds can tell apart" if clear.empty else
+               "; ".join(f"the {_name(r.model)} is clearly {'better' if r['diff'] > 0 else 'worse'} in bf16"
+                         for _, r in clear.iterrows()))
+    return (f"Against float32, bf16 changes the final accuracy by {', '.join(parts)}: {verdict}. Float32 takes "
+            f"{effect.time_ratio.min():.1f} to {effect.time_ratio.max():.1f} times as long as bf16 on the machine that "
+            "trained them.")
+
+
+def _name(model):
+    return MODELS[model]
+
+
+def size_sentence(table, reference=32):
+    """Whether width explains the residual network's gap to the original report, and whether the
+    residual block pays at equal compute, from size_table."""
+    res, unet = table[table.model == "resnet"].reset_index(drop=True), table[table.model == "unet"].reset_index(drop=True)
+    base = res[res.num_filters == reference]
+    if base.empty or len(res) < 2:
+        return "This profile trains too few widths to say what size does."
+    base = base.iloc[0]
+    top = res.loc[res["mean"].idxmax()]
+    gap = top["mean"] - base["mean"]
+    verdict = claims.between(gap, top["std"], base["std"], top.seeds, base.seeds)
+    seed = SEED_REPORT["final"]["resnet"]["val_acc"]
+    text = (f"From NF {res.num_filters.min()} to NF {res.num_filters.max()} ({res.mult_adds.max() / base.mult_adds:.1f}x the "
+            f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
+            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
+            f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
+            + ("width does not explain the gap." if seed - top["mean"] > 2 * claims.spread(top["std"], base["std"])
+               else "width could explain the gap."))
+    pairs = []
+    for r, u in zip(res.itertuples(), unet.itertuples()):
+        diff = r.mean - u.mean
+        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {signed(diff)} points "
+                     f"({claims.between(diff, r.std, u.std, r.seeds, u.seeds)})")
+    if pairs:
+        text += (" At matched multiply-adds, the residual network against the U-Net: " + "; ".join(pairs) + ".")
+    return text
+
+
+def compute_sentence(table, on_frontier, seed):
+    """What the accuracy-against-compute figure shows, from settings(), frontier() and seed_compute()."""
+    best = table[on_frontier].sort_values("compute")
+    names = [f"{_name(r.model)} NF {r.num_filters} kernel {r.kernel}" + (f" lr {r.lr:g}" if r.lr != 0.001 else "")
+             + (" rebalanced" if r.rebalance else "") for r in best.itertuples()]
+    text = (f"Of {len(table)} settings, {len(best)} lie on the efficient frontier (none cheaper is as accurate): "
+            f"{', '.join(names)}.")
+    estimated = seed[seed.estimated]
+    if not estimated.empty:
+        r = estimated.iloc[0]
+        ours = best[best.compute <= r.compute]["mean"].max()
+        text += (f" The original report's residual network, placed from its time at {r.compute / 1e12:.0f} TMAC on the "
+                 f"assumption that its machine ran it at the multiply-accumulates per second it ran its U-Net, lies "
+                 f"{r['mean'] - ours:.1f} points above our frontier there"
+                 + (f"; our own residual network ran at {r.our_rate:.1f} times our U-Net's rate, so the estimate may be "
+                    "off by about that factor." if not math.isnan(r.our_rate) else "."))
+    return text
+
+
+def consistency_sentence(pairs):
+    """What the original report's (loss, accuracy) pairs say against our relation (consistency), one paragraph."""
+    if pairs.distance.isna().all():
+        return "Too few of this profile's runs learned to fit a relation between loss and accuracy."
+    parts = []
+    for model, g in pairs.dropna(subset=["distance"]).groupby("model", sort=False):
+        where = (f"{signed(g.distance.iloc[0])} points" if len(g) == 1 else
+                 f"{signed(g.distance.min())} to {signed(g.distance.max())} points")
+        off = int((g.verdict == "off the relation").sum())
+        beyond = "" if g.within_range.all() else " (partly at losses below any of ours, where the relation is extrapolated)"
+        parts.append(f"its {_name(model)}'s {len(g)} pair{'s' if len(g) > 1 else ''} lie{'s' if len(g) == 1 else ''} "
+                     f"{where} from our {_name(model)}s' relation, {off} beyond twice our scatter{beyond}")
+    above = (pairs.distance.dropna() > 0).mean()
+    return ("Against the accuracy our runs reach at the same validation loss, " + "; ".join(parts) + ". "
+            + (f"{above:.0%} of the original's pairs lie above our relation: at the same cross-entropy it counted more "
+               "pixels right than we do, which points to a difference in how accuracy was measured (another palette, other "
+               "images) rather than to a better network, which would move along the relation; the distance is how much "
+               "of a difference that alone accounts for."
+               if above > 0.5 else "Most of the original's pairs lie on or below our relation: its numbers were measured as ours are."))
+
+
+def gaps_sentence(gaps):
+    """The architecture gaps and how much of each the measured effects account for, one paragraph."""
+    parts = []
+    for r in gaps.itertuples():
+        towards = r.together * -r.gap > 0   # the effects move ours towards the original's number
+        share = f", {r.together / -r.gap:.0%} of the way" if towards else ", away from it"
+        parts.append(f"the {_name(r.model)} is {signed(r.gap)} points from the original's; the measured effects would move "
+                     f"ours by {signed(r.together)}{share}, leaving {signed(r.left)} unexplained")
+    return ("Were the measured effects additive: " + "; ".join(parts) + ". What is left is not measured here: the "
+            "original report describes its training no further than its settings.")
+
+
+def best_epoch_gap(grid):
+    """How far each run's best epoch beats its final one, over a Sweep."""
+    gap = grid.table.best_val_acc - grid.table.val_acc
+    return (f"Over our {len(gap)} runs the best epoch beats the final one by {gap.mean():.1f} points on average "
+            f"and {gap.max():.1f} at most.")
+
+
+def kernel_claim(best):
+    """The original report's claim that kernel 3 is best, against our best kernels (stats.best_values)."""
+    return ("The seed report finds kernel 3 best for both networks. Ours: " + "; ".join(
+        f"{MODELS[r.model]}: kernel {r.best}, " + ("agrees" if r.best == 3 else "disagrees") for r in best.itertuples())
+        + ". How sure each is: see the verdicts above.")
+
+
+def quality_sentence(plain):
+    """Which network is best on each colour metric, and how dull the predictions are (stats.metric_table rows)."""
+    def best(metric, unit):
+        row = plain.loc[plain[metric].idxmax()]
+        return f"the **{MODELS[row.model]}** ({row[metric]:.1f} {unit})"
+    true_colour = plain.colourfulness_true.iloc[0]
+    dullest = plain.loc[plain.colourfulness.idxmin()]
+    below = plain.pixel_acc - plain.balanced_acc
+    return (f"The best network by pixel accuracy is {best('pixel_acc', '%')}, by balanced accuracy {best('balanced_acc', '%')}, "
+            f"by AuC {best('auc', '%')} and by PSNR {best('psnr', 'dB')}. "
+            + ("Every network paints duller than the truth: " if (plain.colourfulness < true_colour).all() else "Colourfulness: ")
+            + f"the true horses' colourfulness is {true_colour:.1f}, the predictions' {plain.colourfulness.min():.1f} "
+            f"(the {MODELS[dullest.model]}) to {plain.colourfulness.max():.1f}. Balanced accuracy sits {below.min():.1f} to "
+            f"{below.max():.1f} points below pixel accuracy: the rare colours are predicted less often than they occur.")
+
+
+def rebalancing_sentence(effect):
+    """What rebalancing changes on average, and whether it keeps its promise everywhere (stats.rebalancing_effect)."""
+    def change(metric):
+        c = effect[effect.metric == metric].change
+        return f"{signed(c.mean())} (from {signed(c.min())} to {signed(c.max())})"
+    pixel, balanced, colourful = (effect[effect.metric == m].change for m in ("pixel_acc", "balanced_acc", "colourfulness"))
+    kept = "keeps" if (pixel < 0).all() and (balanced > 0).all() and (colourful > 0).all() else "does not keep everywhere"
+    return (f"Averaged over the networks, rebalancing changes pixel accuracy by {change('pixel_acc')} points, balanced "
+            f"accuracy by {change('balanced_acc')} points and colourfulness by {change('colourfulness')}: it {kept} "
+            f"its promise of trading pixel accuracy for balanced accuracy and colour.")
+
+
+def decodings_sentence(decoded):
+    """The three decodings against each other (stats.decodings rows)."""
+    by = decoded.groupby("decoding", sort=False)[["pixel_acc", "auc", "colourfulness"]].mean()
+    return (f"Over these runs the argmax gives {by.pixel_acc['argmax']:.1f} % of pixels right and colourfulness "
+            f"{by.colourfulness['argmax']:.1f}; the mean {by.pixel_acc['mean']:.1f} % and {by.colourfulness['mean']:.1f}; "
+            f"the annealed mean {by.pixel_acc['annealed']:.1f} % and {by.colourfulness['annealed']:.1f}. By AuC, "
+            f"the colour error's measure, the best decoding is the {by.auc.idxmax()} ({by.auc.max():.1f} %).")
+
+
+def chance_sentence(repro):
+    """Whether chance explains the differences from the original report (stats.reproduction): our
+    spread over seeds, and the spread of the original's own repeats of one setting."""
+    from cnnreport.analysis.original import seed_repeats
+    final = repro[repro.epoch == "final"]
+    repeats = seed_repeats()
+    ranges = {m: max(v) - min(v) for m, v in repeats.items()}
+    largest = max(ranges.values())
+
+    def reads(m, v):
+        if ranges[m] == 0:   # the same number each time: more likely one run quoted again than repeats
+            return f"Its {MODELS[m]} reads {v[0]:.1f} % all {len(v)} times, more likely one run quoted again than {len(v)} runs."
+        return f"Its {MODELS[m]} reads {', '.join(f'{a:.1f}' for a in v)} % (a range of {ranges[m]:.1f} points)."
+    beyond = final[(final["diff"].abs() > 2 * final["std"] + largest)]
+    return (" ".join(reads(m, v) for m, v in repeats.items())
+            + f" Our std over seeds has a median of {final['std'].median():.1f} points over the settings of @tab:repro. "
+            f"{len(beyond)} of our {len(final)} final-epoch differences exceed twice our spread plus the largest range of "
+            f"the seed's own repeats ({largest:.1f} points): "
+            + ("chance alone does not explain those." if len(beyond) else "chance can explain every one."))
+
+
+def best_epoch_sentence(repro):
+    """How much comparing our best epochs instead of our last would move the differences (stats.reproduction)."""
+    final = repro[repro.epoch == "final"]
+    moved = final.best_diff - final["diff"]
+    return (f"Over the {len(final)} final-epoch rows of @tab:repro, comparing our best epochs instead of our last moves "
+            f"the median difference from {signed(final['diff'].median())} to {signed(final.best_diff.median())} points "
+            f"(at most {moved.max():.1f} points for one setting): the choice of epoch explains "
+            f"{'little' if moved.abs().median() < final['diff'].abs().median() / 2 else 'much'} of the differences.")
+
+
+def receptive_field_sentence(kernels):
+    """What the receptive fields say about the networks (tables.receptive_fields)."""
+    from cnnreport.report.tables import receptive_fields
+    field = {key: row["rf"] for key, row in receptive_fields(kernels).items()}
+    k = 3 if 3 in kernels else kernels[-1]
+    cnn, unet, resnet = field[k, "cnn"], field[k, "unet"], field[k, "resnet"]
+    smallest = min(kernels)
+    blind = max(f for (kernel, _), f in field.items() if kernel == smallest)
+    return (f"Two things stand out. With a {k}x{k} kernel the base CNN's output pixel sees {cnn}x{cnn} of the 32x32 "
+            f"input, while the U-Net's sees only {unet}x{unet}, yet the U-Net colours far better (the sweeps that follow): "
+            "its skip connections hand the final layers the precise local detail that the CNN's pooling and upsampling "
+            "blur, and in this task local grey levels and textures decide most colours. The residual network combines a "
+            f"{resnet}x{resnet} field {'(larger than the image) ' if resnet > 32 else ''}with full-resolution features. And a "
+            f"{smallest}x{smallest} kernel leaves every network with a field of at most {blind} pixels, nearly blind to "
+            "context, which is why such networks cannot tell a brown horse from equally grey grass.")
+
+
+def residual_cost_sentence(kernel, num_filters, num_colours):
+    """The residual network's weights and multiply-adds over the U-Net's, at the assignment's widths and at a profile's."""
+    from cnnreport.science.layers import layer_table, total
+    from cnnreport.science.models import build_model
+
+    def ratio(q, nf, nc):
+        return (total(layer_table(build_model("resnet", kernel, nf, nc)), q)
+                / total(layer_table(build_model("unet", kernel, nf, nc)), q))
+    return (f"At the assignment's NF = 32, NC = 24 the residual network has {ratio('params', 32, 24):.1f} times the "
+            f"U-Net's weights and {ratio('mult_adds', 32, 24):.1f} times its multiply-adds per image; at this profile's "
+            f"NF = {num_filters}, NC = {num_colours}, {ratio('params', num_filters, num_colours):.1f} and "
+            f"{ratio('mult_adds', num_filters, num_colours):.1f} times.")

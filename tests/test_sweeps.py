@@ -1,0 +1,150 @@
+"""Sweeps and their statistics: a grid of runs trained once, read as a Sweep, summarised over seeds."""
+import math
+
+import pytest
+import torch
+
+from cnnreport.analysis import stats
+from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.analysis.stats import best_values, summary
+from cnnreport.analysis.sweeps import sweep
+from cnnreport.report import gallery, plots
+from cnnreport.science.data import load_category
+from cnnreport.training import speed
+from cnnreport.training import train as train_module
+
+from conftest import QUICK, fake_sweep, numbers, run_sweep
+
+
+def test_one_run_per_model_value_and_seed(data_dir):
+    grid = run_sweep(data_dir, seeds=(0, 1))
+    runs = grid.table
+    assert len(runs) == 2 * 2 * 2 and grid.field == "num_filters"
+    assert set(zip(runs.model, runs.value, runs.seed)) == {(m, v, s) for m in ("cnn", "unet") for v in (4, 8) for s in (0, 1)}
+    assert (runs.status == "finished").all() and runs.val_acc.between(0, 100).all() and (runs.epochs == 1).all()
+    assert len({run.path for run in grid.runs}) == len(runs)
+    assert [r.config.seed for r in grid.where(model="unet", value=8).runs] == [0, 1]
+
+
+def test_a_bad_value_fails_before_any_run_trains(data_dir, monkeypatch):
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained before checking the grid"))
+    with pytest.raises(ValueError, match="kernel must be odd"):
+        run_sweep(data_dir, "kernel", [3, 4])
+
+
+def test_a_second_identical_sweep_trains_nothing(data_dir, monkeypatch):
+    first = run_sweep(data_dir)
+    monkeypatch.setattr(train_module, "_train", lambda *a, **k: pytest.fail("trained twice"))
+    again = run_sweep(data_dir)
+    assert again.table.equals(first.table)
+
+
+def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
+    grid = run_sweep(data_dir, "lr", [0.01, 1e30], models=("cnn",), seeds=(0, 1))
+    bad_runs = grid.where(value=1e30).table
+    assert (bad_runs.status == "diverged").all() and bad_runs.val_acc.isna().all()
+    table = summary(grid)
+    bad = table[table.value == 1e30].iloc[0]
+    assert bad.acc == "diverged" and bad.runs == 0 and bad.diverged == 2 and math.isnan(bad["mean"])
+    good = table[table.value == 0.01].iloc[0]
+    assert good.best and not bad.best and good["mean"] == pytest.approx(grid.where(value=0.01).table.val_acc.mean())
+    assert best_values(table).iloc[0].best == 0.01
+    assert plots.sweep_plot(grid).axes[0].texts[0].get_text() == "CNN diverged"   # drawn on the bottom edge, named
+    assert len(plots.loss_curves(grid).axes[0].get_legend().get_texts()) == 1       # the finished value only
+
+
+def test_a_partly_diverged_value_averages_the_finished_seeds_only():
+    grid = fake_sweep("lr", [("cnn", 0.01, 0, "finished", 40.0, 41.0), ("cnn", 0.01, 1, "finished", 42.0, 42.0),
+                             ("cnn", 0.01, 2, "diverged", math.nan, 10.0)])
+    row = summary(grid, seed_report={}).iloc[0]
+    assert row.runs == 2 and row.diverged == 1 and row["mean"] == pytest.approx(41.0)
+    assert row.acc.endswith("(1 of 3 diverged)")
+
+
+def test_mean_and_std_over_seeds():
+    accs = [40.0, 41.0, 43.0]
+    row = summary(fake_sweep("num_filters", [("cnn", 8, s, "finished", a, a) for s, a in enumerate(accs)])).iloc[0]
+    assert row.runs == 3 and row["mean"] == pytest.approx(41.333, abs=1e-3) and row["std"] == pytest.approx(1.5275, abs=1e-4)
+    assert row.acc == "41.3 ± 1.5"
+    single = summary(fake_sweep("num_filters", [("cnn", 8, 0, "finished", 40.0, 40.0)])).iloc[0]
+    assert math.isnan(single["std"]) and "±" not in single.acc
+
+
+def test_the_seed_reports_number_and_the_difference():
+    table = summary(fake_sweep("num_filters", [("unet", 16, 0, "finished", 50.0, 50.0), ("unet", 8, 0, "finished", 45.0, 45.0)]))
+    at16, at8 = table.iloc[0], table.iloc[1]
+    assert at16.seed_report == SEED_REPORT["num_filters"]["unet"][16] and at16["diff"] == pytest.approx(50.0 - 55.0)
+    assert math.isnan(at8.seed_report) and math.isnan(at8["diff"])
+
+
+def test_architecture_table_and_figures(data_dir):
+    grid = sweep(QUICK, None, [None], ["cnn", "unet", "convtranspose", "resnet"], [0],
+                 per_model={"resnet": {"epochs": 2}}, data=str(data_dir), verbose=False)
+    table = stats.architecture_table(grid)
+    assert list(table.model) == ["cnn", "unet", "convtranspose", "resnet"]
+    assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
+    assert table.set_index("model").seed_report["resnet"] == 70.5
+    steps = stats.steps(table)
+    assert len(steps) == 3 and set(steps.verdict) == {"one seed: spread unknown"}
+    legend = [t.get_text() for t in plots.accuracy_curves(grid).axes[0].get_legend().get_texts()]
+    assert legend == ["CNN", "U-Net", "U-Net without skips", "residual network"]   # names from report.names
+    rows = gallery.sample_rows(gallery.networks(grid.runs), n=3)   # from the pictures the runs stored: no data, no weights
+    assert list(rows) == ["grey input", "truth", "truth in the palette's colours", *legend]
+    assert all(r.shape == (3, 3, 32, 32) and 0 <= r.min() and r.max() <= 1 for r in rows.values())
+    assert len(plots.samples(rows).axes) == (3 + 4) * 3
+    live = gallery.sample_rows(gallery.networks(grid.runs), images=load_category("horse", str(data_dir)).test[:3])
+    assert all(torch.allclose(rows[k], live[k], atol=1 / 255) for k in list(rows)[:3])   # the weights, now
+    assert all((rows[m] - live[m]).abs().amax(1).le(1 / 255).float().mean() > 0.95 for m in legend)
+
+
+def test_architecture_table_marks_the_single_best_model():
+    grid = fake_sweep(None, [("cnn", None, 0, "finished", 40.0, 40.0), ("unet", None, 0, "finished", 55.0, 56.0)])
+    table = stats.architecture_table(grid)
+    assert table.best.tolist() == [False, True]
+
+
+def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):
+    share = max(1, speed.usable_cores() // 2)
+    pooled = sweep(QUICK, "num_filters", [4, 8], ["cnn", "resnet"], [0], data=str(data_dir),
+                   store=tmp_path / "pool", verbose=False, workers=2)
+    assert [(r.config.model, r.config.num_filters) for r in pooled.runs] == [("cnn", 4), ("cnn", 8), ("resnet", 4), ("resnet", 8)]
+    for run in pooled.runs:
+        alone = train_module.train(run.config, data=str(data_dir), runs_dir=tmp_path / "alone", verbose=False, threads=share)
+        assert numbers(run.history) == numbers(alone.history) and run.info["threads"] == share
+
+
+def test_a_failing_run_names_its_configuration(data_dir, monkeypatch):
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+    monkeypatch.setattr(train_module, "_train", broken)
+    with pytest.raises(RuntimeError, match=r"run unet nf=8 seed 0 failed: MemoryError: out of memory"):
+        run_sweep(data_dir, values=(8,), models=("unet",))
+
+
+def test_colour_metrics_per_architecture_and_what_rebalancing_changes(data_dir):
+    grid = run_sweep(data_dir, "rebalance", [False, True], seeds=(0, 1))
+    table = stats.metric_table(grid)
+    assert len(table) == 4 and (table.runs == 2).all()
+    assert table.pixel_acc.tolist() == pytest.approx(
+        grid.table.groupby(["model", "value"], sort=False).val_acc.mean().tolist())   # the same network, the same split
+    effect = stats.rebalancing_effect(table)
+    assert len(effect) == 2 * 6 and set(effect.model) == {"cnn", "unet"}
+    row = effect[(effect.model == "cnn") & (effect.metric == "balanced_acc")].iloc[0]
+    assert row.change == pytest.approx(row.rebalanced - row.plain)
+
+
+def test_each_run_records_its_metrics_under_every_decoding_as_its_stored_weights_give_them(data_dir):
+    from cnnreport.science.data import prepare
+    from cnnreport.science.metrics import quality
+    from cnnreport.training.speed import mixed_precision, on_device
+    from cnnreport.training.store import resolve_store
+    grid = run_sweep(data_dir, values=(8,), models=("unet",))
+    table = stats.decodings(grid.runs)
+    assert list(table.decoding) == ["argmax", "mean", "annealed"]
+    run = grid.runs[0]
+    t = prepare("horse", str(data_dir), run.config.num_colours, resolve_store() / "palettes")
+    p, cpu, n = run.info["precision"], torch.device("cpu"), run.config.test_images
+    for row in table.itertuples():   # the weights, measured again now, give the recorded numbers
+        again, _ = quality(run.model(), on_device(t["x_test"][:n], cpu, p), t["y_test"][:n], t["rgb_test"][:n],
+                           run.palette, mixed_precision(p, cpu), row.decoding)
+        assert again == pytest.approx({m: getattr(row, m) for m in again}, abs=0.05)
