@@ -32,7 +32,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	$(BIN)/python -m pip install --quiet -e '.[report,cluster,dev]'
 	if git rev-parse --git-dir >/dev/null 2>&1; then \
 	    git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m nbstripout --keep-id $(STRIP_KEYS)" && \
 	    git config filter.nbstripout.smudge cat && git config filter.nbstripout.required true && \

@@ -3,7 +3,7 @@ processes of one thread each (cnnreport.training.executor), in one run.
 
     python benchmarks/sweeps.py [--profile quick] [--workers 2] [--dask] [--data PATH]
 
-Every run of the profile's sweep notebooks (experiments.profile_configs) is trained into a fresh
+Every run of the profile's sweep notebooks (analysis.sweeps.profile_configs) is trained into a fresh
 temporary store, so nothing is loaded instead of trained: first in this process on every core it
 may use, then in `--workers` local processes of one thread each (`make report WORKERS=N`), and
 with --dask also on a dask LocalCluster of as many one-thread workers on 127.0.0.1 (what

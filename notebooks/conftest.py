@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cnnreport.report.build import kernel_environment
 
-kernel_environment("smoke")
+os.environ.update(kernel_environment("smoke"))
 _runs = tempfile.mkdtemp(prefix="cnnreport-nbval-runs-")
 os.environ["CNNREPORT_RUNS"] = _runs
 _horses = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-horse"

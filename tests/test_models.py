@@ -1,4 +1,6 @@
 import copy
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -109,3 +111,10 @@ def test_fast_layers_under_bf16_autocast_compute_in_bf16_and_return_float32_grad
     for a, b in ((fast.weight.grad, plain.weight.grad), (fast.bias.grad, plain.bias.grad)):
         assert a.dtype == torch.float32
         torch.testing.assert_close(a, b, rtol=2e-2, atol=1e-2)
+
+
+def test_training_imports_nothing_of_the_report():
+    """A dask worker or `python -m cnnreport train` needs the core install only: no pandas, matplotlib or IPython."""
+    script = ("import sys, cnnreport.training.train, cnnreport.training.executor, cnnreport.cli; "
+              "print(sorted(m for m in ('pandas', 'matplotlib', 'IPython', 'nbformat') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip() == "[]"

@@ -49,7 +49,10 @@ def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
     assert html.stat().st_size > 10_000 and pdf.stat().st_size > 10_000
     assert all((out / f"{stem}.ipynb").exists() for stem in shown("smoke"))
     page = html.read_text()
-    assert "MathJax" in page and "data:image/png;base64" in page
+    assert "MathJax_SVG" in page and not re.search(r"<script[^>]*MathJax", page), "maths typeset, MathJax itself gone"
+    assert "data:image/png;base64" in page
+    pages = [int(n) for n in re.findall(r'class="toc-page"[^>]*>(\d+)<', page)]   # the contents, read back from the PDF
+    assert len(pages) == len(re.findall(r'class="toc-page"', page)) > 10 and pages == sorted(pages) and pages[0] > 1
     body = plain(re.sub(r"<[^>]+>", " ", page.replace("&amp;", "&")))
     titles = [plain(t) for t in section_titles()]
     assert [t for t in titles if t not in body] == []
@@ -121,10 +124,35 @@ def test_sigterm_stops_the_build_and_every_process_it_started(shared_horses, tmp
     assert cut and not any((path / "result.json").exists() for path in cut)
 
 
+def one_notebook(root, code):
+    """notebooks/01_theory.ipynb under `root`: a parameters cell, then one code cell."""
+    nb_dir = root / "notebooks"
+    nb_dir.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A section\n\nSome words."),
+                                         nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nb_dir / "01_theory.ipynb")
+
+
+def test_a_build_leaves_the_environment_as_it_found_it_and_reassembles_without_executing(tmp_path, monkeypatch):
+    from cnnreport.report import build as report
+    one_notebook(tmp_path, "print(6 * 7)")
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    monkeypatch.setattr(report, "NOTEBOOKS", ("01_theory",))
+    before = dict(os.environ)
+    out = report.build("smoke", tmp_path / "out", pdf=False, log=lambda *a, **k: None)
+    assert dict(os.environ) == before, "the kernels' variables leaked into this process"
+    assert "42" in (out / "01_theory.ipynb").read_text()
+    (out / "01_theory.ipynb").write_text((out / "01_theory.ipynb").read_text().replace("Some words.", "Other words."))
+    monkeypatch.setattr(report, "execute", lambda *a, **k: pytest.fail("--no-execute executed a notebook"))
+    report.build("smoke", out, pdf=False, execute_notebooks=False, log=lambda *a, **k: None)   # --no-execute
+    page = (out / "report.html").read_text()
+    assert "Other words." in page and "42" in page   # the notebooks executed last time, as they are now
+
+
 def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypatch):
     from cnnreport.report import build as report
-    for name in ("CNNREPORT_PROFILE", "JUPYTER_PATH", "PYTHONWARNINGS"):   # build() sets them
-        monkeypatch.delenv(name, raising=False)
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),

@@ -1,5 +1,6 @@
 import json
 import math
+import shutil
 import sys
 
 import pytest
@@ -164,16 +165,26 @@ def test_cli_bad_input_exits_non_zero_with_one_line(args, message):
     assert str(exit_.value).startswith(message) and "\n" not in str(exit_.value)
 
 
-def test_image_limits_use_the_first_images_only(data_dir):
-    run = train(Config(model="cnn", epochs=1, train_images=64, test_images=16, **FAST), data=str(data_dir), verbose=False)
-    assert run.config.train_images == 64
-    assert run.path != train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), verbose=False).path
+def test_image_limits_use_the_first_images_only(data_dir, tmp_path):
+    limited = train(Config(model="cnn", epochs=2, train_images=64, test_images=16, **FAST), data=str(data_dir), verbose=False)
+    first = tmp_path / "first"   # a folder holding only those images
+    for split, n in (("train", 64), ("test", 16)):
+        (first / split / "horse").mkdir(parents=True)
+        for image in sorted((data_dir / split / "horse").iterdir())[:n]:
+            shutil.copy(image, first / split / "horse")
+    alone = train(Config(model="cnn", epochs=2, **FAST), data=str(first), verbose=False,
+                  palette=limited.palette)   # the full folder's palette labels both
+    assert numbers(limited.history) == numbers(alone.history)
+    assert limited.confusion().sum() == 16 * 32 * 32
 
 
-def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir):
-    run = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
-    assert run.info["precision"] == "float32"
-    assert {"torch", "torchvision", "numpy", "python", "cnnreport", "device", "threads", "cpu", "host", "data"} <= set(run.info)
+def test_amp_off_trains_in_float32_and_the_precision_is_recorded(data_dir, monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)   # a CPU with bf16, here or not
+    bf16 = train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), verbose=False)
+    fp32 = train(Config(model="cnn", epochs=1, amp=False, **FAST), data=str(data_dir), verbose=False)
+    assert (bf16.info["precision"], fp32.info["precision"]) == ("bf16", "float32") and bf16.path != fp32.path
+    assert numbers(bf16.history) != numbers(fp32.history)   # two precisions, two sets of numbers
+    assert {"torch", "torchvision", "numpy", "python", "cnnreport", "device", "threads", "cpu", "host", "data"} <= set(fp32.info)
 
 
 def test_a_run_records_its_colour_metrics_confusion_and_parameter_count(data_dir):

@@ -15,11 +15,13 @@
    back from the PDF (pdfinfo, Debian: poppler-utils), goes into the contents, and it prints again.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from cnnreport.params import PROFILES, ROOT, default_profile, known_data, profile_settings, profile_store
@@ -35,14 +37,29 @@ BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git
 
 
 def kernel_environment(profile):
-    """The environment kernels inherit: the profile, no progress bars, and the kernelspec
-    `python3` of this interpreter's environment first (not one the user installed elsewhere)."""
-    os.environ["CNNREPORT_PROFILE"] = profile
-    os.environ["TQDM_DISABLE"] = "1"
-    os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    """The variables kernels inherit: the profile, no progress bars, and the kernelspec `python3`
+    of this interpreter's environment first (not one the user installed elsewhere)."""
     here = str(Path(sys.prefix) / "share" / "jupyter")
     paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([here] + [p for p in paths if p != here])
+    return {"CNNREPORT_PROFILE": profile, "TQDM_DISABLE": "1",
+            "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning"),
+            "JUPYTER_PATH": os.pathsep.join([here] + [p for p in paths if p != here])}
+
+
+@contextlib.contextmanager
+def environment(variables):
+    """os.environ with `variables` set while the block runs (kernels started in it inherit them), as
+    it was before once the block ends."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def execute(stem, profile, out_dir):
@@ -109,10 +126,15 @@ def check_runs(profile, log):
 
 
 def profile_runs(profile):
-    """The stored runs of the profile's sweeps (those its notebooks read), for the build information."""
+    """The stored runs of the profile's sweeps (those its notebooks read), for the build information:
+    found by what they record, so without loading any data ([] where a setting is stored on several data)."""
     from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.training.executor import lookup
-    return [run for run in lookup(profile_configs(profile), profile_store(profile)) if run is not None]
+    try:
+        found = lookup(profile_configs(profile), replace(profile_store(profile), trains=False))
+    except ValueError:
+        return []
+    return [run for run in found if run is not None]
 
 
 def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, log=print):
@@ -126,7 +148,12 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
     missing = sorted(set(NOTEBOOKS) - set(present) - set(pending))
     if missing and not allow_missing:
         raise NotebookFailed(f"missing notebooks: {', '.join(missing)} (--allow-missing builds without them)")
-    kernel_environment(profile)
+    with environment(kernel_environment(profile)):
+        return _build(profile, out_dir, present, pdf, execute_notebooks, log, started)
+
+
+def _build(profile, out_dir, present, pdf, execute_notebooks, log, started):
+    """build(), once the notebooks are known and the kernels' environment is set."""
     timings, executed = {}, []
     if not execute_notebooks:   # re-assemble the notebooks executed last time
         stored = json.loads((out_dir / "build.json").read_text())["seconds"] if (out_dir / "build.json").exists() else {}

@@ -37,9 +37,9 @@ class Captioned:
 
 
 def _captioned(label, caption, body, long=False):
-    """`body` in a <figure> carrying the label (report.py finds and renumbers it) and its caption:
+    """`body` in a <figure> carrying the label (the report build finds and renumbers it) and its caption:
     above a table, below a figure, as papers place them. A long table may break across pages
-    (report.py's print style), so that it starts under its caption rather than on a new page."""
+    (the report's print style, report.css), so that it starts under its caption rather than on a new page."""
     if not LABEL.match(label):
         raise ValueError(f"label {label!r} must look like fig:name or tab:name (letters, digits, - and _)")
     kind = label[:3]
