@@ -36,8 +36,8 @@ $(VENV)/.installed: pyproject.toml
 	if git rev-parse --git-dir >/dev/null 2>&1; then \
 	    git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m nbstripout --keep-id $(STRIP_KEYS)" && \
 	    git config filter.nbstripout.smudge cat && git config filter.nbstripout.required true && \
-	    { grep -qs 'ipynb filter=nbstripout' "$$(git rev-parse --git-path info/attributes)" || \
-	      echo '*.ipynb filter=nbstripout' >> "$$(git rev-parse --git-path info/attributes)"; }; fi
+	    attributes="$$(git rev-parse --git-path info/attributes)" && mkdir -p "$$(dirname "$$attributes")" && \
+	    { grep -qs 'ipynb filter=nbstripout' "$$attributes" || echo '*.ipynb filter=nbstripout' >> "$$attributes"; }; fi
 	touch $@
 
 test: setup
