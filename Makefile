@@ -67,7 +67,7 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser) \
 	    --ContentsManager.pre_save_hook=cnnreport.report.lab.strip_outputs $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The three architectures at the seed report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
+# The three architectures at the original report's defaults (kernel 3, NF 32, lr 0.001, batch 100).
 runs: setup
 	$(BIN)/python -m cnnreport train --model cnn --epochs 30
 	$(BIN)/python -m cnnreport train --model unet --epochs 30

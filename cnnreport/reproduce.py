@@ -1,7 +1,7 @@
 """Reproduce committed runs: retrain the chosen runs of a profile on your data and machine, into a
 store of their own (never the committed one), and compare each with its committed record.
 
-    python -m cnnreport.reproduce [--profile paper] [--notebook 06_architectures ...] [--model cnn ...]
+    python -m cnnreport.reproduce [--profile paper] [--notebook 07_architectures ...] [--model cnn ...]
         [--seeds 0 1 ...] [--data PATH] [--runs DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
 
 (`make reproduce PROFILE= DATA= NOTEBOOK= MODEL= SEEDS=`.) It says first how long the committed

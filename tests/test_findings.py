@@ -1,11 +1,11 @@
-"""The findings and the comparison with the seed report: every number they state is the sweeps' own."""
+"""The findings and the comparison with the original report: every number they state is the sweeps' own."""
 import math
 
 import pandas as pd
 import pytest
 
 from cnnreport.analysis import stats
-from cnnreport.analysis.original import SEED_REPORT, seed_repeats
+from cnnreport.analysis.original import ORIGINAL, seed_repeats
 from cnnreport.analysis.stats import reproduction, summary
 from cnnreport.analysis.sweeps import sweep
 from cnnreport.report import findings
@@ -16,21 +16,21 @@ from conftest import QUICK, fake_sweep, run_sweep
 
 def test_reproduction_sets_each_seed_number_beside_our_mean_of_the_same_epoch():
     nf = fake_sweep("num_filters", [("cnn", 32, s, "finished", a, a + 1) for s, a in enumerate((41.0, 41.2, 41.4))]
-                   + [("cnn", 24, 0, "finished", 40.0, 40.0)])   # a value the seed report did not run: no row
+                   + [("cnn", 24, 0, "finished", 40.0, 40.0)])   # a value the original report did not run: no row
     lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
-    r = reproduction({"03_num_filters": nf, "04_learning_rate": lr})
+    r = reproduction({"04_num_filters": nf, "05_learning_rate": lr})
     final, best, diverged = r.iloc[0], r.iloc[1], r.iloc[2]
     assert len(r) == 3 and list(r.epoch) == ["final", "best", "final"]
-    assert final.seed_report == SEED_REPORT["num_filters"]["cnn"][32] and final["mean"] == pytest.approx(41.2)
+    assert final.original == ORIGINAL["num_filters"]["cnn"][32] and final["mean"] == pytest.approx(41.2)
     assert final["diff"] == pytest.approx(41.2 - 45.2) and final.best_diff == pytest.approx(42.2 - 45.2)
     assert final.verdict == "ours lower"   # 4 points against a spread of 0.2
-    assert best.seed_report == SEED_REPORT["num_filters_best"]["cnn"][32] and best["mean"] == pytest.approx(42.2)
+    assert best.original == ORIGINAL["num_filters_best"]["cnn"][32] and best["mean"] == pytest.approx(42.2)
     assert diverged.verdict == "every seed diverged" and math.isnan(diverged["mean"])
 
 
 def test_a_difference_within_twice_the_spread_is_noise():
     nf = fake_sweep("num_filters", [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))])
-    assert reproduction({"03_num_filters": nf}).verdict.tolist() == ["within noise"]
+    assert reproduction({"04_num_filters": nf}).verdict.tolist() == ["within noise"]
 
 
 def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
@@ -38,8 +38,8 @@ def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
                          + [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))]     # within noise
                          + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
     lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
-    text = findings.reproduction({"03_num_filters": one_seed, "04_learning_rate": lr})
-    assert text.startswith("**Against the seed report:** of its 6 final accuracies that we reran, 1 lies within twice "
+    text = findings.reproduction({"04_num_filters": one_seed, "05_learning_rate": lr})
+    assert text.startswith("**Against the original report:** of its 6 final accuracies that we reran, 1 lies within twice "
                            "our seed spread, 1 is below ours, 3 rest on one seed of ours (no spread) and 1 has every "
                            "seed of ours diverged.")
 
@@ -73,7 +73,7 @@ def test_the_top_network_is_called_best_only_beyond_seed_noise():
 def test_findings_state_the_sweeps_numbers(data_dir):
     arch = sweep(QUICK, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1], data=str(data_dir), verbose=False)
     nf = run_sweep(data_dir, "num_filters", [4, 8, 16], models=("cnn",), seeds=(0, 1))
-    text = findings.findings({"06_architectures": arch, "03_num_filters": nf}, jpeg=False).data
+    text = findings.findings({"07_architectures": arch, "04_num_filters": nf}, jpeg=False).data
     table = stats.architecture_table(arch).sort_values("mean", ascending=False)
     best = table.iloc[0]
     assert text.startswith(f"1. **The {MODELS[best.model]} ") and f"** It gives {best.acc} %" in text
@@ -82,10 +82,10 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     residual = f"{by.loc['resnet', 'parameters'] / by.loc['unet', 'parameters']:.1f}x the parameters"
     assert f"residual blocks {by.loc['resnet', 'mean'] - by.loc['unet', 'mean']:+.1f} points" in text and residual in text
     top = stats.best_values(summary(nf)).iloc[0]
-    assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the seed report chose NF 96" in text
+    assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the original report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
-    assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the seed report
-    note = findings.provenance({"06_architectures": arch, "03_num_filters": nf}).data
+    assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the original report
+    note = findings.provenance({"07_architectures": arch, "04_num_filters": nf}).data
     assert note.startswith("These findings rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
     assert f"{arch.table.epochs.sum() + nf.table.epochs.sum() - 2:,} epochs" in note and "thread" in note
 

@@ -23,8 +23,8 @@ from cnnreport.training.train import load_run, train
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
-JPEG = yaml.safe_load((PARAMS_DIR / "paper" / "08_jpeg_copy.yaml").read_text())   # runs on the originals and their twins
-JPEG_CONFIGS = sweep_configs(**sweep_args("08_jpeg_copy", JPEG))
+JPEG = yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())   # runs on the originals and their twins
+JPEG_CONFIGS = sweep_configs(**sweep_args("09_jpeg_copy", JPEG))
 NUMBERS = json.loads((Path(__file__).parent / "data" / "paper-numbers.json").read_text())
 DEFAULTS_ADDED_LATER = ("dropout", "rebalance_mix", "rebalance_sigma")   # Config fields the record form 5 added
 
@@ -47,13 +47,13 @@ def test_the_committed_records_cover_the_paper_profile():
     assert not missing, f"{len(missing)} paper runs have no record, e.g. {missing[0]}"
 
 
-@pytest.mark.skipif("08_jpeg_copy" in profile_settings("paper")["pending"], reason="08_jpeg_copy's runs are still arriving")
+@pytest.mark.skipif("09_jpeg_copy" in profile_settings("paper")["pending"], reason="09_jpeg_copy's runs are still arriving")
 def test_the_jpeg_copy_measurements_are_complete_and_of_one_machine():
     store = committed_store("paper")
     arms = {arm: lookup(JPEG_CONFIGS, replace(store, data=JPEG[arm])) for arm in ("originals", "twins")}
-    first = lookup([c for c in profile_notebook_configs("paper")["06_architectures"] if c.seed == 0], store)
+    first = lookup([c for c in profile_notebook_configs("paper")["07_architectures"] if c.seed == 0], store)
     every = [run for runs in arms.values() for run in runs] + first
-    assert all(run is not None for run in every), "a run of 08_jpeg_copy has no record"
+    assert all(run is not None for run in every), "a run of 09_jpeg_copy has no record"
     assert all({JPEG["originals"], JPEG["twins"]} <= set(run.evaluations()["test_sets"]) for run in every), \
         "every run is measured on both versions of the test images"
     assert len({(r.info["device"], r.info["cpu"], r.info["precision"]) for r in every}) == 1

@@ -125,26 +125,26 @@ def test_sigterm_stops_the_build_and_every_process_it_started(shared_horses, tmp
 
 
 def one_notebook(root, code):
-    """notebooks/01_theory.ipynb under `root`: a parameters cell, then one code cell."""
+    """notebooks/02_theory.ipynb under `root`: a parameters cell, then one code cell."""
     nb_dir = root / "notebooks"
     nb_dir.mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A section\n\nSome words."),
                                          nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),
                                          nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, nb_dir / "01_theory.ipynb")
+    nbformat.write(nb, nb_dir / "02_theory.ipynb")
 
 
 def test_a_build_leaves_the_environment_as_it_found_it_and_reassembles_without_executing(tmp_path, monkeypatch):
     from cnnreport.report import build as report
     one_notebook(tmp_path, "print(6 * 7)")
     monkeypatch.setattr(report, "ROOT", tmp_path)
-    monkeypatch.setattr(report, "NOTEBOOKS", ("01_theory",))
+    monkeypatch.setattr(report, "NOTEBOOKS", ("02_theory",))
     before = dict(os.environ)
     out = report.build("smoke", tmp_path / "out", pdf=False, log=lambda *a, **k: None)
     assert dict(os.environ) == before, "the kernels' variables leaked into this process"
-    assert "42" in (out / "01_theory.ipynb").read_text()
-    (out / "01_theory.ipynb").write_text((out / "01_theory.ipynb").read_text().replace("Some words.", "Other words."))
+    assert "42" in (out / "02_theory.ipynb").read_text()
+    (out / "02_theory.ipynb").write_text((out / "02_theory.ipynb").read_text().replace("Some words.", "Other words."))
     monkeypatch.setattr(report, "execute", lambda *a, **k: pytest.fail("--no-execute executed a notebook"))
     report.build("smoke", out, pdf=False, execute_notebooks=False, log=lambda *a, **k: None)   # --no-execute
     page = (out / "report.html").read_text()
@@ -158,17 +158,17 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),
                                          nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'arithmetic broke'")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, nb_dir / "01_theory.ipynb")
+    nbformat.write(nb, nb_dir / "02_theory.ipynb")
     monkeypatch.setattr(report, "ROOT", tmp_path)
-    monkeypatch.setattr(report, "NOTEBOOKS", ("01_theory",))
+    monkeypatch.setattr(report, "NOTEBOOKS", ("02_theory",))
     out = tmp_path / "out"
     out.mkdir()
-    (out / "01_theory.ipynb").write_text("earlier good result")
+    (out / "02_theory.ipynb").write_text("earlier good result")
     with pytest.raises(report.NotebookFailed, match="arithmetic broke") as e:
         report.build("smoke", out, pdf=False, log=lambda *a, **k: None)
     assert "assert 1 + 1 == 3" in str(e.value)
-    assert (out / "01_theory.failed.ipynb").exists()
-    assert (out / "01_theory.ipynb").read_text() == "earlier good result"
+    assert (out / "02_theory.failed.ipynb").exists()
+    assert (out / "02_theory.ipynb").read_text() == "earlier good result"
 
 
 def report_sections():

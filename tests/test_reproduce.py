@@ -52,8 +52,8 @@ def test_a_run_the_committed_store_lacks_is_named_before_anything_trains(committ
 
 
 def test_the_runs_are_chosen_by_notebook_model_and_seed():
-    chosen = choose("paper", ["06_architectures"], ["cnn"], [0])
+    chosen = choose("paper", ["07_architectures"], ["cnn"], [0])
     assert [(c.model, c.seed, c.epochs) for c in chosen] == [("cnn", 0, 30)]
     assert len(choose("paper")) == len(set(choose("paper"))) > 100
     with pytest.raises(ValueError, match="no run of the paper profile matches"):
-        choose("paper", ["06_architectures"], ["nonet"])
+        choose("paper", ["07_architectures"], ["nonet"])

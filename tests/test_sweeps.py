@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cnnreport.analysis import stats
-from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import best_values, summary
 from cnnreport.analysis.sweeps import sweep
 from cnnreport.report import gallery, plots
@@ -56,7 +56,7 @@ def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
 def test_a_partly_diverged_value_averages_the_finished_seeds_only():
     grid = fake_sweep("lr", [("cnn", 0.01, 0, "finished", 40.0, 41.0), ("cnn", 0.01, 1, "finished", 42.0, 42.0),
                              ("cnn", 0.01, 2, "diverged", math.nan, 10.0)])
-    row = summary(grid, seed_report={}).iloc[0]
+    row = summary(grid, original={}).iloc[0]
     assert row.runs == 2 and row.diverged == 1 and row["mean"] == pytest.approx(41.0)
     assert row.acc.endswith("(1 of 3 diverged)")
 
@@ -73,8 +73,8 @@ def test_mean_and_std_over_seeds():
 def test_the_seed_reports_number_and_the_difference():
     table = summary(fake_sweep("num_filters", [("unet", 16, 0, "finished", 50.0, 50.0), ("unet", 8, 0, "finished", 45.0, 45.0)]))
     at16, at8 = table.iloc[0], table.iloc[1]
-    assert at16.seed_report == SEED_REPORT["num_filters"]["unet"][16] and at16["diff"] == pytest.approx(50.0 - 55.0)
-    assert math.isnan(at8.seed_report) and math.isnan(at8["diff"])
+    assert at16.original == ORIGINAL["num_filters"]["unet"][16] and at16["diff"] == pytest.approx(50.0 - 55.0)
+    assert math.isnan(at8.original) and math.isnan(at8["diff"])
 
 
 def test_architecture_table_and_figures(data_dir):
@@ -83,7 +83,7 @@ def test_architecture_table_and_figures(data_dir):
     table = stats.architecture_table(grid)
     assert list(table.model) == ["cnn", "unet", "convtranspose", "resnet"]
     assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
-    assert table.set_index("model").seed_report["resnet"] == 70.5
+    assert table.set_index("model").original["resnet"] == 70.5
     steps = stats.steps(table)
     assert len(steps) == 3 and set(steps.verdict) == {"one seed: spread unknown"}
     legend = [t.get_text() for t in plots.accuracy_curves(grid).axes[0].get_legend().get_texts()]

@@ -18,22 +18,22 @@ def cells(captioned):
     return head, [r for r in rows if r]
 
 
-def lr_summary(seed_report):
+def lr_summary(original):
     table = pd.DataFrame(dict(model=["cnn", "cnn"], value=[0.001, 1e30], acc=["45.3 ± 0.4", "diverged"],
-                              best=[True, False], seed_report=seed_report, diff=[45.25 - seed_report[0], math.nan],
+                              best=[True, False], original=original, diff=[45.25 - original[0], math.nan],
                               seconds=[12.118, 3.9]))
     return tables.summary_table(table, "lr", "tab:lr", "Accuracy by learning rate.")
 
 
 def test_sweep_tables_read_like_a_paper():
     head, rows = cells(lr_summary([44.0, math.nan]))
-    assert head == ["network", "learning rate", "val acc (%)", "seed report (%)", "ours − seed (points)", "time per run (s)"]
+    assert head == ["network", "learning rate", "val acc (%)", "original report (%)", "ours − original (points)", "time per run (s)"]
     assert rows == [["CNN", "0.001", "45.3 ± 0.4 ★", "44.0", "+1.2", "12"], ["CNN", "1e+30", "diverged", "–", "–", "4"]]
 
 
 def test_a_column_the_seed_report_gave_no_number_for_is_left_out():
     head, _ = cells(lr_summary([math.nan, math.nan]))
-    assert "seed report (%)" not in head and "ours − seed (points)" not in head
+    assert "original report (%)" not in head and "ours − original (points)" not in head
 
 
 def test_runs_table_shows_seed_and_status_only_where_they_differ():

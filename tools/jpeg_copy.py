@@ -1,4 +1,4 @@
-"""The paper's measurements of what our JPEG copy of the horses changes (params/paper/08_jpeg_copy.yaml),
+"""The paper's measurements of what our JPEG copy of the horses changes (params/paper/09_jpeg_copy.yaml),
 made where both the JPEG copy and the lossless originals are at hand:
 
     python tools/jpeg_copy.py --jpeg ../shared/data/cifar10-horse --originals ../shared/data/cifar10-horse-original \
@@ -6,9 +6,9 @@ made where both the JPEG copy and the lossless originals are at hand:
 
 1. The twins: an image folder of the JPEG copies of exactly the originals' images (links, same names),
    in build/data/<jpeg folder>-twins.
-2. The committed networks (first seed of 06_architectures, which keep their weights) on the original
+2. The committed networks (first seed of 07_architectures, which keep their weights) on the original
    test horses and on their JPEG twins, image by image (evaluate.on_data).
-3. Each network of params/paper/08_jpeg_copy.yaml trained on the original training horses and on their
+3. Each network of params/paper/09_jpeg_copy.yaml trained on the original training horses and on their
    JPEG twins, both labelled with the committed palette (the JPEG copy's), each evaluated on both test
    versions. Runs train into --store (weights and pictures stay out of git: .gitignore).
 4. The palette: k-means on the originals against on their twins (reports/paper/measurements/palette.json).
@@ -31,7 +31,7 @@ from cnnreport.training.evaluate import on_data
 from cnnreport.training.executor import lookup, train_all
 from cnnreport.training.store import write_json
 
-NOTEBOOK = "08_jpeg_copy"
+NOTEBOOK = "09_jpeg_copy"
 
 
 def twins(jpeg, originals, out):
@@ -59,7 +59,7 @@ def main():
     jpeg = load_category("horse", str(args.jpeg))
     palette = load_palette(jpeg, 24, args.store / "palettes")
     # 2. the committed networks on both test versions
-    first = [c for c in profile_notebook_configs("paper")["06_architectures"] if c.seed == 0]
+    first = [c for c in profile_notebook_configs("paper")["07_architectures"] if c.seed == 0]
     for run in lookup(first, committed_store("paper")):
         print(on_data(run.path, arms.values()).path.name, flush=True)
     # 3. each network trained on each version

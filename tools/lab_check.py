@@ -2,7 +2,7 @@
 on a sweep notebook twice, with screenshots. Not part of the tests (it needs a browser and minutes):
 
     .venv/bin/pip install playwright      # the Python package only: the system Chromium is used
-    .venv/bin/python tools/lab_check.py [--notebook 03_num_filters] [--data ../shared/data/cifar10-horse] [--out build/lab-check]
+    .venv/bin/python tools/lab_check.py [--notebook 04_num_filters] [--data ../shared/data/cifar10-horse] [--out build/lab-check]
 
 It asserts that the first Run All shows a progress widget while runs train, that the second trains
 nothing and says the runs were loaded, that `git status` shows no notebook changed, and that the
@@ -41,7 +41,7 @@ def wait_idle(page, timeout=900):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--notebook", default="03_num_filters")
+    ap.add_argument("--notebook", default="04_num_filters")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "cifar10-horse"))
     ap.add_argument("--port", default="8899")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "lab-check")

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.analysis.original import ORIGINAL
 
 # ----------------------------------------------------------------------------- the JPEG copy
 
@@ -39,7 +39,7 @@ def weighed(repro, first, training, precision, sizes, pairs):
          f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear of twice their seed spread"),
         ("the residual network's width", "best width − NF 32, residual network",
          span([res["mean"].max() - base["mean"].iloc[0]] if len(base) else []), "width does not reach the original's accuracy"
-         if len(base) and SEED_REPORT["final"]["resnet"]["val_acc"] - res["mean"].max() > 2 * res["std"].max() else "see the size section"),
+         if len(base) and ORIGINAL["final"]["resnet"]["val_acc"] - res["mean"].max() > 2 * res["std"].max() else "see the size section"),
         ("how the original measured", "its accuracy − ours at the same loss, per (loss, accuracy) pair", span(pairs.distance),
          f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation"),
     ]

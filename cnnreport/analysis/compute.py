@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.sweeps import distinct
 from cnnreport.science.layers import layer_table, total
 from cnnreport.science.models import build_model
@@ -56,7 +56,7 @@ def frontier(table):
     return table.index.isin(on)
 
 
-def seed_compute(ours):
+def original_compute(ours):
     """The original report's final accuracies placed on our compute axis: its CNN's and U-Net's
     exactly (the same networks and epochs as ours), its residual network's estimated from its time,
     assuming its machine ran the residual network at the multiply-accumulates per second it ran its
@@ -65,11 +65,11 @@ def seed_compute(ours):
     from cnnreport.training.config import Config
     rows = []
     for model in ("cnn", "unet"):
-        for nf, acc in SEED_REPORT["num_filters"][model].items():
+        for nf, acc in ORIGINAL["num_filters"][model].items():
             run = Config(model=model, num_filters=nf, epochs=30)
             rows.append(dict(model=model, num_filters=nf, epochs=30, mean=acc, compute=3 * mult_adds(run) * 5000 * 30,
                              estimated=False))
-    final = SEED_REPORT["final"]
+    final = ORIGINAL["final"]
     unet = Config(model="unet", epochs=final["unet"]["epochs"])
     rate = 3 * mult_adds(unet) * 5000 * unet.epochs / final["unet"]["seconds"]            # their U-Net's MAC/s
     ours_rate = _rate(ours, "resnet") / _rate(ours, "unet")

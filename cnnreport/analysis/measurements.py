@@ -74,11 +74,11 @@ def palette_effect(path=PALETTE):
 
 def jpeg_measurements():
     """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
-    measurements of 08_jpeg_copy, which need both copies of the images and so exist only there."""
-    p = yaml.safe_load((PARAMS_DIR / "paper" / "08_jpeg_copy.yaml").read_text())
+    measurements of 09_jpeg_copy, which need both copies of the images and so exist only there."""
+    p = yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())
     store = committed_store("paper")
-    first = lookup([c for c in profile_notebook_configs("paper", pending=True)["06_architectures"] if c.seed == 0], store)
-    arms = {arm: sweep(**sweep_args("08_jpeg_copy", p), store=replace(store, data=p[arm]), verbose=False)
+    first = lookup([c for c in profile_notebook_configs("paper", pending=True)["07_architectures"] if c.seed == 0], store)
+    arms = {arm: sweep(**sweep_args("09_jpeg_copy", p), store=replace(store, data=p[arm]), verbose=False)
             for arm in ("originals", "twins")}
     return (originals_effect(first, p["originals"], p["twins"]), training_effect(arms, p["originals"], p["twins"]),
             palette_effect())
@@ -87,7 +87,7 @@ def jpeg_measurements():
 def precision_effect(sweep):
     """Per network, from a Sweep over amp (True: bf16, False: float32): the final val acc mean and
     std of each, bf16 - float32 with its verdict, and float32's time over bf16's."""
-    table = summary(sweep, seed_report={})
+    table = summary(sweep, original={})
     rows = []
     for model, g in table.groupby("model", sort=False):
         bf16, fp32 = (g[g.value == v].iloc[0] for v in (True, False))

@@ -1,11 +1,11 @@
 """The original report's numbers, as data: what it measured, what it chose, and the (loss, accuracy)
-pairs it gives, which the comparisons read (see ../shared/mission/seed-report.md for the report)."""
+pairs it gives, which the comparisons read (see ../shared/mission/original-report.md for the report)."""
 import pandas as pd
 
 # Final val acc (%) after 30 epochs at kernel 3, by swept field, model and value. The kernel sweep
 # is a figure only (kernel 3 best for both). The CNN's NF sweep has a second column in the report's
 # summary table, apparently the best epoch: "num_filters_best".
-SEED_REPORT = {
+ORIGINAL = {
     "num_filters": {
         "cnn": {16: 43.2, 32: 45.2, 48: 44.0, 64: 45.4, 80: 44.3, 96: 46.0, 128: 45.3},
         "unet": {16: 55.0, 32: 56.4, 48: 56.4, 64: 57.4, 80: 56.1, 96: 56.8, 128: 56.5},
@@ -27,28 +27,28 @@ SEED_REPORT = {
 }
 
 
-# The settings the seed report concludes are best (for the U-Net's learning rate it states none).
-SEED_CHOICES = {"num_filters": {"cnn": 96, "unet": 64}, "kernel": {"cnn": 3, "unet": 3}, "lr": {"cnn": 0.01}}
+# The settings the original report concludes are best (for the U-Net's learning rate it states none).
+ORIGINAL_CHOICES = {"num_filters": {"cnn": 96, "unet": 64}, "kernel": {"cnn": 3, "unet": 3}, "lr": {"cnn": 0.01}}
 
 
-def seed_numbers(field):
-    """{model: {value: val acc}} of the seed report for a swept field; for "final", {model: val acc}."""
+def original_numbers(field):
+    """{model: {value: val acc}} of the original report for a swept field; for "final", {model: val acc}."""
     if field == "final":
-        return {m: r["val_acc"] for m, r in SEED_REPORT["final"].items()}
-    return SEED_REPORT.get(field, {})
+        return {m: r["val_acc"] for m, r in ORIGINAL["final"].items()}
+    return ORIGINAL.get(field, {})
 
 
 def seed_repeats():
-    """{model: [val acc, ...]}: the seed report's final accuracies of one and the same setting (NF 32,
+    """{model: [val acc, ...]}: the original report's final accuracies of one and the same setting (NF 32,
     kernel 3, lr 0.001, 30 epochs), which its NF sweep, LR sweep and final comparison each report:
     how far its own numbers move between runs of one setting."""
-    return {m: [SEED_REPORT["num_filters"][m][32], SEED_REPORT["lr"][m][0.001], SEED_REPORT["final"][m]["val_acc"]]
+    return {m: [ORIGINAL["num_filters"][m][32], ORIGINAL["lr"][m][0.001], ORIGINAL["final"][m]["val_acc"]]
             for m in ("cnn", "unet")}
 
 
 def seed_pairs():
     """The original report's (final val loss, final val acc) pairs: its CNN's NF sweep and its three final runs."""
-    rows = [dict(model="cnn", what=f"NF {nf}", val_loss=loss, val_acc=SEED_REPORT["num_filters"]["cnn"][nf])
-            for nf, loss in SEED_REPORT["num_filters_loss"]["cnn"].items()]
-    rows += [dict(model=m, what="final", val_loss=r["val_loss"], val_acc=r["val_acc"]) for m, r in SEED_REPORT["final"].items()]
+    rows = [dict(model="cnn", what=f"NF {nf}", val_loss=loss, val_acc=ORIGINAL["num_filters"]["cnn"][nf])
+            for nf, loss in ORIGINAL["num_filters_loss"]["cnn"].items()]
+    rows += [dict(model=m, what="final", val_loss=r["val_loss"], val_acc=r["val_acc"]) for m, r in ORIGINAL["final"].items()]
     return pd.DataFrame(rows)

@@ -10,20 +10,20 @@ import math
 import pandas as pd
 
 from cnnreport.analysis import claims
-from cnnreport.analysis.original import SEED_REPORT, seed_numbers
+from cnnreport.analysis.original import ORIGINAL, original_numbers
 from cnnreport.science.metrics import DECODINGS, METRICS
 
 
-def summary(sweep, seed_report=None):
+def summary(sweep, original=None):
     """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
     over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
-    "45.3 (1 of 3 diverged)"), the seed report's number, ours minus theirs, mean seconds, and
+    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs, mean seconds, and
     "best" marking each model's highest mean. Diverged runs count in no mean.
 
-    seed_report: {model: {value: acc}} or {model: acc}; default: the seed report's numbers for
+    original: {model: {value: acc}} or {model: acc}; default: the original report's numbers for
     the sweep's field."""
-    if seed_report is None:
-        seed_report = seed_numbers(sweep.field)
+    if original is None:
+        original = original_numbers(sweep.field)
     runs = sweep.table
     out = []
     for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
@@ -35,11 +35,11 @@ def summary(sweep, seed_report=None):
             text = "diverged"
         else:
             text = f"{mean:.1f}" + (f" ± {std:.1f}" if n > 1 else "") + (f" ({bad} of {len(g)} diverged)" if bad else "")
-        theirs = seed_report.get(model, math.nan)
+        theirs = original.get(model, math.nan)
         if isinstance(theirs, dict):
             theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
         out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
-                        seed_report=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan))
+                        original=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan))
     table = pd.DataFrame(out)
     table["best"] = False
     for model, g in table.groupby("model", sort=False):
@@ -83,18 +83,18 @@ def best_values(table):
 def architecture_table(sweep):
     """The architecture comparison: summary(sweep) with losses, parameter counts and the seed
     report's final numbers (accuracy, epochs, seconds) beside ours."""
-    table, runs = summary(sweep, seed_report=seed_numbers("final")), sweep.table
+    table, runs = summary(sweep, original=original_numbers("final")), sweep.table
     ok = runs[runs.status != "diverged"].groupby("model", sort=False)
     table["epochs"] = table.model.map(runs.groupby("model").epochs.max())
     table["train_loss"] = table.model.map(ok.train_loss.mean())
     table["val_loss"] = table.model.map(ok.val_loss.mean())
     table["parameters"] = table.model.map(runs.groupby("model").parameters.first())
-    final = SEED_REPORT["final"]
-    table["seed_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
-    table["seed_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
+    final = ORIGINAL["final"]
+    table["original_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
+    table["original_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
     table["best"] = table["mean"] == table["mean"].max()  # one row per model: the best across models
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
-            "seed_report", "diff", "seconds", "seed_epochs", "seed_seconds", "best"]
+            "original", "diff", "seconds", "original_epochs", "original_seconds", "best"]
     return table[cols]
 
 
@@ -156,25 +156,25 @@ def decodings(runs):
     return pd.DataFrame(rows)
 
 
-# the sweeps that rerun numbers of the seed report, as the comparison names them
-EXPERIMENTS = {"03_num_filters": "NF sweep", "04_learning_rate": "learning-rate sweep", "06_architectures": "architectures"}
+# the sweeps that rerun numbers of the original report, as the comparison names them
+EXPERIMENTS = {"04_num_filters": "NF sweep", "05_learning_rate": "learning-rate sweep", "07_architectures": "architectures"}
 
 
 def reproduction(sweeps):
-    """One row per number of the seed report that a sweep reran: the seed's number, which epoch it
+    """One row per number of the original report that a sweep reran: its number, which epoch it
     is (final, or the best one of its NF summary table), our mean over finished seeds of the same
     epoch, the spread (std over seeds), the difference, the difference had we compared our best
     epochs, and a verdict: within noise when the difference is at most twice the spread.
 
     sweeps: {notebook: Sweep}, as profile_sweeps gives them; missing notebooks add no rows."""
     rows = []
-    for notebook, column, epoch in (("03_num_filters", "num_filters", "final"), ("03_num_filters", "num_filters_best", "best"),
-                                    ("04_learning_rate", "lr", "final"), ("06_architectures", "final", "final")):
+    for notebook, column, epoch in (("04_num_filters", "num_filters", "final"), ("04_num_filters", "num_filters_best", "best"),
+                                    ("05_learning_rate", "lr", "final"), ("07_architectures", "final", "final")):
         if notebook not in sweeps:
             continue
         field = sweeps[notebook].field
         for (model, value), g in sweeps[notebook].table.groupby(["model", "value"], sort=False, dropna=False):
-            theirs = seed_numbers(column).get(model, math.nan)
+            theirs = original_numbers(column).get(model, math.nan)
             if isinstance(theirs, dict):
                 theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
             if math.isnan(theirs):
@@ -186,6 +186,6 @@ def reproduction(sweeps):
             diff = mean - theirs
             verdict = claims.against_single(diff, std, len(ok))
             rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
-                             epochs=g.epochs.max(), epoch=epoch, seed_report=theirs,
+                             epochs=g.epochs.max(), epoch=epoch, original=theirs,
                              runs=len(ok), mean=mean, std=std, diff=diff, best_diff=best - theirs, verdict=verdict))
     return pd.DataFrame(rows)

@@ -55,7 +55,7 @@ def distinct(runs):
 def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
     """Every Config of the grid, built (and so validated) before anything trains.
 
-    values: a list, or {model: list} where models sweep different grids (the seed's LR sweeps).
+    values: a list, or {model: list} where models sweep different grids (the original report's LR sweeps).
     per_model: {model: {field: value}} overrides, e.g. {"resnet": {"epochs": 25}}."""
     per_model = per_model or {}
     configs = []
@@ -71,8 +71,8 @@ def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
 
 
 # The setting each sweep notebook varies; params/<profile>/<notebook>.yaml gives its grid.
-SWEPT = {"03_num_filters": "num_filters", "04_learning_rate": "lr", "05_kernel_size": "kernel",
-         "06_architectures": None, "07_colour_quality": "rebalance", "09_precision": "amp", "10_size": "num_filters"}
+SWEPT = {"04_num_filters": "num_filters", "05_learning_rate": "lr", "06_kernel_size": "kernel",
+         "07_architectures": None, "08_colour_quality": "rebalance", "10_precision": "amp", "11_size": "num_filters"}
 
 
 def sweep_args(notebook, params):
@@ -108,7 +108,7 @@ def profile_configs(profile, pending=False):
 
 def profile_sweeps(profile, data=None, verbose=True):
     """{sweep notebook: its Sweep} under `profile`, as each notebook gets them (from
-    params.profile_store(profile)): what the findings and the comparison with the seed report read."""
+    params.profile_store(profile)): what the findings and the comparison with the original report read."""
     store = profile_store(profile)
     return {nb: sweep(**args, data=data, store=store, verbose=verbose) for nb, args in _profile_args(profile).items()}
 

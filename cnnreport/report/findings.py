@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from cnnreport.analysis import claims, measurements, stats
 from cnnreport.analysis.consistency import consistency as consistency_of
-from cnnreport.analysis.original import SEED_CHOICES, SEED_REPORT
+from cnnreport.analysis.original import ORIGINAL_CHOICES, ORIGINAL
 from cnnreport.analysis.sweeps import distinct
 from cnnreport.report.names import FIELDS, MODELS
 from cnnreport.report.present import signed
@@ -60,7 +60,7 @@ def steps(t):
 
 def choice(sweep, field):
     """Per network, a sentence: the best value of a sweep, whether it beats the runner-up beyond
-    seed noise, how far the whole grid moves the accuracy, and the seed report's choice."""
+    seed noise, how far the whole grid moves the accuracy, and the original report's choice."""
     table = stats.summary(sweep)
     name, parts = FIELDS[field], []
     for r in stats.best_values(table).itertuples():
@@ -79,9 +79,9 @@ def choice(sweep, field):
         g = table[(table.model == r.model) & table["mean"].notna()]
         if len(g) > 2:
             text += f"; {name} {g.value.min():g} to {g.value.max():g} span {g['mean'].max() - g['mean'].min():.1f} points"
-        theirs = SEED_CHOICES.get(field, {}).get(r.model)
+        theirs = ORIGINAL_CHOICES.get(field, {}).get(r.model)
         if theirs is not None:
-            text += " (the seed report's choice too)" if math.isclose(theirs, r.best) else f" (the seed report chose {name} {theirs:g})"
+            text += " (the original report's choice too)" if math.isclose(theirs, r.best) else f" (the original report chose {name} {theirs:g})"
         parts.append(text)
     return parts
 
@@ -99,14 +99,14 @@ def _diverged(sweep, field):
 
 
 def width_and_kernel(sweeps):
-    """The seed report's NF and kernel choices answered."""
-    parts = [part for nb, field in (("03_num_filters", "num_filters"), ("05_kernel_size", "kernel")) if nb in sweeps
+    """The original report's NF and kernel choices answered."""
+    parts = [part for nb, field in (("04_num_filters", "num_filters"), ("06_kernel_size", "kernel")) if nb in sweeps
              for part in choice(sweeps[nb], field)]
     return "**Width and kernel size.** " + ". ".join(parts) + "." if parts else None
 
 
 def learning_rate(sweep):
-    """The seed report's learning rates answered, with the rates that diverge."""
+    """The original report's learning rates answered, with the rates that diverge."""
     return "**Learning rate.** " + ". ".join(choice(sweep, "lr")) + _diverged(sweep, "lr") + "."
 
 
@@ -129,7 +129,7 @@ def rebalancing(sweep):
 
 
 def reproduction(sweeps):
-    """How our numbers stand against the seed report's."""
+    """How our numbers stand against the original report's."""
     r = stats.reproduction(sweeps)
     r = r[r.epoch == "final"]
     if r.empty:
@@ -143,11 +143,11 @@ def reproduction(sweeps):
     assert sum(c[0] for c in classes) == len(r), "every comparison in one class"
     worst = r.loc[r["diff"].abs().idxmax()]
     setting = f"{FIELDS[worst.field]} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
-    return (f"**Against the seed report:** of its {len(r)} final accuracies that we reran, "
+    return (f"**Against the original report:** of its {len(r)} final accuracies that we reran, "
             f"{', '.join(told[:-1]) + ' and ' + told[-1] if len(told) > 1 else told[0]}. The median difference is "
             f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {MODELS[worst.model]} at "
-            f"{setting}: ours {worst['mean']:.1f} %, the seed's {worst.seed_report:.1f} %). The section *Ours "
-            f"against the seed report* weighs the causes.")
+            f"{setting}: ours {worst['mean']:.1f} %, the original report's {worst.original:.1f} %). The section *Ours "
+            f"against the original report* weighs the causes.")
 
 
 def provenance(sweeps):
@@ -175,7 +175,7 @@ def _verdicts(verdicts):
 
 
 def precision(sweep):
-    """Whether bf16 costs accuracy against float32 (09_precision)."""
+    """Whether bf16 costs accuracy against float32 (10_precision)."""
     effect = measurements.precision_effect(sweep)
     clear = effect[effect.verdict == "clear"]
     head = ("bf16 changes the accuracy of " + ", ".join(f"the {MODELS[m]}" for m in clear.model) if len(clear) else
@@ -186,23 +186,23 @@ def precision(sweep):
 
 
 def size(sweep):
-    """Whether the residual network's width explains its gap to the seed report, and what the residual block buys at equal compute (10_size)."""
+    """Whether the residual network's width explains its gap to the original report, and what the residual block buys at equal compute (11_size)."""
     sizes = measurements.size_table(sweep)
     res, unet = sizes[sizes.model == "resnet"], sizes[sizes.model == "unet"]
     if len(res) < 2 or len(unet) != len(res):
         return None
-    seed = SEED_REPORT["final"]["resnet"]["val_acc"]
+    seed = ORIGINAL["final"]["resnet"]["val_acc"]
     diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
     verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
     top = res.loc[res["mean"].idxmax()]
     short = seed - top["mean"]
     spread = res["std"].max()
-    head = ("The residual network's width against its gap to the seed report (one seed: no verdict)" if math.isnan(spread)
+    head = ("The residual network's width against its gap to the original report (one seed: no verdict)" if math.isnan(spread)
             else "Width does not explain the residual network's gap" if short > 2 * spread
             else "Width could explain the residual network's gap")
     return (f"**{head}.** From NF {res.num_filters.min()} to {res.num_filters.max()} "
             f"({res.mult_adds.max() / res.mult_adds.min():.0f}x the multiply-adds) it reaches {res['mean'].min():.1f} to "
-            f"{res['mean'].max():.1f} %, {short:.1f} points short of the seed report's {seed:.1f} % at best. "
+            f"{res['mean'].max():.1f} %, {short:.1f} points short of the original report's {seed:.1f} % at best. "
             f"At equal multiply-adds it {'beats' if min(diffs) > 0 else 'differs from'} the U-Net by {_span(diffs)} "
             f"({_verdicts(verdicts)}).")
 
@@ -219,13 +219,13 @@ def jpeg_copy():
 
 
 def consistency(sweeps):
-    """Whether the seed report's (loss, accuracy) pairs lie on the relation of our runs (analysis.consistency)."""
+    """Whether the original report's (loss, accuracy) pairs lie on the relation of our runs (analysis.consistency)."""
     pairs = consistency_of([run for sweep in sweeps.values() for run in sweep.runs]).dropna(subset=["distance"])
     if pairs.empty:
         return None
     above, off = (pairs.distance > 0).sum(), (pairs.verdict == "off the relation").sum()
-    head = ("The seed report counts more pixels right at the same loss than our runs do" if above > len(pairs) / 2 and off
-            else "The seed report's losses and accuracies agree with ours")
+    head = ("The original report counts more pixels right at the same loss than our runs do" if above > len(pairs) / 2 and off
+            else "The original report's losses and accuracies agree with ours")
     return (f"**{head}.** Its {len(pairs)} (loss, accuracy) pairs lie {_span(pairs.distance)} from the accuracy our runs of "
             f"the same network reach at that loss ({off} of {len(pairs)} beyond twice our scatter): a difference in how "
             "accuracy was measured moves a pair off the relation, a better network moves it along.")
@@ -234,15 +234,15 @@ def consistency(sweeps):
 def findings(sweeps, jpeg=True):
     """The take-aways as a numbered Markdown list (see the module docstring); jpeg: include the
     paper profile's measurements of our JPEG copy (which exist only there)."""
-    arch = stats.architecture_table(sweeps["06_architectures"]) if "06_architectures" in sweeps else None
+    arch = stats.architecture_table(sweeps["07_architectures"]) if "07_architectures" in sweeps else None
     items = [architectures(arch) if arch is not None else None,
              steps(arch) if arch is not None else None,
              width_and_kernel(sweeps),
-             learning_rate(sweeps["04_learning_rate"]) if "04_learning_rate" in sweeps else None,
-             rebalancing(sweeps["07_colour_quality"]) if "07_colour_quality" in sweeps else None,
+             learning_rate(sweeps["05_learning_rate"]) if "05_learning_rate" in sweeps else None,
+             rebalancing(sweeps["08_colour_quality"]) if "08_colour_quality" in sweeps else None,
              reproduction(sweeps),
              consistency(sweeps),
              jpeg_copy() if jpeg else None,
-             precision(sweeps["09_precision"]) if "09_precision" in sweeps else None,
-             size(sweeps["10_size"]) if "10_size" in sweeps else None]
+             precision(sweeps["10_precision"]) if "10_precision" in sweeps else None,
+             size(sweeps["11_size"]) if "11_size" in sweeps else None]
     return Markdown("\n".join(f"{n}. {text}" for n, text in enumerate((i for i in items if i), 1)))

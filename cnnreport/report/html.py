@@ -24,7 +24,7 @@ STYLE = Path(__file__).with_name("report.css")   # the print style: pages, table
 PROFILE_NOTES = {
     "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
     "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
-    "paper": "the paper profile: the seed report's settings (30 epochs, full data), three seeds each",
+    "paper": "the paper profile: the original report's settings (30 epochs, full data), three seeds each",
 }
 
 

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cnnreport.analysis.consistency import FAMILY, learned
-from cnnreport.analysis.original import seed_numbers
+from cnnreport.analysis.original import original_numbers
 from cnnreport.analysis.stats import summary
 from cnnreport.report.names import FIELDS, METRICS, MODELS
 
@@ -22,13 +22,13 @@ def _colours(keys):
     return {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
 
 
-def sweep_plot(sweep, seed_report=None, title=None):
+def sweep_plot(sweep, original=None, title=None):
     """Final val acc against the swept value, one line per network: our mean over seeds (error bars:
-    std, when there are several seeds), the seed report's numbers as hollow markers, and diverged
+    std, when there are several seeds), the original report's numbers as hollow markers, and diverged
     values as an x on the bottom edge, labelled."""
     field = sweep.field
-    seed = seed_report if seed_report is not None else seed_numbers(field)
-    table = summary(sweep, seed_report=seed)
+    seed = original if original is not None else original_numbers(field)
+    table = summary(sweep, original=seed)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     colour = _colours(table.model.unique())
@@ -210,7 +210,7 @@ FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab
 def compute_plot(table, on_frontier, seed=None, title=None):
     """Final val acc against training compute (multiply-accumulates, log scale), one point per
     setting of `table` (compute.settings), error bars the std over seeds, one colour per network
-    family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (compute.seed_compute):
+    family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (compute.original_compute):
     the original report's numbers as hollow markers, an estimated one hollow with a question mark."""
     fig = Figure(figsize=(7.2, 4.6))
     ax = fig.subplots()

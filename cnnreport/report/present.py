@@ -101,7 +101,7 @@ def table(df, label, caption, formats=None):
 
 
 def known(df, columns):
-    """`columns` without those that hold no value at all (a seed-report column where it gave none)."""
+    """`columns` without those that hold no value at all (an original-report column where it gave none)."""
     return [c for c in columns if df[c].notna().any()]
 
 # ----------------------------------------------------------------------------- the report's tables
@@ -146,7 +146,7 @@ def settings(p, profile):
 
 
 
-# ----------------------------------------------------------------------------- ours against the seed report
+# ----------------------------------------------------------------------------- ours against the original report
 
 
 

@@ -3,7 +3,7 @@ number taken from the results and every verdict from cnnreport.analysis.claims."
 import math
 
 from cnnreport.analysis import claims
-from cnnreport.analysis.original import SEED_REPORT
+from cnnreport.analysis.original import ORIGINAL
 from cnnreport.report.names import MODELS
 from cnnreport.report.present import signed
 
@@ -56,7 +56,7 @@ def size_sentence(table, reference=32):
     top = res.loc[res["mean"].idxmax()]
     gap = top["mean"] - base["mean"]
     verdict = claims.between(gap, top["std"], base["std"], top.seeds, base.seeds)
-    seed = SEED_REPORT["final"]["resnet"]["val_acc"]
+    seed = ORIGINAL["final"]["resnet"]["val_acc"]
     text = (f"From NF {res.num_filters.min()} to NF {res.num_filters.max()} ({res.mult_adds.max() / base.mult_adds:.1f}x the "
             f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
             f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
@@ -74,7 +74,7 @@ def size_sentence(table, reference=32):
 
 
 def compute_sentence(table, on_frontier, seed):
-    """What the accuracy-against-compute figure shows, from settings(), frontier() and seed_compute()."""
+    """What the accuracy-against-compute figure shows, from settings(), frontier() and original_compute()."""
     best = table[on_frontier].sort_values("compute")
     names = [f"{_name(r.model)} NF {r.num_filters} kernel {r.kernel}" + (f" lr {r.lr:g}" if r.lr != 0.001 else "")
              + (" rebalanced" if r.rebalance else "") for r in best.itertuples()]
@@ -134,7 +134,7 @@ def best_epoch_gap(grid):
 
 def kernel_claim(best):
     """The original report's claim that kernel 3 is best, against our best kernels (stats.best_values)."""
-    return ("The seed report finds kernel 3 best for both networks. Ours: " + "; ".join(
+    return ("The original report finds kernel 3 best for both networks. Ours: " + "; ".join(
         f"{MODELS[r.model]}: kernel {r.best}, " + ("agrees" if r.best == 3 else "disagrees") for r in best.itertuples())
         + ". How sure each is: see the verdicts above.")
 
@@ -193,7 +193,7 @@ def chance_sentence(repro):
     return (" ".join(reads(m, v) for m, v in repeats.items())
             + f" Our std over seeds has a median of {final['std'].median():.1f} points over the settings of @tab:repro. "
             f"{len(beyond)} of our {len(final)} final-epoch differences exceed twice our spread plus the largest range of "
-            f"the seed's own repeats ({largest:.1f} points): "
+            f"the original report's own repeats ({largest:.1f} points): "
             + ("chance alone does not explain those." if len(beyond) else "chance can explain every one."))
 
 

@@ -14,13 +14,13 @@ def _star(text, best):
 
 def summary_table(summary, field, label, caption):
     """A sweep's summary (stats.summary) over `field`: per network and value, our accuracy (★: the
-    network's best), the seed report's and the difference where it gave numbers, and the time per run."""
+    network's best), the original report's and the difference where it gave numbers, and the time per run."""
     df = pd.DataFrame({"network": summary.model.map(MODELS), FIELDS.get(field, field): summary.value,
                        "val acc (%)": [_star(a, b) for a, b in zip(summary.acc, summary.best)],
-                       "seed report (%)": summary.seed_report, "ours − seed (points)": summary["diff"],
+                       "original report (%)": summary.original, "ours − original (points)": summary["diff"],
                        "time per run (s)": summary.seconds})
     return table(df[known(df, df.columns)], label, caption,
-                 {"seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
+                 {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
                   "time per run (s)": fixed(0)})
 
 
@@ -39,15 +39,15 @@ def runs_table(sweep, label, caption):
 
 
 def architecture_table(arch, label, caption):
-    """The architecture comparison (stats.architecture_table) beside the seed report's; time
+    """The architecture comparison (stats.architecture_table) beside the original report's; time
     per run (mean over seeds). Train losses are in runs_table: an A4 page holds no more columns."""
     df = pd.DataFrame({"network": arch.model.map(MODELS), "epochs": arch.epochs, "parameters": arch.parameters,
                        "val loss": arch.val_loss, "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
-                       "seed report (%)": arch.seed_report, "ours − seed (points)": arch["diff"],
-                       "time (s)": arch.seconds, "seed epochs": arch.seed_epochs, "seed time (s)": arch.seed_seconds})
+                       "original report (%)": arch.original, "ours − original (points)": arch["diff"],
+                       "time (s)": arch.seconds, "original epochs": arch.original_epochs, "original time (s)": arch.original_seconds})
     return table(df[known(df, df.columns)], label, caption,
-                 {"val loss": fixed(3), "seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
-                  "time (s)": fixed(0), "seed time (s)": fixed(0)})
+                 {"val loss": fixed(3), "original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
+                  "time (s)": fixed(0), "original time (s)": fixed(0)})
 
 
 def steps_table(steps, label, caption):
@@ -131,17 +131,17 @@ def decoding_table(decoded, label, caption):
 
 
 def reproduction_table(repro, label, caption):
-    """Every seed-report number a sweep reran (stats.reproduction) beside ours: mean ± std
+    """Every original-report number a sweep reran (stats.reproduction) beside ours: mean ± std
     over seeds of the same epoch, the difference, the difference had we taken our best epochs,
     and the verdict."""
     setting = [f"{FIELDS[f]} {number(v)}" if isinstance(f, str) else f"{e} epochs"
                for f, v, e in zip(repro.field, repro.value, repro.epochs)]
     df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": setting,
-                       "epoch": repro.epoch, "seed report (%)": repro.seed_report,
+                       "epoch": repro.epoch, "original report (%)": repro.original,
                        "ours (%)": [_mean_std(m, s, 1) for m, s in zip(repro["mean"], repro["std"])],
-                       "ours − seed (points)": repro["diff"], "with our best epoch": repro.best_diff,
+                       "ours − original (points)": repro["diff"], "with our best epoch": repro.best_diff,
                        "verdict": repro.verdict})
-    return table(df, label, caption, {"seed report (%)": fixed(1), "ours − seed (points)": fixed(1, signed=True),
+    return table(df, label, caption, {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
                                       "with our best epoch": fixed(1, signed=True)})
 
 

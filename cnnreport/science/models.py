@@ -5,9 +5,9 @@ H and W divisible by 4. Padding is kernel // 2, so every odd kernel keeps the 32
 comments are for a 32x32 input; NF is num_filters, NC num_colours.
 
 Layouts follow the University of Toronto CSC321/CSC413 colourization assignment (its 2021-22
-version, whose numbers the seed report matches). `convtranspose` is ours: the U-Net without its
+version, whose numbers the original report matches). `convtranspose` is ours: the U-Net without its
 skip connections, to separate what the skips add from what learned resampling adds. `resnet` is
-ours too (see `ResUNet`): the residual network the seed report trains.
+ours too (see `ResUNet`): the residual network the original report trains.
 
 Plain torch.nn only: the trainer makes them fast (cnnreport.training.speed) without changing what they compute.
 """
