@@ -50,7 +50,11 @@ def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
     assert good.best and not bad.best and good["mean"] == pytest.approx(grid.where(value=0.01).table.val_acc.mean())
     assert best_values(table).iloc[0].best == 0.01
     assert plots.sweep_plot(grid).axes[0].texts[0].get_text() == "CNN diverged"   # drawn on the bottom edge, named
-    assert len(plots.loss_curves(grid).axes[0].get_legend().get_texts()) == 1       # the finished value only
+    assert plots.sweep_caption(grid, "learning rate").endswith(", diverged settings as an x on the bottom edge.")
+    curves = plots.loss_curves(grid, label="{model}, learning rate {value:g}")
+    assert [ax.get_title() for ax in curves.axes] == ["CNN, learning rate 0.01"]      # a panel for the finished value only
+    assert [t.get_text() for t in curves.legends[0].get_texts()] == ["training", "validation"]
+    assert "runs that diverged are left out: CNN at learning rate 1e+30, seed 0; CNN" in plots.loss_caption(grid, "learning rate")
 
 
 def test_a_partly_diverged_value_averages_the_finished_seeds_only():
