@@ -159,7 +159,7 @@ def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
         for metric in metrics:
             entry, style = STAGES[metric.split("_")[0]]
             handles[entry] = _band(ax, *curves[metric][name], **style)
-        ax.set_title(name)
+        ax.set_title(textwrap.fill(name, int(WIDTH / cols * 13)))   # about 13 characters an inch at 9 pt
         ax.grid(alpha=0.3)
     for ax in axes[max(0, len(names) - cols):len(names)]:
         ax.xaxis.set_tick_params(labelbottom=True)   # the lowest panel of each column, in a row left part empty too
@@ -202,10 +202,15 @@ def loss_caption(sweep, what=None):
         text += ", mean over seeds; bands from the lowest to the highest seed"
     else:
         text += " of one seed"
-    gone = [f"{MODELS[r.config.model]}" + (f" at {what} {sweep.value(r)}" if what else "") + f", seed {r.config.seed}"
-            for r in sweep.runs if r.status == "diverged"]
+    runs = sweep.table
+    gone = []
+    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+        k = (g.status == "diverged").sum()
+        if k:
+            at = (f" at {what} {value:g}" if isinstance(value, float) else f" at {what} {value}") if what else ""
+            gone.append(f"{MODELS[model]}{at} ({k} of {len(g)} seeds{', no panel' if k == len(g) else ''})")
     if gone:
-        text += "; runs that diverged are left out: " + "; ".join(gone)
+        text += "; runs that diverged are left out: " + ", ".join(gone)
     return text + "."
 
 
@@ -228,10 +233,11 @@ def accuracy_curves(sweep, label="{model}", title=None):
     return fig
 
 
+@_print_size
 def gradient_norms(norms, title=None):
     """The theory notebook's gradient norms: one line per variant (columns of `norms`, indexed by
     layer), on a log scale."""
-    fig = Figure(figsize=(7, 3.8))
+    fig = Figure(figsize=(WIDTH, 3.6))
     ax = fig.subplots()
     norms.plot(ax=ax, logy=True)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
@@ -274,6 +280,7 @@ def samples(rows):
     return fig
 
 
+@_print_size
 def confusion(matrix, palette, title=None):
     """A confusion matrix (true colour down, predicted across) as a picture: each row normalised
     to the share of that colour's pixels, the palette's colours as the tick marks."""
@@ -298,10 +305,11 @@ def confusion(matrix, palette, title=None):
     return fig
 
 
+@_print_size
 def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     """What rebalancing trades, per network: an arrow from the plain to the rebalanced mean of two
     metrics (stats.metric_table of a sweep over rebalance), error bars the seed std."""
-    fig = Figure(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(WIDTH, 4.2))
     ax = fig.subplots()
     colour = _colours(quality.model.unique())
     for model, g in quality.groupby("model", sort=False):
@@ -320,7 +328,7 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     ax.set_ylabel(LABELS.get(y, y))
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -328,12 +336,13 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
 FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab:green", "resnet": "tab:red"}
 
 
+@_print_size
 def compute_plot(table, on_frontier, seed=None, title=None):
     """Final val acc against training compute (multiply-accumulates, log scale), one point per
     setting of `table` (compute.settings), error bars the std over seeds, one colour per network
     family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (compute.seed_compute):
     the original report's numbers as hollow markers, an estimated one hollow with a question mark."""
-    fig = Figure(figsize=(7.2, 4.6))
+    fig = Figure(figsize=(WIDTH, 5.2), layout="constrained")
     ax = fig.subplots()
     for model, g in table.groupby("model", sort=False):
         ax.errorbar(g.compute, g["mean"], yerr=g["std"].fillna(0), marker="o", markersize=4, linestyle="none",
@@ -345,22 +354,22 @@ def compute_plot(table, on_frontier, seed=None, title=None):
             ax.plot(g.compute, g["mean"], marker="D", markerfacecolor="none", linestyle="none", color=FAMILY_COLOURS[model],
                     label=f"{MODELS[model]} (original report{', estimated' if g.estimated.any() else ''})")
         for r in seed[seed.estimated].itertuples():
-            ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points", fontsize=9)
+            ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("training compute (multiply-accumulates: 3 x forward pass x images x epochs)")
     ax.set_ylabel("final val acc (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)   # below: it hid points
     return fig
 
 
+@_print_size
 def relation_plot(runs, fits, pairs, title=None):
     """Final val acc against final val loss of every run of `runs` (Runs) that learned, the
     fitted relation of each family (consistency.relation) over the losses it was fitted on, and the
     original report's pairs (consistency.consistency) as hollow diamonds."""
-    fig = Figure(figsize=(7.2, 4.6))
+    fig = Figure(figsize=(WIDTH, 4.6))
     ax = fig.subplots()
     ok = learned(runs)
     for family, g in ok.groupby(ok.model.map(FAMILY)):
@@ -377,6 +386,6 @@ def relation_plot(runs, fits, pairs, title=None):
     ax.set_ylabel("final val acc (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
     fig.tight_layout()
     return fig
