@@ -50,7 +50,11 @@ def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
     assert good.best and not bad.best and good["mean"] == pytest.approx(grid.where(value=0.01).table.val_acc.mean())
     assert best_values(table).iloc[0].best == 0.01
     assert plots.sweep_plot(grid).axes[0].texts[0].get_text() == "CNN diverged"   # drawn on the bottom edge, named
-    assert len(plots.loss_curves(grid).axes[0].get_legend().get_texts()) == 1       # the finished value only
+    assert plots.sweep_caption(grid, "learning rate").endswith(", diverged settings as an x on the bottom edge.")
+    curves = plots.loss_curves(grid, label="{model}, learning rate {value:g}")
+    assert [ax.get_title() for ax in curves.axes] == ["CNN, learning rate 0.01"]      # a panel for the finished value only
+    assert [t.get_text() for t in curves.legends[0].get_texts()] == ["training", "validation"]
+    assert plots.loss_caption(grid, "learning rate").endswith("left out: CNN at learning rate 1e+30 (2 of 2 seeds, no panel).")
 
 
 def test_a_partly_diverged_value_averages_the_finished_seeds_only():
@@ -70,7 +74,7 @@ def test_mean_and_std_over_seeds():
     assert math.isnan(single["std"]) and "±" not in single.acc
 
 
-def test_the_seed_reports_number_and_the_difference():
+def test_the_original_reports_number_and_the_difference():
     table = summary(fake_sweep("num_filters", [("unet", 16, 0, "finished", 50.0, 50.0), ("unet", 8, 0, "finished", 45.0, 45.0)]))
     at16, at8 = table.iloc[0], table.iloc[1]
     assert at16.original == ORIGINAL["num_filters"]["unet"][16] and at16["diff"] == pytest.approx(50.0 - 55.0)

@@ -31,7 +31,7 @@ def test_sweep_tables_read_like_a_paper():
     assert rows == [["CNN", "0.001", "45.3 ± 0.4 ★", "44.0", "+1.2", "12"], ["CNN", "1e+30", "diverged", "–", "–", "4"]]
 
 
-def test_a_column_the_seed_report_gave_no_number_for_is_left_out():
+def test_a_column_the_original_report_gave_no_number_for_is_left_out():
     head, _ = cells(lr_summary([math.nan, math.nan]))
     assert "original report (%)" not in head and "ours − original (points)" not in head
 
@@ -70,8 +70,9 @@ def test_tables_and_legends_take_network_names_from_the_one_map(monkeypatch):
     assert {r[0] for r in rows} == {"Skip-Net"}
     legend = [t.get_text() for t in plots.sweep_plot(grid).axes[0].get_legend().get_texts()]
     assert {"Skip-Net (ours)", "Skip-Net (original report)"} <= set(legend)
-    curves = [t.get_text() for t in plots.loss_curves(grid, label="{model}, NF {value}").axes[0].get_legend().get_texts()]
-    assert curves == ["Skip-Net, NF 8", "Skip-Net, NF 16"]
+    panels = [ax.get_title() for ax in plots.loss_curves(grid, label="{model}, NF {value}").axes]
+    assert panels == ["Skip-Net, NF 8", "Skip-Net, NF 16"]
+    assert plots.loss_caption(grid, "NF").startswith("The Skip-Net's cross-entropy per pixel per epoch, one panel per NF")
     quality = pd.DataFrame([dict(model="unet", value=False, runs=2, **{m: 50.0 for m in tables.QUALITY},
                                  **{f"{m}_std": 0.1 for m in tables.QUALITY})])
     _, rows = cells(tables.quality_table(quality, "tab:names-quality", "Quality."))

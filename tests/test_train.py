@@ -20,7 +20,7 @@ def test_loss_falls_and_accuracy_rises_well_above_chance(data_dir):
     assert h[-1]["val_acc"] > 60  # chance is 25 % with four colours
 
 
-def test_epoch_lines_in_the_seed_reports_format(data_dir, capsys):
+def test_epoch_lines_in_the_original_reports_format(data_dir, capsys):
     train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir))
     out = capsys.readouterr().out
     assert "Epoch [1/1], Loss: " in out and ", Time (s): " in out

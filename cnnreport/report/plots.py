@@ -4,10 +4,14 @@ Figures are made without pyplot's global state, so none is shown twice or kept i
 notebook shows one with a number and caption through cnnreport.report.present.figure, which is why
 they carry no titles unless asked for one."""
 
+import functools
+import math
+import textwrap
+
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from cnnreport.analysis.consistency import FAMILY, learned
 from cnnreport.analysis.original import original_numbers
@@ -16,50 +20,98 @@ from cnnreport.report.names import FIELDS, METRICS, MODELS
 
 LABELS = {**FIELDS, "num_filters": "NF (number of filters)", **METRICS}   # axis labels
 
+# The report shows a figure at most 17 cm (6.7 in) wide: figures that wide print their fonts at
+# the sizes set here, none under 8 pt.
+WIDTH = 6.7
+STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8.5,
+         "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "figure.titlesize": 10, "figure.labelsize": 9}
+
+# The two curves of every loss figure, in the same colour and style in each: (legend entry, style).
+STAGES = {"train": ("training", dict(color="tab:blue", linestyle="-")),
+          "val": ("validation", dict(color="tab:orange", linestyle="--"))}
+
+
+def print_size(draw):
+    """Draw a figure under STYLE (rcParams are read as each artist is made, so the whole drawing
+    runs inside the context)."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return styled
+
 
 def _colours(keys):
     cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     return {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
 
 
+def _original(sweep, original=None):
+    """What sweep_plot draws of a Sweep: its summary (stats.summary) and the original report's
+    numbers ({model: {value: acc}}) of the networks the sweep has, where the report gives some."""
+    numbers = original if original is not None else original_numbers(sweep.field)
+    table = summary(sweep, original=numbers)
+    theirs = {m: numbers[m] for m in table.model.unique() if isinstance(numbers.get(m), dict) and numbers[m]}
+    return table, theirs
+
+
+@print_size
 def sweep_plot(sweep, original=None, title=None):
     """Final val acc against the swept value, one line per network: our mean over seeds (error bars:
-    std, when there are several seeds), the original report's numbers as hollow markers, and diverged
-    values as an x on the bottom edge, labelled."""
+    std, when there are several seeds), the original report's numbers as hollow markers on a dotted
+    line, and diverged values as an x on the bottom edge, labelled. The y axis spans the numbers
+    drawn, not 0 to 100, so that differences of a point or two show; sweep_caption says all this."""
     field = sweep.field
-    seed = original if original is not None else original_numbers(field)
-    table = summary(sweep, original=seed)
-    fig = Figure(figsize=(7, 4.2))
+    table, theirs = _original(sweep, original)
+    fig = Figure(figsize=(WIDTH, 3.8), layout="constrained")
     ax = fig.subplots()
     colour = _colours(table.model.unique())
+    ours, reported = [], []
     for model, g in table.groupby("model", sort=False):
         ok = g[g["mean"].notna()]
-        ax.errorbar(ok.value, ok["mean"], yerr=ok["std"].fillna(0), marker="o", capsize=3, color=colour[model],
-                    label=f"{MODELS[model]} (ours)")
-        theirs = seed.get(model, {})
-        if isinstance(theirs, dict) and theirs:
-            xs = sorted(theirs)
-            ax.plot(xs, [theirs[x] for x in xs], linestyle=":", marker="o", markerfacecolor="none",
-                    color=colour[model], label=f"{MODELS[model]} (original report)")
+        ours.append(ax.errorbar(ok.value, ok["mean"], yerr=ok["std"].fillna(0), marker="o", capsize=3,
+                                color=colour[model], label=f"{MODELS[model]} (ours)"))
+        if model in theirs:
+            xs = sorted(theirs[model])
+            reported += ax.plot(xs, [theirs[model][x] for x in xs], linestyle=":", marker="o", markerfacecolor="none",
+                                color=colour[model], label=f"{MODELS[model]} (original report)")
+    std = table["std"].fillna(0)
+    drawn = [*(table["mean"] - std), *(table["mean"] + std), *(a for t in theirs.values() for a in t.values())]
+    low, high = np.nanmin(drawn), np.nanmax(drawn)
+    margin = max(high - low, 2.0) * 0.08
     diverged = table[table["mean"].isna()]
+    ax.set_ylim(low - margin * (2.5 if len(diverged) else 1), high + margin)   # room above the x for its label
     for _, r in diverged.iterrows():
-        ax.plot(r.value, 0.02, marker="x", markersize=10, color=colour[r.model], transform=ax.get_xaxis_transform(),
-                clip_on=False)
-        ax.annotate(f"{MODELS[r.model]} diverged", (r.value, 0.02), xycoords=ax.get_xaxis_transform(), xytext=(4, 6),
-                    textcoords="offset points", fontsize=8, color=colour[r.model])
+        ax.plot(r.value, 0, marker="x", markersize=10, markeredgewidth=2, color=colour[r.model],
+                transform=ax.get_xaxis_transform(), clip_on=False)
+        ax.annotate(f"{MODELS[r.model]} diverged", (r.value, 0), xycoords=ax.get_xaxis_transform(), xytext=(0, 8),
+                    textcoords="offset points", ha="center", color=colour[r.model])
     if field == "lr":
         ax.set_xscale("log")
     else:
-        theirs = {x for t in seed.values() if isinstance(t, dict) for x in t}
-        ax.set_xticks(sorted(set(table.value) | theirs))   # the values tried, not 1.5 or 2.5
+        ax.set_xticks(sorted(set(table.value) | {x for t in theirs.values() for x in t}))   # the values tried, not 1.5
     ax.set_xlabel(LABELS.get(field, field))
-    ax.set_ylabel("final val acc (%)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel("final validation accuracy (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.legend(handles=ours + reported, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2 if reported else 4,
+              frameon=False)   # below the axes: ours in one column, the original report's in the other
     return fig
+
+
+def sweep_caption(sweep, what, original=None):
+    """The caption of sweep_plot(sweep): it names what the figure draws and nothing else (error bars
+    only with several seeds, the original report's markers only where it gives numbers, the x only
+    when a setting diverged). what: the swept setting in words, e.g. "NF" or "learning rate"."""
+    table, theirs = _original(sweep, original)
+    several = (table.runs > 1).any()
+    text = f"Final validation accuracy against {what}: " + (
+        "our mean over seeds (error bars: std over seeds)" if several else "ours (one seed)")
+    if theirs:
+        text += ", the original report's numbers as hollow markers on a dotted line"
+    if table["mean"].isna().any():
+        text += ", diverged settings as an x on the bottom edge"
+    return text + "."
 
 
 def _mean_curves(sweep, metric, label):
@@ -77,48 +129,115 @@ def _mean_curves(sweep, metric, label):
     return curves
 
 
+def _band(ax, x, mean, lo, hi, **style):
+    """A mean curve with its band from the lowest to the highest seed (none with one seed);
+    markers only when there are few epochs, so that a single epoch still shows."""
+    line, = ax.plot(x, mean, marker="o" if len(x) < 10 else None, markersize=3, **style)
+    if (hi > lo).any():
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    return line
+
+
+@print_size
 def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
-    """Per-epoch curves of each (network, value) of a Sweep, averaged over seeds with a band
-    from the lowest to the highest seed; the first metric solid, the next dashed. Diverged runs
-    are left out (their losses are not finite). The y axis turns logarithmic when the curves span
-    more than a factor of 20, so that one barely converging run does not flatten all the others."""
-    fig = Figure(figsize=(7, 4.2))
-    ax = fig.subplots()
-    colour, lowest, highest = None, np.inf, -np.inf
-    for i, metric in enumerate(metrics):
-        curves = _mean_curves(sweep, metric, label)
-        colour = colour or _colours(curves)
-        for name, (x, mean, lo, hi) in curves.items():
-            ax.plot(x, mean, ["-", "--", ":"][i % 3], marker="o", markersize=3, color=colour[name],
-                    label=name if i == 0 else None)
-            if (hi > lo).any():
-                ax.fill_between(x, lo, hi, color=colour[name], alpha=0.15)
-            lowest, highest = min(lowest, lo.min()), max(highest, hi.max())
-    if 0 < lowest and highest > 20 * lowest:
+    """Per-epoch curves of a Sweep as small multiples: one panel per (network, value), titled with
+    `label` (a format of {model} and {value}), at most 4 across, all on the same axes; in each the
+    mean over seeds of each metric (train_* and val_*, in the colours and styles of STAGES, named by
+    one legend), with a band from the lowest to the highest seed. Diverged runs are left out (their
+    losses are not finite). The y axis is always logarithmic: a barely converging run (losses in
+    the hundreds) then flattens no other panel, and every loss figure reads on one rule."""
+    curves = {metric: _mean_curves(sweep, metric, label) for metric in metrics}
+    names = list(curves[metrics[0]])
+    cols = math.ceil(len(names) / math.ceil(len(names) / 4)) if names else 1   # rows as full as can be
+    rows = max(1, math.ceil(len(names) / cols))
+    fig = Figure(figsize=(WIDTH, 0.6 + 1.75 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    for ax in axes[len(names):]:
+        ax.remove()
+    handles = {}
+    for ax, name in zip(axes, names):
+        for metric in metrics:
+            entry, style = STAGES[metric.split("_")[0]]
+            handles[entry] = _band(ax, *curves[metric][name], **style)
+        ax.set_title(textwrap.fill(name, int(WIDTH / cols * 13)))   # about 13 characters an inch at 9 pt
+        ax.grid(alpha=0.3)
+    for ax in axes[max(0, len(names) - cols):len(names)]:
+        ax.xaxis.set_tick_params(labelbottom=True)   # the lowest panel of each column, in a row left part empty too
+    if names:
+        ax = axes[0]
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+        decades = math.log10(ax.get_ylim()[1] / ax.get_ylim()[0])   # label as many ticks as the span leaves room for
+        subs = (1, 1.5, 2, 2.5, 3, 4, 5, 7) if decades < 0.8 else (1, 2, 5) if decades < 1.5 else (1, 3) if decades < 2.5 else (1,)
+        ax.yaxis.set_major_locator(LogLocator(subs=subs))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True, min_n_ticks=1))
+    fig.supxlabel("epoch")
+    fig.supylabel(ylabel)
+    if title:
+        fig.suptitle(title)
+    fig.legend(list(handles.values()), list(handles), loc="outside upper center", ncols=2, frameon=False)
     return fig
 
 
 def loss_curves(sweep, label="{model}", title=None):
-    """Cross-entropy per pixel per epoch: train solid, validation dashed."""
+    """Cross-entropy per pixel per epoch, one panel per (network, value): training and validation."""
     return curves_plot(sweep, ["train_loss", "val_loss"], "cross-entropy per pixel", label, title)
 
 
+def loss_caption(sweep, what=None):
+    """The caption of loss_curves(sweep): bands only when a setting has several finished seeds, and
+    the diverged runs, which have no curve, named. what: the swept setting in words (None for a
+    comparison of networks)."""
+    models = list(dict.fromkeys(run.config.model for run in sweep.runs))
+    seeds = {}
+    for run in sweep.runs:
+        if run.status != "diverged":
+            seeds.setdefault((run.config.model, sweep.value(run)), set()).add(run.config.seed)
+    whose = f"The {MODELS[models[0]]}'s cross-entropy" if len(models) == 1 else "Cross-entropy"
+    per = " and ".join(["network"] * (len(models) > 1 or not what) + [what] * bool(what))
+    text = f"{whose} per pixel per epoch, one panel per {per}"
+    text += ", log scale: training (solid) and validation (dashed)"
+    if any(len(s) > 1 for s in seeds.values()):
+        text += ", mean over seeds; bands from the lowest to the highest seed"
+    else:
+        text += " of one seed"
+    runs = sweep.table
+    gone = []
+    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+        k = (g.status == "diverged").sum()
+        if k:
+            at = (f" at {what} {value:g}" if isinstance(value, float) else f" at {what} {value}") if what else ""
+            gone.append(f"{MODELS[model]}{at} ({k} of {len(g)} seeds{', no panel' if k == len(g) else ''})")
+    if gone:
+        text += "; runs that diverged are left out: " + ", ".join(gone)
+    return text + "."
+
+
+@print_size
 def accuracy_curves(sweep, label="{model}", title=None):
-    return curves_plot(sweep, ["val_acc"], "val acc (%)", label, title)
+    """Validation accuracy per epoch, one line per (network, value) named by the legend: the mean
+    over seeds, with a band from the lowest to the highest seed."""
+    fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
+    ax = fig.subplots()
+    curves = _mean_curves(sweep, "val_acc", label)
+    colour = _colours(curves)
+    for name, curve in curves.items():
+        _band(ax, *curve, color=colour[name], label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig
 
 
+@print_size
 def gradient_norms(norms, title=None):
     """The theory notebook's gradient norms: one line per variant (columns of `norms`, indexed by
     layer), on a log scale."""
-    fig = Figure(figsize=(7, 3.8))
+    fig = Figure(figsize=(WIDTH, 3.6))
     ax = fig.subplots()
     norms.plot(ax=ax, logy=True)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
@@ -130,15 +249,24 @@ def gradient_norms(norms, title=None):
     return fig
 
 
+@print_size
 def samples(rows):
     """A grid of images, one row per entry of `rows` ({name: (N, 3, H, W) RGB in [0, 1]}, e.g.
-    gallery.sample_rows: grey input, truth, the palette's truth, then each run's colourization);
-    a single image (N = 1) is laid out as one row of titled panels instead."""
+    gallery.sample_rows: grey input, truth, the palette's truth, then each run's colourization),
+    each row named on its left; a single image (N = 1) is laid out as one row of titled panels
+    instead. The figure is WIDTH wide whatever N, so that the names print at their font size."""
     n = len(next(iter(rows.values())))
     single = n == 1
-    shape = (1, len(rows)) if single else (len(rows), n)
-    fig = Figure(figsize=(1.3 * len(rows), 1.6) if single else (1.1 * n + 1.2, 1.15 * len(rows)))
-    axes = fig.subplots(*shape, squeeze=False)
+    if single:
+        side = WIDTH / len(rows)
+        fig = Figure(figsize=(WIDTH, side + 0.5), layout="constrained")
+        axes = fig.subplots(1, len(rows), squeeze=False)
+    else:
+        names = 1.3                                    # inches for the names, wrapped to two lines
+        side = min(1.0, (WIDTH - names) / n)
+        fig = Figure(figsize=(names + side * n, side * len(rows)))
+        axes = fig.subplots(len(rows), n, squeeze=False, gridspec_kw=dict(
+            left=names / (names + side * n), right=1, bottom=0, top=1, wspace=0.06, hspace=0.06))
     for i, (name, images) in enumerate(rows.items()):
         for j in range(n):
             ax = axes[0, i] if single else axes[i, j]
@@ -146,13 +274,13 @@ def samples(rows):
             ax.set_xticks([])
             ax.set_yticks([])
         if single:
-            axes[0, i].set_title(name, fontsize=8)
+            axes[0, i].set_title(textwrap.fill(name, max(8, int(side * 14))))
         else:
-            axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    fig.tight_layout()
+            axes[i, 0].set_ylabel(textwrap.fill(name, 18), rotation=0, ha="right", va="center", labelpad=6)
     return fig
 
 
+@print_size
 def confusion(matrix, palette, title=None):
     """A confusion matrix (true colour down, predicted across) as a picture: each row normalised
     to the share of that colour's pixels, the palette's colours as the tick marks."""
@@ -177,10 +305,11 @@ def confusion(matrix, palette, title=None):
     return fig
 
 
+@print_size
 def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     """What rebalancing trades, per network: an arrow from the plain to the rebalanced mean of two
     metrics (stats.metric_table of a sweep over rebalance), error bars the seed std."""
-    fig = Figure(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(WIDTH, 4.2))
     ax = fig.subplots()
     colour = _colours(quality.model.unique())
     for model, g in quality.groupby("model", sort=False):
@@ -199,7 +328,7 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     ax.set_ylabel(LABELS.get(y, y))
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -207,12 +336,13 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
 FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab:green", "resnet": "tab:red"}
 
 
+@print_size
 def compute_plot(table, on_frontier, seed=None, title=None):
     """Final val acc against training compute (multiply-accumulates, log scale), one point per
     setting of `table` (compute.settings), error bars the std over seeds, one colour per network
     family, the efficient frontier (`on_frontier`, a mask) as a line; `seed` (compute.original_compute):
     the original report's numbers as hollow markers, an estimated one hollow with a question mark."""
-    fig = Figure(figsize=(7.2, 4.6))
+    fig = Figure(figsize=(WIDTH, 5.2), layout="constrained")
     ax = fig.subplots()
     for model, g in table.groupby("model", sort=False):
         ax.errorbar(g.compute, g["mean"], yerr=g["std"].fillna(0), marker="o", markersize=4, linestyle="none",
@@ -224,22 +354,22 @@ def compute_plot(table, on_frontier, seed=None, title=None):
             ax.plot(g.compute, g["mean"], marker="D", markerfacecolor="none", linestyle="none", color=FAMILY_COLOURS[model],
                     label=f"{MODELS[model]} (original report{', estimated' if g.estimated.any() else ''})")
         for r in seed[seed.estimated].itertuples():
-            ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points", fontsize=9)
+            ax.annotate("?", (r.compute, r.mean), xytext=(5, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("training compute (multiply-accumulates: 3 x forward pass x images x epochs)")
     ax.set_ylabel("final val acc (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)   # below: it hid points
     return fig
 
 
+@print_size
 def relation_plot(runs, fits, pairs, title=None):
     """Final val acc against final val loss of every run of `runs` (Runs) that learned, the
     fitted relation of each family (consistency.relation) over the losses it was fitted on, and the
     original report's pairs (consistency.consistency) as hollow diamonds."""
-    fig = Figure(figsize=(7.2, 4.6))
+    fig = Figure(figsize=(WIDTH, 4.6))
     ax = fig.subplots()
     ok = learned(runs)
     for family, g in ok.groupby(ok.model.map(FAMILY)):
@@ -256,6 +386,6 @@ def relation_plot(runs, fits, pairs, title=None):
     ax.set_ylabel("final val acc (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
     fig.tight_layout()
     return fig
