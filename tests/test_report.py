@@ -49,7 +49,8 @@ def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
     assert html.stat().st_size > 10_000 and pdf.stat().st_size > 10_000
     assert all((out / f"{stem}.ipynb").exists() for stem in shown("smoke"))
     page = html.read_text()
-    assert "MathJax_SVG" in page and not re.search(r"<script[^>]*MathJax", page), "maths typeset, MathJax itself gone"
+    loader = re.search(r'<script[^>]*(src="[^"]*MathJax|x-mathjax-config)', page)   # not its typeset math/tex sources
+    assert "MathJax_SVG" in page and not loader, "maths typeset, MathJax itself gone"
     assert "data:image/png;base64" in page
     pages = [int(n) for n in re.findall(r'class="toc-page"[^>]*>(\d+)<', page)]   # the contents, read back from the PDF
     assert len(pages) == len(re.findall(r'class="toc-page"', page)) > 10 and pages == sorted(pages) and pages[0] > 1
