@@ -52,7 +52,7 @@ def section_starts(pdf):
     """The pages on which a report section starts: named destinations of its section anchors
     (s1, s2, ..., s1-b for a second `#` heading, build-information), read with pdfinfo."""
     listing = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return {int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(s\d+|build-information)"$', listing, re.M)}
+    return {int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(s\d+[a-z]?|contents|build-information)"$', listing, re.M)}
 
 
 def main(argv=None):
@@ -67,7 +67,7 @@ def main(argv=None):
     starts = {int(p) for p in args.sections.split(",")} if args.sections else section_starts(args.pdf)
     bad = []
     for page, share in fill:
-        ends_section = page + 1 in starts or page == len(fill)
+        ends_section = page + 1 in starts or page in (1, len(fill))   # the title page stands alone
         if args.all:
             print(f"page {page:3d}: {share:5.0%} blank{' (section ends)' if ends_section else ''}")
         if share > args.limit:
