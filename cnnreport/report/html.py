@@ -307,23 +307,24 @@ def build_information(profile, timings, total, runs):
     rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
                if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
     trained = sorted({run.info["torch"] for run in runs})
+    facts = definitions([
+        ("Profile", f"{profile} ({PROFILE_NOTES[profile]})"),
+        ("Data", describe_data(runs)),
+        ("Runs store", repo_relative(store.root)),
+        ("CPU", f"{cpu}, {cores} cores available"),
+        ("GPU", gpu),
+        ("Python", f"{platform.python_version()} ({platform.platform()})"),
+        ("torch / torchvision", f"{torch.__version__} / {torchvision.__version__} (the runs trained with torch "
+                                f"{', '.join(trained) or '-'})"),
+        ("cnnreport", f"{__version__} (git {commit})"),
+        ("Built", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ("Total build time", f"{total:,.0f} s (executing the notebooks and assembling this document)")])
     return f"""
 <div id="build-information" class="report-section"></div>
 
 # Build information
 
-| | |
-|:--|:--|
-| Profile | {profile} ({PROFILE_NOTES[profile]}) |
-| Data | {describe_data(runs)} |
-| Runs store | {repo_relative(store.root)} |
-| CPU | {cpu}, {cores} cores available |
-| GPU | {gpu} |
-| Python | {platform.python_version()} ({platform.platform()}) |
-| torch / torchvision | {torch.__version__} / {torchvision.__version__} (the runs trained with torch {", ".join(trained) or "-"}) |
-| cnnreport | {__version__} (git {commit}) |
-| Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
-| Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
+{facts}
 
 Time per notebook (training runs already in the runs store are loaded, not trained again):
 
@@ -335,6 +336,12 @@ Rebuild with {rebuild}; the executed notebooks, with their code, are in the buil
 (`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
 compares them with these.
 """
+
+
+def definitions(pairs):
+    """(term, text) pairs as a description list: facts in prose, which may wrap (report.css), unlike table rows."""
+    items = "".join(f"<dt>{html_text.escape(term)}</dt><dd>{html_text.escape(text)}</dd>" for term, text in pairs)
+    return f'<dl class="report-facts">{items}</dl>'
 
 
 def export_html(nb, path, mathjax):

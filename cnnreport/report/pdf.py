@@ -40,9 +40,9 @@ def chromium(*args, timeout=600):
 TEXT_WIDTH = 703   # CSS pixels: an A4 page's text width, 210 mm less report.css's 2 x 12 mm @page margins
 
 
-# Table cells never wrap (report.css): a table wider than the text gets a smaller font, down to
-# 62 % of its own, rather than being clipped; a settings box first tries fewer settings a row (3, 2,
-# then 1). A table still too wide at the smallest font is marked report-wrap: its cells may wrap.
+# Table cells never wrap (report.css): a table wider than the text gets narrower gaps between its
+# columns, then a smaller font, down to 62 % of its own, rather than being clipped; a settings box
+# first tries fewer settings a row (3, 2, then 1). A table still too wide at the smallest font is marked report-wrap: its cells may wrap.
 # Runs once MathJax has typeset the maths (cells may hold maths); the saved page keeps the result.
 FIT_TABLES = """<script id="report-fit-tables">
 (function () {
@@ -65,6 +65,7 @@ FIT_TABLES = """<script id="report-fit-tables">
       if (t.classList.contains('report-settings')) {
         for (var n = 3; n >= 1 && (n === 3 || width(t) > room(t)); n--) regroup(t, n);
       }
+      if (width(t) > room(t)) t.classList.add('report-tight');   // narrower gaps between columns first
       var size = parseFloat(getComputedStyle(t).fontSize), smallest = 0.62 * size;
       while (width(t) > room(t) && size > smallest) {
         size = Math.max(smallest, size * Math.min(0.97, room(t) / width(t)));
