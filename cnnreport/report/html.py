@@ -77,8 +77,103 @@ def number_figures(sections):
 
 
 def _inline(text):
-    """A heading's markdown as HTML for the contents: escaped, `code` kept as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text))
+    """A heading's markdown as HTML (for the contents, or a heading moved into an output): escaped,
+    `code` kept as code, hyphenated words unbroken."""
+    return unbroken(re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text.escape(text)))
+
+
+HYPHENATED = re.compile(r"(?<![\w-])(\w+(?:-\w+)+)(?![\w-])")
+
+
+def unbroken(text):
+    """Heading text with each hyphenated word ("U-Net") in a span that print never breaks after its
+    hyphen (report.css: .report-nobreak), leaving `code`, <tags> and $maths$ as they are."""
+    parts = re.split(r"(<code>.*?</code>|`[^`]*`|<[^>]*>|\$[^$]*\$)", text)
+    return "".join(part if n % 2 else HYPHENATED.sub(r'<span class="report-nobreak">\1</span>', part)
+                   for n, part in enumerate(parts))
+
+
+HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _block_end(lines, j):
+    """The index after the markdown block that starts at lines[j]: a fenced code block or $$ maths
+    to its closing line, anything else to the next blank line or heading."""
+    fence = FENCE.match(lines[j]) or (lines[j].strip().startswith("$$") and lines[j].strip().count("$$") == 1)
+    if fence:
+        close = FENCE if FENCE.match(lines[j]) else re.compile(r".*\$\$")
+        k = j + 1
+        while k < len(lines) and not close.match(lines[k]):
+            k += 1
+        return min(k + 1, len(lines))
+    k = j
+    while k < len(lines) and lines[k].strip() and not (k > j and HEADING.match(lines[k])):
+        k += 1
+    return k
+
+
+def keep_headings(source, anchor, last=False):
+    """Markdown in which every heading (levels 1-3, with any headings right after it) and the first
+    block after it are wrapped in one <div class="report-keep"> that print never splits
+    (report.css), so that no heading is left at the foot of a page; anchor(level, text) gives the
+    heading's id (None: no anchor) and the wrapper's classes. Returns (markdown, tail): headings
+    that end the source are left out and returned as markdown, for the caller to keep with
+    whatever comes next, unless `last` (then they stay, unwrapped)."""
+    lines, out, fence = source.split("\n"), [], None
+    i = 0
+    while i < len(lines):
+        if FENCE.match(lines[i]):
+            fence = None if fence else FENCE.match(lines[i]).group(1)
+        if fence or not HEADING.match(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        headings, j = [], i   # the heading, and the headings right after it
+        while j < len(lines) and (not lines[j].strip() or HEADING.match(lines[j])):
+            if lines[j].strip():
+                headings.append(lines[j])
+            j += 1
+        if j == len(lines) and not last:
+            return "\n".join(out).strip(), "\n".join(headings)
+        k = _block_end(lines, j) if j < len(lines) else j
+        marked, classes = [], set()
+        for line in headings:
+            level, text = HEADING.match(line).groups()
+            ident, more = anchor(len(level), text)
+            classes |= set(more)
+            marked += ([f'<div id="{ident}"></div>', ""] if ident else []) + [f"{level} {unbroken(text)}", ""]
+        out += [f'<div class="{" ".join(["report-keep", *sorted(classes)])}">', "", *marked, *lines[j:k], "", "</div>"]
+        i = k
+    return "\n".join(out).strip(), ""
+
+
+def keep_html(tail, anchor, html):
+    """`html` (an output's, say a figure) with the markdown headings `tail` above it, the two wrapped in
+    one <div class="report-keep">, as keep_headings does in markdown."""
+    marked, classes = [], set()
+    for line in tail.split("\n"):
+        level, text = HEADING.match(line).groups()
+        ident, more = anchor(len(level), text)
+        classes |= set(more)
+        marked.append((f'<div id="{ident}"></div>' if ident else "") + f"<h{len(level)}>{_inline(text)}</h{len(level)}>")
+    return f'<div class="{" ".join(["report-keep", *sorted(classes)])}">{"".join(marked)}{html}</div>'
+
+
+def section_id(notebook, n):
+    """The anchor of the notebook's n-th `#` heading (n from 0): s3 for the first of notebook 3, then
+    s3b, s3c, ...; `##` headings are s3-1, s3-2, ..., so every id is unique."""
+    return f"s{notebook}" if n == 0 else f"s{notebook}{chr(ord('a') + n)}" if n < 26 else f"s{notebook}z{n}"
+
+
+def repo_relative(path):
+    """A path as the report may show it: relative to the repository, or only its name (said to be
+    outside) for a path elsewhere: the report names no folder of the machine that built it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(ROOT.resolve()).as_posix() or "."
+    except ValueError:
+        return f"{path.name} (outside the repository)"
 
 
 def combine(executed, profile, timings, started, runs):
@@ -87,15 +182,16 @@ def combine(executed, profile, timings, started, runs):
     sections, contents = [], []
     for i, (stem, path) in enumerate(executed, 1):
         nb = nbformat.read(path, as_version=4)
-        cells, counter = [], iter(range(1, 10**6))
+        cells, counter, tops = [], iter(range(1, 10**6)), iter(range(10**6))
 
-        def anchor(m):
-            level, text = m.group(1), m.group(2).strip()
-            ident = f"s{i}" if level == "#" else f"s{i}-{next(counter)}"
-            contents.append((len(level), text, ident))
-            cls = ' class="report-section"' if level == "#" else ""
-            return f'<div id="{ident}"{cls}></div>\n\n{level} {text}'
+        def anchor(level, text):
+            if level > 2:
+                return None, ()
+            ident = section_id(i, next(tops)) if level == 1 else f"s{i}-{next(counter)}"
+            contents.append((level, text, ident))
+            return ident, ("report-section",) if level == 1 else ()
 
+        tail = ""   # headings that ended the last markdown cell, kept with what follows them
         for cell in nb.cells:
             tags = cell.metadata.get("tags", [])
             if "parameters" in tags or "injected-parameters" in tags:
@@ -106,11 +202,27 @@ def combine(executed, profile, timings, started, runs):
                     o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
                 if not outputs:
                     continue   # assert cells: they passed, nothing to show
+                outputs = [nbformat.from_dict(o) for o in outputs]
+                data = outputs[0].get("data", {})
+                if tail and "text/html" in data:
+                    data["text/html"] = keep_html(tail, anchor, "".join(data["text/html"]))
+                    tail = ""
+                elif tail and "text/markdown" in data:
+                    data["text/markdown"], _ = keep_headings(tail + "\n\n" + "".join(data["text/markdown"]),
+                                                             anchor, last=True)
+                    tail = ""
+                elif tail:   # an output headings cannot join: they stand above it
+                    cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
+                    tail = ""
                 cell = nbformat.from_dict(dict(cell, outputs=outputs))
             if cell.cell_type == "markdown":
-                source = re.sub(r"^(#{1,2})\s+(.+)$", anchor, cell.source, flags=re.M)
+                source, tail = keep_headings((tail + "\n\n" if tail else "") + cell.source, anchor)
+                if not source:
+                    continue
                 cell = nbformat.from_dict(dict(cell, source=source))
             cells.append(cell)
+        if tail:
+            cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
         sections.append((stem, cells))
     number_figures(sections)
 
@@ -123,7 +235,7 @@ def combine(executed, profile, timings, started, runs):
              f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
              f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
              f"{PROFILE_NOTES[profile]}.{trained_on}\n\n</div>")
-    cells = [_md(title), _md(f'<nav class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
+    cells = [_md(title), _md(f'<nav id="contents" class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
     for _, body in sections:
         cells += body
     total = time.time() - started
@@ -195,22 +307,24 @@ def build_information(profile, timings, total, runs):
     rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
                if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
     trained = sorted({run.info["torch"] for run in runs})
+    facts = definitions([
+        ("Profile", f"{profile} ({PROFILE_NOTES[profile]})"),
+        ("Data", describe_data(runs)),
+        ("Runs store", repo_relative(store.root)),
+        ("CPU", f"{cpu}, {cores} cores available"),
+        ("GPU", gpu),
+        ("Python", f"{platform.python_version()} ({platform.platform()})"),
+        ("torch / torchvision", f"{torch.__version__} / {torchvision.__version__} (the runs trained with torch "
+                                f"{', '.join(trained) or '-'})"),
+        ("cnnreport", f"{__version__} (git {commit})"),
+        ("Built", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ("Total build time", f"{total:,.0f} s (executing the notebooks and assembling this document)")])
     return f"""
 <div id="build-information" class="report-section"></div>
 
 # Build information
 
-| | |
-|:--|:--|
-| Profile | {profile} ({PROFILE_NOTES[profile]}) |
-| Data | {describe_data(runs)} |
-| CPU | {cpu}, {cores} cores available |
-| GPU | {gpu} |
-| Python | {platform.python_version()} ({platform.platform()}) |
-| torch / torchvision | {torch.__version__} / {torchvision.__version__} (the runs trained with torch {", ".join(trained) or "-"}) |
-| cnnreport | {__version__} (git {commit}) |
-| Built | {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} |
-| Total build time | {total:,.0f} s (executing the notebooks and assembling this document) |
+{facts}
 
 Time per notebook (training runs already in the runs store are loaded, not trained again):
 
@@ -222,6 +336,12 @@ Rebuild with {rebuild}; the executed notebooks, with their code, are in the buil
 (`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
 compares them with these.
 """
+
+
+def definitions(pairs):
+    """(term, text) pairs as a description list: facts in prose, which may wrap (report.css), unlike table rows."""
+    items = "".join(f"<dt>{html_text.escape(term)}</dt><dd>{html_text.escape(text)}</dd>" for term, text in pairs)
+    return f'<dl class="report-facts">{items}</dl>'
 
 
 def export_html(nb, path, mathjax):
