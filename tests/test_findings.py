@@ -8,7 +8,7 @@ from cnnreport.analysis import stats
 from cnnreport.analysis.original import ORIGINAL, seed_repeats
 from cnnreport.analysis.stats import reproduction, summary
 from cnnreport.analysis.sweeps import sweep
-from cnnreport.report import findings
+from cnnreport.report import findings, setup
 from cnnreport.report.names import MODELS
 
 from conftest import QUICK, fake_sweep, run_sweep
@@ -33,7 +33,7 @@ def test_a_difference_within_twice_the_spread_is_noise():
     assert reproduction({"04_num_filters": nf}).verdict.tolist() == ["within noise"]
 
 
-def test_the_comparison_with_the_seed_report_counts_every_number_in_one_class():
+def test_the_comparison_with_the_original_report_counts_every_number_in_one_class():
     one_seed = fake_sweep("num_filters", [("cnn", nf, 0, "finished", 44.0, 44.0) for nf in (16, 32, 48)]
                          + [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))]     # within noise
                          + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
@@ -54,7 +54,7 @@ def test_differences_that_round_to_zero_read_without_a_minus_sign():
     assert "-0.0" not in text and "+0.0" in text
 
 
-def test_the_seed_reports_own_repeats_of_one_setting():
+def test_the_original_reports_own_repeats_of_one_setting():
     repeats = seed_repeats()
     assert repeats["cnn"] == [45.2, 45.5, 44.7] and repeats["unet"] == [56.4, 56.4, 56.4]
 
@@ -85,8 +85,52 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the original report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
     assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the original report
-    note = findings.provenance({"07_architectures": arch, "04_num_filters": nf}).data
-    assert note.startswith("These findings rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
+    note = setup.hardware_text([*arch.runs, *nf.runs])
+    assert note.startswith("The report rests on 12 training runs")   # the CNN at NF 8 counts once, not twice
     assert f"{arch.table.epochs.sum() + nf.table.epochs.sum() - 2:,} epochs" in note and "thread" in note
 
 
+
+
+def quality_rows(pixel, pixel_std, runs):
+    """stats.metric_table rows of four networks (plain loss) with these pixel accuracies; every other metric tied."""
+    models = ["cnn", "convtranspose", "unet", "resnet"]
+    rows = pd.DataFrame({"model": models, "value": False, "runs": runs, "pixel_acc": pixel, "pixel_acc_std": pixel_std})
+    for m in ("balanced_acc", "auc", "psnr", "colourfulness"):
+        rows[m], rows[f"{m}_std"] = 50.0, 1.0
+    rows["colourfulness_true"], rows["colourfulness_true_std"] = 60.0, 0.0
+    return rows
+
+
+def test_a_metric_on_which_the_networks_tie_names_no_best_and_stars_none():
+    from cnnreport.report import sentences, tables
+    tied = quality_rows([41.0, 56.0, 60.0, 60.3], [0.3, 0.3, 0.3, 1.5], [3, 3, 3, 3])
+    text = sentences.quality_sentence(tied)
+    assert "by pixel accuracy is no network clearly (41.0 to 60.3 %; the residual network leads the U-Net by 0.3" in text
+    assert "by AuC no network clearly" in text
+    html = tables.quality_table(tied, "tab:q", "Quality.")._repr_html_()
+    assert "★" not in html
+    apart = quality_rows([41.0, 56.0, 60.0, 66.0], [0.3, 0.3, 0.3, 0.5], [3, 3, 3, 3])
+    assert "by pixel accuracy is the **residual network** (66.0 %, clearly)" in sentences.quality_sentence(apart)
+    assert tables.quality_table(apart, "tab:q", "Quality.")._repr_html_().count("★") == 1
+    one_seed = quality_rows([41.0, 56.0, 60.0, 66.0], [math.nan] * 4, [1, 1, 1, 1])
+    assert "one seed each, no ranking" in sentences.quality_sentence(one_seed)
+
+
+def test_rebalancing_is_judged_network_by_network():
+    from cnnreport.report import sentences
+    plain = quality_rows([41.0, 56.0, 60.0, 63.0], [0.3, 0.3, 1.3, 1.5], [3, 3, 3, 3])
+    rebalanced = quality_rows([39.0, 55.0, 58.5, 61.5], [0.3, 0.3, 1.3, 1.5], [3, 3, 3, 3]).assign(value=True)
+    rebalanced["colourfulness"] = 55.0
+    effect = stats.rebalancing_effect(pd.concat([plain, rebalanced]))
+    pixel = effect[effect.metric == "pixel_acc"].set_index("model").verdict
+    assert pixel.to_dict() == {"cnn": "clear", "convtranspose": "clear", "unet": "within seed noise", "resnet": "within seed noise"}
+    text = sentences.rebalancing_sentence(effect)
+    assert "the U-Net: pixel accuracy -1.5 points (within seed noise)" in text
+    assert "Its colour gain is clear for 4 of 4 networks, its balanced-accuracy gain for 0 and its pixel-accuracy cost for 2" in text
+
+
+def test_with_one_seed_the_findings_rank_no_network(data_dir):
+    arch = run_sweep(data_dir, None, [None], models=("cnn", "unet"), seeds=(0,))
+    text = findings.findings({"07_architectures": arch}, jpeg=False).data
+    assert "on one seed per network: no ranking" in text and "colours best" not in text

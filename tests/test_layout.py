@@ -111,3 +111,10 @@ def test_table_rows_finds_wrapped_rows_and_tables_wider_than_the_text(tmp_path):
     assert found["rows"] == [] and found["wide"][0]["width"] > found["wide"][0]["room"]
     assert tool.measure(fitting) == {"rows": [], "wide": [], "tables": 1}
     assert tool.main([str(wrapping)]) == 1 and tool.main([str(fitting)]) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium to lay the page out")
+def test_no_row_of_the_committed_paper_report_is_taller_than_one_line():
+    found = table_rows().measure(ROOT / "reports" / "paper" / "report.html")
+    assert found["tables"] > 30 and found["rows"] == [] and found["wide"] == []

@@ -4,6 +4,9 @@ of machine and one data set, their numbers are those they were committed with (t
 kept through every change of record form), and the code on main retrains them bit for bit."""
 import hashlib
 import json
+import re
+import shutil
+import subprocess
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -97,3 +100,21 @@ def test_a_committed_run_retrains_bit_identically_on_a_matching_machine(shared_h
     assert first.data["fingerprint"] == run.data["fingerprint"], "not the data the records were trained on"
     assert numbers(first.history) == numbers(run.history[:2])
     assert asdict(first.config) == dict(asdict(run.config), epochs=2)
+
+
+# What only developers understand: module and test paths, code identifiers, profile jargon, the
+# networks' code names, and the old name of the original report (reproducing commands belong in
+# the appendix's last part, which the body check stops before).
+DEVELOPER_ONLY = [r"cnnreport\.", r"numel", r"tests/", r"count_formula", r"ORIGINAL\[", r"SEED_REPORT", r"\bex\.",
+                  r"notebook \d", r"smoke", r"Set the parameter", r"paper profile", r"data's README", r"seed report",
+                  r"\bcnn\b", r"\bunet\b", r"convtranspose", r"\bresnet\b", r"ResBlock", r"Residual U-Net"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (Debian: poppler-utils)")
+def test_the_committed_paper_report_shows_no_developer_only_text_and_no_machine_path():
+    text = subprocess.run(["pdftotext", "-layout", str(PAPER_RUNS.parent / "report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    body = text[:text.rindex("D. Reproducing this report")]
+    found = {p: re.findall(rf".{{0,40}}{p}.{{0,40}}", body) for p in DEVELOPER_ONLY}
+    assert not {p: hits for p, hits in found.items() if hits}
+    assert not re.findall(r"(?:^|[\s(])/(?:home|work|tmp|root|opt|var|usr|mnt|Users)/\S*", text, re.M)

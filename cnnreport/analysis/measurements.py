@@ -12,7 +12,7 @@ import yaml
 from cnnreport.analysis import claims
 from cnnreport.analysis.compute import mult_adds, settings
 from cnnreport.analysis.stats import summary
-from cnnreport.analysis.sweeps import profile_notebook_configs, sweep, sweep_args
+from cnnreport.analysis.sweeps import profile_notebook_configs, sweep, sweep_args, sweep_configs
 from cnnreport.params import PARAMS_DIR, ROOT, committed_store
 from cnnreport.training.executor import lookup
 
@@ -72,10 +72,19 @@ def palette_effect(path=PALETTE):
     return json.loads(Path(path).read_text())["summary"]
 
 
+def _jpeg_params():
+    return yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())
+
+
+def jpeg_configs():
+    """The Configs each arm of the JPEG-copy measurement trains (on the originals and on their twins)."""
+    return sweep_configs(**sweep_args("09_jpeg_copy", _jpeg_params()))
+
+
 def jpeg_measurements():
     """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
     measurements of 09_jpeg_copy, which need both copies of the images and so exist only there."""
-    p = yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())
+    p = _jpeg_params()
     store = committed_store("paper")
     first = lookup([c for c in profile_notebook_configs("paper", pending=True)["07_architectures"] if c.seed == 0], store)
     arms = {arm: sweep(**sweep_args("09_jpeg_copy", p), store=replace(store, data=p[arm]), verbose=False)

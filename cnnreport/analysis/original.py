@@ -27,6 +27,10 @@ ORIGINAL = {
 }
 
 
+# How the original report trained, where it differs from nothing of ours: the assignment's defaults
+# (its report names Adam and these; it trained in PyTorch's default precision).
+ORIGINAL_TRAINING = {"optimiser": "Adam", "batch_size": 100, "precision": "float32"}
+
 # The settings the original report concludes are best (for the U-Net's learning rate it states none).
 ORIGINAL_CHOICES = {"num_filters": {"cnn": 96, "unet": 64}, "kernel": {"cnn": 3, "unet": 3}, "lr": {"cnn": 0.01}}
 

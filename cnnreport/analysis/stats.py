@@ -18,7 +18,8 @@ def summary(sweep, original=None):
     """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
     over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
     "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs, mean seconds, and
-    "best" marking each model's highest mean. Diverged runs count in no mean.
+    "best" marking each model's highest mean where it is clearly above the runner-up
+    (claims.ranking). Diverged runs count in no mean.
 
     original: {model: {value: acc}} or {model: acc}; default: the original report's numbers for
     the sweep's field."""
@@ -43,9 +44,14 @@ def summary(sweep, original=None):
     table = pd.DataFrame(out)
     table["best"] = False
     for model, g in table.groupby("model", sort=False):
-        if g["mean"].notna().any():
-            table.loc[g["mean"].idxmax(), "best"] = True
+        table.loc[g.index, "best"] = _clearly_best(g)
     return table
+
+
+def _clearly_best(rows):
+    """A mask over rows (mean, std, runs): True at the one whose mean is clearly the highest (claims.ranking)."""
+    first, _, _, _, verdict = claims.ranking(list(rows["mean"]), list(rows["std"]), list(rows.runs))
+    return [i == first and verdict == "clear" for i in range(len(rows))]
 
 
 def _same(a, b):
@@ -57,26 +63,19 @@ def _same(a, b):
 
 def best_values(table):
     """Per model: the best value, the runner-up, the gap between their means and the seed spread
-    (the larger std of the two), with a verdict: a gap under twice the spread is seed noise."""
+    (the larger std of the two), with the verdict of claims.ranking in words."""
     out = []
     for model, g in table.groupby("model", sort=False):
-        g = g[g["mean"].notna()].sort_values("mean", ascending=False)
-        if g.empty:
-            out.append(dict(model=model, best=None, mean=math.nan, runner_up=None, gap=math.nan,
-                            spread=math.nan, verdict="every run diverged"))
-            continue
-        first = g.iloc[0]
-        second = g.iloc[1] if len(g) > 1 else None
-        gap = first["mean"] - second["mean"] if second is not None else math.nan
-        spread = claims.spread(first["std"], second["std"]) if second is not None else first["std"]
-        rule = None if second is None else claims.between(gap, first["std"], second["std"], first.runs, second.runs)
-        verdict = ("only one value finished" if rule is None else
+        g = g.reset_index(drop=True)
+        first, second, gap, spread, rule = claims.ranking(list(g["mean"]), list(g["std"]), list(g.runs))
+        verdict = (rule if second is None else
                    f"one seed per value: a gap of {gap:.1f} points cannot be told from seed noise" if rule.startswith("one seed") else
                    f"clear: the gap ({gap:.1f} points) is over twice the seed spread ({spread:.1f})" if rule == "clear" else
                    f"not clear: the gap ({gap:.1f} points) is within twice the seed spread ({spread:.1f})")
-        out.append(dict(model=model, best=first["value"], mean=first["mean"],
-                        runner_up=None if second is None else second["value"], gap=gap, spread=spread,
-                        verdict=verdict))
+        out.append(dict(model=model, best=None if first is None else g.value[first],
+                        mean=math.nan if first is None else g["mean"][first],
+                        runner_up=None if second is None else g.value[second], gap=gap, spread=spread,
+                        clear=rule == "clear", verdict=verdict))
     return pd.DataFrame(out)
 
 
@@ -92,10 +91,16 @@ def architecture_table(sweep):
     final = ORIGINAL["final"]
     table["original_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
     table["original_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
-    table["best"] = table["mean"] == table["mean"].max()  # one row per model: the best across models
+    table["best"] = _clearly_best(table.reset_index(drop=True))   # one row per model: the best across models
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
             "original", "diff", "seconds", "original_epochs", "original_seconds", "best"]
     return table[cols]
+
+
+# The architectural changes between neighbouring networks: (change, from, to, what changes).
+STEPS = (("learned down/up-sampling", "cnn", "convtranspose", "pooling and upsampling become strided and transposed convolutions"),
+         ("skip connections", "convtranspose", "unet", "the encoder's features and the grey input are concatenated into the decoder"),
+         ("residual blocks", "unet", "resnet", "every stage becomes a residual block, with NF channels at full resolution"))
 
 
 def steps(table):
@@ -105,8 +110,7 @@ def steps(table):
     calls a difference clear only beyond twice the spread, as best_values does."""
     t = table.set_index("model")
     out = []
-    for what, a, b in (("learned down/up-sampling", "cnn", "convtranspose"), ("skip connections", "convtranspose", "unet"),
-                       ("residual blocks", "unet", "resnet")):
+    for what, a, b, _ in STEPS:
         if a in t.index and b in t.index:
             diff = t.loc[b, "mean"] - t.loc[a, "mean"]
             out.append(dict(change=what, model=f"{b} - {a}", diff=diff, spread=claims.spread(t.loc[a, "std"], t.loc[b, "std"]),
@@ -127,16 +131,18 @@ def metric_table(sweep):
 
 def rebalancing_effect(table):
     """Per model, from a metric_table of a sweep over `rebalance` (False, True): what rebalancing
-    changes, rebalanced minus plain, for each metric, and the larger seed std of the two."""
+    changes, rebalanced minus plain, for each metric, the larger seed std of the two and the verdict
+    of claims.between."""
     out = []
     for model, g in table.groupby("model", sort=False):
         plain, balanced = (g[g.value == v] for v in (False, True))
         if plain.empty or balanced.empty:
             continue
+        p, b = plain.iloc[0], balanced.iloc[0]
         for m in METRICS:
-            out.append(dict(model=model, metric=m, plain=plain[m].iloc[0], rebalanced=balanced[m].iloc[0],
-                            change=balanced[m].iloc[0] - plain[m].iloc[0],
-                            spread=claims.spread(plain[f"{m}_std"].iloc[0], balanced[f"{m}_std"].iloc[0])))
+            out.append(dict(model=model, metric=m, plain=p[m], rebalanced=b[m], change=b[m] - p[m],
+                            spread=claims.spread(p[f"{m}_std"], b[f"{m}_std"]),
+                            verdict=claims.between(b[m] - p[m], p[f"{m}_std"], b[f"{m}_std"], p.runs, b.runs)))
     return pd.DataFrame(out)
 
 

@@ -30,8 +30,9 @@ from cnnreport.report.pdf import CDN_MATHJAX, LOCAL_MATHJAX, find_chromium, prin
 from cnnreport.science.data import describe
 from cnnreport.training.executor import stop_on_signals
 
-NOTEBOOKS = ("00_findings", "02_theory", "03_feature_maps", "04_num_filters", "05_learning_rate", "06_kernel_size",
-             "07_architectures", "08_colour_quality", "09_jpeg_copy", "10_precision", "11_size", "12_reproduction")
+NOTEBOOKS = ("00_findings", "01_setup", "02_theory", "03_feature_maps", "04_num_filters", "05_learning_rate", "06_kernel_size",
+             "07_architectures", "08_colour_quality", "09_jpeg_copy", "10_precision", "11_size", "12_reproduction",
+             "13_conclusions", "14_appendix")
 PAPER_RUNS = ROOT / profile_settings("paper")["store"]   # the paper profile's runs, committed (records; few weights)
 BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git (`make paper` updates reports/paper)
 

@@ -14,8 +14,7 @@ from IPython.display import Markdown
 
 from cnnreport.analysis import claims, measurements, stats
 from cnnreport.analysis.consistency import consistency as consistency_of
-from cnnreport.analysis.original import ORIGINAL_CHOICES, ORIGINAL
-from cnnreport.analysis.sweeps import distinct
+from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
 from cnnreport.report.names import FIELDS, MODELS
 from cnnreport.report.present import signed
 
@@ -32,8 +31,9 @@ def architectures(table):
         return None
     first, rest = t.iloc[0], t.iloc[1:]
     top = stats.best_values(t.assign(value=t.model, model="all")).iloc[0]   # the networks ranked as a sweep's values are
-    headline = (f"The {MODELS[first.model]} scores highest, within seed noise of the {MODELS[top.runner_up]}."
-                if top.gap <= 2 * top.spread else f"The {MODELS[first.model]} colours best.")
+    headline = (f"The {MODELS[first.model]} colours best." if top.clear else
+                f"The {MODELS[first.model]} scores highest, on one seed per network: no ranking." if top.verdict.startswith("one seed")
+                else f"The {MODELS[first.model]} scores highest, within seed noise of the {MODELS[top.runner_up]}.")
     others = [f"{_acc(r)} for the {MODELS[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
               for r in rest.itertuples()]
     others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
@@ -70,9 +70,9 @@ def choice(sweep, field):
         text = f"{MODELS[r.model]}: best {name} {r.best:g} ({r.mean:.1f} %)"
         if pd.isna(r.runner_up):
             pass
-        elif math.isnan(r.spread):
+        elif r.verdict.startswith("one seed"):
             text += f", {r.gap:.1f} points above {name} {r.runner_up:g} (one seed: spread unknown)"
-        elif r.gap > 2 * r.spread:
+        elif r.clear:
             text += f", clearly above {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
         else:
             text += f", within seed noise of {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
@@ -111,21 +111,26 @@ def learning_rate(sweep):
 
 
 def rebalancing(sweep):
-    """What class rebalancing trades: pixel accuracy against balanced accuracy and colourfulness."""
+    """What class rebalancing changes, per network with its verdict (claims.between): pixel
+    accuracy, balanced accuracy and colourfulness."""
     table = stats.metric_table(sweep)
     effect = stats.rebalancing_effect(table)
     if effect.empty:
         return None
-    e = effect.set_index(["metric", "model"]).change
+    e = effect.set_index(["metric", "model"])
+    n = effect.model.nunique()
 
-    def span(metric, unit):
-        lo, hi = e[metric].min(), e[metric].max()
-        return f"{signed(lo)}{unit}" if math.isclose(lo, hi, abs_tol=0.05) else f"{signed(lo)} to {signed(hi)}{unit}"
+    def changes(metric, unit, note=""):
+        return f"{_span(e.change[metric], unit)} ({_verdicts(e.verdict[metric])}{note})"
+    colour = ((e.verdict["colourfulness"] == "clear") & (e.change["colourfulness"] > 0)).sum()
+    cost = ((e.verdict["pixel_acc"] == "clear") & (e.change["pixel_acc"] < 0)).sum()
+    head = ("Class rebalancing trades pixel accuracy for colour" if colour == n and cost == n else
+            f"Class rebalancing adds colour to {colour} of {n} networks" + (f"; its pixel-accuracy cost is clear for {cost}"
+                                                                             if cost else "; its pixel-accuracy cost is within seed noise for every one"))
     truth = table.colourfulness_true.mean()
-    return (f"**Class rebalancing trades accuracy for colour.** Over the {e['pixel_acc'].size} networks it changes "
-            f"pixel accuracy by {span('pixel_acc', ' points')}, balanced accuracy (mean per-colour recall) by "
-            f"{span('balanced_acc', ' points')} and colourfulness by {span('colourfulness', '')} "
-            f"(the true images: {truth:.1f}).")
+    return (f"**{head}.** Over the {n} networks it changes pixel accuracy by {changes('pixel_acc', ' points')}, "
+            f"balanced accuracy (mean per-colour recall) by {changes('balanced_acc', ' points')} and colourfulness by "
+            f"{changes('colourfulness', '', f'; the true images score {truth:.1f}')}.")
 
 
 def reproduction(sweeps):
@@ -148,19 +153,6 @@ def reproduction(sweeps):
             f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {MODELS[worst.model]} at "
             f"{setting}: ours {worst['mean']:.1f} %, the original report's {worst.original:.1f} %). The section *Ours "
             f"against the original report* weighs the causes.")
-
-
-def provenance(sweeps):
-    """Where the sweeps' runs trained and what they cost, as one Markdown paragraph."""
-    runs = distinct(run for sweep in sweeps.values() for run in sweep.runs)
-    machines = Counter()
-    for run in runs:
-        info = run.info
-        machines[f"{info['cpu']} ({info['device']}, {info['precision']}, {info['threads']} thread"
-                 f"{'s' if info['threads'] != 1 else ''} per run)"] += 1
-    where = " and ".join(f"{n} on {m}" if len(machines) > 1 else m for m, n in machines.most_common())
-    return Markdown(f"These findings rest on {len(runs)} training runs, {sum(len(r.history) for r in runs):,} epochs and "
-                    f"{sum(r.final['seconds'] for r in runs) / 3600:.1f} hours of training in all, trained on {where}.")
 
 
 def _span(values, unit=" points"):
@@ -196,9 +188,9 @@ def size(sweep):
     verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
     top = res.loc[res["mean"].idxmax()]
     short = seed - top["mean"]
-    spread = res["std"].max()
-    head = ("The residual network's width against its gap to the original report (one seed: no verdict)" if math.isnan(spread)
-            else "Width does not explain the residual network's gap" if short > 2 * spread
+    verdict = claims.against_single(top["mean"] - seed, top["std"], top.seeds)
+    head = ("The residual network's width against its gap to the original report (one seed: no verdict)" if verdict.startswith("one seed")
+            else "Width does not explain the residual network's gap" if verdict == "ours lower"
             else "Width could explain the residual network's gap")
     return (f"**{head}.** From NF {res.num_filters.min()} to {res.num_filters.max()} "
             f"({res.mult_adds.max() / res.mult_adds.min():.0f}x the multiply-adds) it reaches {res['mean'].min():.1f} to "
@@ -210,7 +202,10 @@ def size(sweep):
 def jpeg_copy():
     """What our JPEG copy of the horses does to our numbers (the paper profile's committed measurements)."""
     first, training, palette = measurements.jpeg_measurements()
-    return (f"**What our JPEG copy of the images changes.** On the {first.images.iloc[0]} original test horses the same "
+    head = (f"Our JPEG copy moves accuracy by {_span(first['diff'])} at test time ({(first.verdict == 'clear').sum()} of "
+            f"{len(first)} networks clear) and by {_span(-training['diff'])} in training "
+            f"({(training.verdict == 'clear').sum()} of {len(training)} clear)")
+    return (f"**{head}.** On the {first.images.iloc[0]} original test horses the same "
             f"weights score {_span(first['diff'])} against their JPEG twins ({(first.verdict == 'clear').sum()} of {len(first)} "
             f"networks clear of zero by their 95 % interval); trained on the originals instead of the twins, the networks "
             f"score {_span(-training['diff'])} on the originals "

@@ -24,7 +24,7 @@ STYLE = Path(__file__).with_name("report.css")   # the print style: pages, table
 PROFILE_NOTES = {
     "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
     "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
-    "paper": "the paper profile: the original report's settings (30 epochs, full data), three seeds each",
+    "paper": "every experiment at the original report's settings (30 epochs, full data), with three seeds",
 }
 
 
@@ -187,15 +187,16 @@ def combine(executed, profile, timings, started, runs):
         def anchor(level, text):
             if level > 2:
                 return None, ()
-            ident = section_id(i, next(tops)) if level == 1 else f"s{i}-{next(counter)}"
+            n = next(tops) if level == 1 else None
+            ident = section_id(i, n) if level == 1 else f"s{i}-{next(counter)}"
             contents.append((level, text, ident))
-            return ident, ("report-section",) if level == 1 else ()
+            return ident, ("report-section",) if n == 0 else ()   # a notebook starts a page, not each of its `#`
 
         tail = ""   # headings that ended the last markdown cell, kept with what follows them
         for cell in nb.cells:
             tags = cell.metadata.get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags:
-                continue
+            if "parameters" in tags or "injected-parameters" in tags or "remove-cell" in tags:
+                continue   # remove-cell: for the notebook's reader only (e.g. colourizing one's own image)
             if cell.cell_type == "code":
                 # progress, warnings (stderr) and outputs tagged remove-output stay in the executed notebooks
                 outputs = [] if "remove-output" in tags else [
@@ -233,8 +234,9 @@ def combine(executed, profile, timings, started, runs):
     trained_on = f" Trained on {describe(data[0][0], known_data())}." if data else ""
     title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
              f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
-             f"cnnreport {__version__}, built {datetime.date.today().isoformat()} with "
-             f"{PROFILE_NOTES[profile]}.{trained_on}\n\n</div>")
+             f"**The cnnreport project**\n\n"
+             f"Built {datetime.date.today().isoformat()} by cnnreport {__version__}: {PROFILE_NOTES[profile]}.{trained_on}"
+             f"\n\n</div>")
     cells = [_md(title), _md(f'<nav id="contents" class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
     for _, body in sections:
         cells += body

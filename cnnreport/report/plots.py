@@ -150,7 +150,7 @@ def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
     names = list(curves[metrics[0]])
     cols = math.ceil(len(names) / math.ceil(len(names) / 4)) if names else 1   # rows as full as can be
     rows = max(1, math.ceil(len(names) / cols))
-    fig = Figure(figsize=(WIDTH, 0.6 + 1.75 * rows), layout="constrained")
+    fig = Figure(figsize=(WIDTH, 0.6 + 1.5 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax in axes[len(names):]:
         ax.remove()

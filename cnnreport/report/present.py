@@ -104,11 +104,13 @@ def known(df, columns):
     """`columns` without those that hold no value at all (an original-report column where it gave none)."""
     return [c for c in columns if df[c].notna().any()]
 
-# ----------------------------------------------------------------------------- the report's tables
+
+# ----------------------------------------------------------------------------- a notebook's settings
 
 
 def settings(p, profile):
-    """A notebook's parameters (from load_params) as one compact table, three settings a row."""
+    """A notebook's parameters (from load_params) as one compact table, three settings a row: for
+    the notebook's reader (the report's cells hide it; its appendix lists every experiment's settings)."""
     def value(name, v):
         if isinstance(v, dict):
             return "; ".join(f"{k}: {value(name, x)}" for k, x in v.items())
@@ -120,52 +122,3 @@ def settings(p, profile):
     rows = "".join("<tr>" + "".join(cells[i:i + 3]) + "</tr>" for i in range(0, len(cells), 3))
     return Captioned(f'<table class="report-settings"><caption>Settings ({html.escape(profile)} profile)</caption>'
                      f"{rows}</table>", f"Settings ({profile} profile): {p}")
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# ----------------------------------------------------------------------------- colour quality
-
-
-
-
-
-
-
-
-
-
-# ----------------------------------------------------------------------------- ours against the original report
-
-
-
-
-# ----------------------------------------------------------------------------- the causes, measured (cnnreport.analysis.causes)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -61,7 +61,7 @@ def size_sentence(table, reference=32):
             f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
             f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
             f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
-            + ("width does not explain the gap." if seed - top["mean"] > 2 * claims.spread(top["std"], base["std"])
+            + ("width does not explain the gap." if claims.against_single(top["mean"] - seed, top["std"], top.seeds) == "ours lower"
                else "width could explain the gap."))
     pairs = []
     for r, u in zip(res.itertuples(), unet.itertuples()):
@@ -134,16 +134,28 @@ def best_epoch_gap(grid):
 
 def kernel_claim(best):
     """The original report's claim that kernel 3 is best, against our best kernels (stats.best_values)."""
-    return ("The original report finds kernel 3 best for both networks. Ours: " + "; ".join(
-        f"{MODELS[r.model]}: kernel {r.best}, " + ("agrees" if r.best == 3 else "disagrees") for r in best.itertuples())
-        + ". How sure each is: see the verdicts above.")
+    def answer(r):
+        if r.best is None:
+            return f"{MODELS[r.model]}: {r.verdict}"
+        agrees = "agrees" if r.best == 3 else "disagrees"
+        how = "clearly" if r.clear else "but not clearly (within seed noise of the runner-up)" if r.verdict.startswith("not clear") \
+            else "on one seed (no spread)"
+        return f"the {MODELS[r.model]}'s best is kernel {r.best:g}, which {agrees}, {how}"
+    return "The original report finds kernel 3 best for both networks. Ours: " + "; ".join(map(answer, best.itertuples())) + "."
 
 
 def quality_sentence(plain):
-    """Which network is best on each colour metric, and how dull the predictions are (stats.metric_table rows)."""
+    """Which network is best on each colour metric, if one is clearly (claims.ranking), and how dull
+    the predictions are (stats.metric_table rows)."""
     def best(metric, unit):
-        row = plain.loc[plain[metric].idxmax()]
-        return f"the **{MODELS[row.model]}** ({row[metric]:.1f} {unit})"
+        first, second, gap, spread, verdict = claims.ranking(list(plain[metric]), list(plain[f"{metric}_std"]), list(plain.runs))
+        row = plain.iloc[first]
+        if verdict == "clear":
+            return f"the **{MODELS[row.model]}** ({row[metric]:.1f} {unit}, clearly)"
+        low, high = plain[metric].min(), plain[metric].max()
+        why = "one seed each, no ranking" if verdict.startswith("one seed") else \
+            f"the {MODELS[row.model]} leads the {MODELS[plain.model.iloc[second]]} by {gap:.1f}, within seed noise"
+        return f"no network clearly ({low:.1f} to {high:.1f} {unit}; {why})"
     true_colour = plain.colourfulness_true.iloc[0]
     dullest = plain.loc[plain.colourfulness.idxmin()]
     below = plain.pixel_acc - plain.balanced_acc
@@ -156,15 +168,29 @@ def quality_sentence(plain):
 
 
 def rebalancing_sentence(effect):
-    """What rebalancing changes on average, and whether it keeps its promise everywhere (stats.rebalancing_effect)."""
-    def change(metric):
-        c = effect[effect.metric == metric].change
-        return f"{signed(c.mean())} (from {signed(c.min())} to {signed(c.max())})"
-    pixel, balanced, colourful = (effect[effect.metric == m].change for m in ("pixel_acc", "balanced_acc", "colourfulness"))
-    kept = "keeps" if (pixel < 0).all() and (balanced > 0).all() and (colourful > 0).all() else "does not keep everywhere"
-    return (f"Averaged over the networks, rebalancing changes pixel accuracy by {change('pixel_acc')} points, balanced "
-            f"accuracy by {change('balanced_acc')} points and colourfulness by {change('colourfulness')}: it {kept} "
-            f"its promise of trading pixel accuracy for balanced accuracy and colour.")
+    """What rebalancing changes for each network, with the verdict of claims.between on each change
+    (stats.rebalancing_effect), and whether it keeps its promise where the changes are clear."""
+    parts = []
+    for model, g in effect.groupby("model", sort=False):
+        e = g.set_index("metric")
+        parts.append(f"the {MODELS[model]}: pixel accuracy {signed(e.change['pixel_acc'])} points "
+                     f"({e.verdict['pixel_acc']}), balanced accuracy {signed(e.change['balanced_acc'])} points "
+                     f"({e.verdict['balanced_acc']}), colourfulness {signed(e.change['colourfulness'])} "
+                     f"({e.verdict['colourfulness']})")
+    return "Rebalancing changes, for " + "; for ".join(parts) + ". " + rebalancing_verdict(effect) + "."
+
+
+def rebalancing_verdict(effect):
+    """Which of rebalancing's promises (less pixel accuracy, more balanced accuracy, more colour)
+    hold clearly for how many networks (stats.rebalancing_effect rows)."""
+    n = effect.model.nunique()
+
+    def count(metric, sign):
+        e = effect[effect.metric == metric]
+        return ((e.verdict == "clear") & (e.change * sign > 0)).sum()
+    return (f"Its colour gain is clear for {count('colourfulness', 1)} of {n} networks, its balanced-accuracy gain for "
+            f"{count('balanced_acc', 1)} and its pixel-accuracy cost for {count('pixel_acc', -1)}; the other changes lie "
+            "within seed noise")
 
 
 def decodings_sentence(decoded):
@@ -189,7 +215,8 @@ def chance_sentence(repro):
         if ranges[m] == 0:   # the same number each time: more likely one run quoted again than repeats
             return f"Its {MODELS[m]} reads {v[0]:.1f} % all {len(v)} times, more likely one run quoted again than {len(v)} runs."
         return f"Its {MODELS[m]} reads {', '.join(f'{a:.1f}' for a in v)} % (a range of {ranges[m]:.1f} points)."
-    beyond = final[(final["diff"].abs() > 2 * final["std"] + largest)]
+    verdicts = [claims.against_single(r.diff, r.std, r.runs, allowance=largest) for r in final.itertuples()]
+    beyond = [v for v in verdicts if v in ("ours higher", "ours lower")]
     return (" ".join(reads(m, v) for m, v in repeats.items())
             + f" Our std over seeds has a median of {final['std'].median():.1f} points over the settings of @tab:repro. "
             f"{len(beyond)} of our {len(final)} final-epoch differences exceed twice our spread plus the largest range of "
@@ -236,3 +263,47 @@ def residual_cost_sentence(kernel, num_filters, num_colours):
             f"U-Net's weights and {ratio('mult_adds', 32, 24):.1f} times its multiply-adds per image; at this profile's "
             f"NF = {num_filters}, NC = {num_colours}, {ratio('params', num_filters, num_colours):.1f} and "
             f"{ratio('mult_adds', num_filters, num_colours):.1f} times.")
+
+
+def width_time_sentence(sweep, kernel, num_colours):
+    """What doubling NF does to the time per run in the NF sweep, against what it does to the multiply-adds."""
+    from cnnreport.analysis.stats import summary
+    from cnnreport.science.layers import layer_table, total
+    from cnnreport.science.models import build_model
+
+    def mult_adds(model, nf):
+        return total(layer_table(build_model(model, kernel, nf, num_colours)), "mult_adds")
+    parts, slower = [], True
+    for model, g in summary(sweep).groupby("model", sort=False):
+        seconds = dict(zip(g.value, g.seconds))
+        pairs = [(nf, 2 * nf) for nf in seconds if 2 * nf in seconds]
+        if not pairs:
+            continue
+        time = [seconds[b] / seconds[a] for a, b in pairs]
+        work = [mult_adds(model, b) / mult_adds(model, a) for a, b in pairs]
+        slower &= all(t < w for t, w in zip(time, work))
+        parts.append(f"the {MODELS[model]}'s time per run by {min(time):.1f} to {max(time):.1f} (its multiply-adds by "
+                     f"{min(work):.1f} to {max(work):.1f})")
+    if not parts:
+        return "This profile's NF sweep has no two widths a factor of two apart."
+    return ("In the NF sweep, doubling NF multiplies " + " and ".join(parts) + ": the time grows "
+            + ("more slowly than the arithmetic at these widths." if slower else "as fast as the arithmetic or faster."))
+
+
+def shared_runs_sentence(sweeps, notebooks=("04_num_filters", "05_learning_rate", "06_kernel_size", "07_architectures")):
+    """Which runs appear in more than one of these sweeps' tables (the store trains each setting once)."""
+    seen = {}
+    for nb in notebooks:
+        for run in sweeps[nb].runs if nb in sweeps else ():
+            seen.setdefault(run.path, (run, []))[1].append(nb)
+    shared = [(run, nbs) for run, nbs in seen.values() if len(nbs) > 1]
+    if not shared:
+        return "Every run below appears in one table only."
+    settings = {}
+    for run, nbs in shared:
+        c = run.config
+        settings.setdefault((MODELS[c.model], c.num_filters, c.kernel, c.lr, len(nbs)), []).append(c.seed)
+    listed = "; ".join(f"the {m} at NF {nf}, kernel {k}, learning rate {lr:g} ({len(seeds)} seeds, in {n} tables)"
+                       for (m, nf, k, lr, n), seeds in settings.items())
+    return (f"{len(shared)} of these {len(seen)} runs appear in more than one table, trained once and shown wherever "
+            f"their setting belongs: {listed}.")

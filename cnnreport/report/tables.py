@@ -3,12 +3,13 @@ for reading (display names, mean ± std cells that do not break, signed differen
 import pandas as pd
 from IPython.display import Markdown
 
+from cnnreport.analysis import claims
 from cnnreport.report.names import FIELDS, METRICS, MODELS
 from cnnreport.report.present import fixed, known, number, signed, table
 
 
 def _star(text, best):
-    """An accuracy cell, unbreakable ("45.3 ± 0.4"), starred when it is the best."""
+    """An accuracy cell, unbreakable ("45.3 ± 0.4"), starred when it is clearly the best."""
     return (f"{text} ★" if best else text).replace(" ", "\u00a0")
 
 
@@ -98,21 +99,23 @@ def _mean_std(mean, std, digits):
 
 def quality_table(quality, label, caption):
     """Colour metrics per network (stats.metric_table rows), mean ± std over seeds; ★ marks
-    the best network on each metric. The truth's colourfulness, the same for every row, ends the caption."""
+    the network clearly best on a metric (claims.ranking), none where they tie. The truth's colourfulness, the same for every row, ends the caption."""
     cols = {"network": quality.model.map(MODELS)}
     for m, (name, digits) in QUALITY.items():
         if m != "colourfulness_true":
-            cols[name] = [_star(_mean_std(a, s, digits), a == quality[m].max()) for a, s in zip(quality[m], quality[f"{m}_std"])]
+            first, _, _, _, verdict = claims.ranking(list(quality[m]), list(quality[f"{m}_std"]), list(quality.runs))
+            cols[name] = [_star(_mean_std(a, s, digits), i == first and verdict == "clear")
+                          for i, (a, s) in enumerate(zip(quality[m], quality[f"{m}_std"]))]
     return table(pd.DataFrame(cols), label, f"{caption} The true images' colourfulness: "
                                             f"{quality.colourfulness_true.iloc[0]:.1f}.")
 
 
 def rebalancing_table(effect, label, caption):
     """What class rebalancing changes (stats.rebalancing_effect): per network and metric, the
-    plain and rebalanced means, the change and the seed spread."""
+    plain and rebalanced means, the change, the seed spread and the verdict of claims.between."""
     df = pd.DataFrame({"network": effect.model.map(MODELS), "metric": [QUALITY[m][0] for m in effect.metric],
                        "plain": effect.plain, "rebalanced": effect.rebalanced, "change": effect.change,
-                       "seed spread": effect.spread})
+                       "seed spread": effect.spread, "verdict": effect.verdict})
     df = df[effect.metric != "colourfulness_true"]
     return table(df[known(df, df.columns)], label, caption,
                  {"plain": fixed(2), "rebalanced": fixed(2), "change": fixed(2, signed=True), "seed spread": fixed(2)})
@@ -263,3 +266,31 @@ def count_table(kernel, num_filters, num_colours, label, caption):
     return table(pd.DataFrame([{"network": MODELS[a], **{name: total(rows_of(build_model(a, kernel, num_filters, num_colours)), q)
                                                          for q, name in QUANTITIES.items()}} for a in ARCHITECTURES]),
                  label, caption)
+
+
+def design_table(label, caption):
+    """The changes between neighbouring networks (stats.STEPS), by display name."""
+    from cnnreport.analysis.stats import STEPS
+    return table(pd.DataFrame([{"change": what, "from": MODELS[a], "to": MODELS[b], "what changes": how}
+                               for what, a, b, how in STEPS]), label, caption)
+
+
+def settings_table(configs, sections, label, caption):
+    """One row per experiment and network ({notebook: its Configs}; sections: {notebook: its title}):
+    the values of the setting it varies and of every other setting."""
+    from cnnreport.analysis.sweeps import SWEPT
+
+    def values(cs, name):
+        seen = sorted({getattr(c, name) for c in cs}, reverse=name == "lr")
+        return ", ".join(("yes" if v else "no") if isinstance(v, bool) else number(v) for v in seen)
+    rows = []
+    for notebook, cs in configs.items():
+        field = SWEPT.get(notebook)
+        for i, model in enumerate(dict.fromkeys(c.model for c in cs)):
+            mine = [c for c in cs if c.model == model]
+            rows.append({"experiment": "" if i else sections[notebook], "network": MODELS[model],
+                         "varied": f"{FIELDS.get(field, field)}: {values(mine, field)}" if field else "the network",
+                         **{FIELDS.get(name, name): "" if name == field else values(mine, name)
+                            for name in ("epochs", "num_filters", "kernel", "lr")},
+                         "seeds": values(mine, "seed")})
+    return table(pd.DataFrame(rows), label, caption)

@@ -1,0 +1,115 @@
+"""The abstract, the conclusions and the limitations: built from the same analyses as the findings,
+so that every number and verdict in them is the runs' own (claims: cnnreport.analysis.claims)."""
+import re
+
+import pandas as pd
+from IPython.display import Markdown
+
+from cnnreport.analysis import claims, stats
+from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
+from cnnreport.analysis.sweeps import distinct
+from cnnreport.report import findings
+from cnnreport.report.names import FIELDS, MODELS
+from cnnreport.report.present import signed, table
+
+
+def _headline(text):
+    """The bold first sentence of a finding, without its markup."""
+    return re.match(r"\*\*(.+?)\*\*", text).group(1).rstrip(".:") + "." if text else None
+
+
+def results(sweeps, jpeg=True):
+    """The report's results as computed sentences, one per finding that makes a claim: the best
+    network, what each architectural change adds, the comparison with the original report, and
+    the headlines of the measured causes and of rebalancing."""
+    out = []
+    if "07_architectures" in sweeps:
+        arch = stats.architecture_table(sweeps["07_architectures"])
+        out.append(_headline(findings.architectures(arch)))
+        out.append("Measured one change at a time: " + ", ".join(
+            f"{r.change} {signed(r.diff)} points ({r.verdict})" for r in stats.steps(arch).itertuples()) + ".")
+    repro = stats.reproduction(sweeps)
+    final = repro[repro.epoch == "final"]
+    if len(final):
+        out.append(f"Of the original report's {len(final)} final accuracies that we reran, "
+                   f"{(final.verdict == 'within noise').sum()} lie within our seed noise; the median difference is "
+                   f"{signed(final['diff'].median())} points.")
+    parts = [findings.consistency(sweeps), findings.jpeg_copy() if jpeg else None,
+             findings.precision(sweeps["10_precision"]) if "10_precision" in sweeps else None,
+             findings.size(sweeps["11_size"]) if "11_size" in sweeps else None,
+             findings.rebalancing(sweeps["08_colour_quality"]) if "08_colour_quality" in sweeps else None]
+    return out + [_headline(p) for p in parts if p]
+
+
+def abstract(sweeps, jpeg=True):
+    """One paragraph: the task, how much was trained, and the results (see `results`)."""
+    runs = distinct(run for s in sweeps.values() for run in s.runs)
+    seeds = len({run.config.seed for run in runs})
+    return Markdown("We rerun and extend a student's deep-learning homework report on colourization as classification: "
+                    f"grey CIFAR-10 horses in, one of {runs[0].config.num_colours} colour categories per pixel out, "
+                    f"with a CNN, a U-Net, the U-Net without its skips and a residual network, over {len(runs)} training "
+                    f"runs with {seeds} seeds per setting. A difference counts only beyond twice the spread over seeds. "
+                    + " ".join(results(sweeps, jpeg)))
+
+
+def conclusions(sweeps, jpeg=True):
+    """The results (see `results`), one line each, as a Markdown list."""
+    return Markdown("\n".join(f"- {sentence}" for sentence in results(sweeps, jpeg)))
+
+
+def original_conclusions(sweeps, label, caption):
+    """A table: each conclusion of the original report that our sweeps test, what we measure and the
+    verdict by claims (a best value is confirmed only when it is clearly best)."""
+    rows = []
+    for notebook, field in (("04_num_filters", "num_filters"), ("06_kernel_size", "kernel"), ("05_learning_rate", "lr")):
+        if notebook not in sweeps:
+            continue
+        for r in stats.best_values(stats.summary(sweeps[notebook])).itertuples():
+            theirs = ORIGINAL_CHOICES[field].get(r.model)
+            if theirs is None or r.best is None:
+                continue
+            verdict = ("confirmed" if r.clear and r.best == theirs else "contradicted" if r.clear else
+                       "not separable from the runner-up" if r.verdict.startswith("not clear") else "one seed: no verdict")
+            rows.append({"the original report": f"{MODELS[r.model]}: best {FIELDS[field]} {theirs:g}",
+                         "we measure": f"best {FIELDS[field]} {r.best:g} ({r.mean:.1f} %), runner-up {r.runner_up:g}, "
+                                       f"{r.gap:.1f} points behind",
+                         "verdict": verdict})
+    if "07_architectures" in sweeps:
+        arch = stats.architecture_table(sweeps["07_architectures"])
+        steps = stats.steps(arch).set_index("change")
+        if {"learned down/up-sampling", "skip connections"} <= set(steps.index):
+            resample, skips = steps.loc["learned down/up-sampling"], steps.loc["skip connections"]
+            rows.append({"the original report": "the U-Net's gain over the CNN comes from its skip connections",
+                         "we measure": f"learned resampling {signed(resample['diff'])}, skips {signed(skips['diff'])} points",
+                         "verdict": "mostly learned resampling" if resample["diff"] > skips["diff"] and
+                         resample.verdict == "clear" else "skips" if skips.verdict == "clear" else "not separable"})
+        res = arch.set_index("model").loc["resnet"] if "resnet" in set(arch.model) else None
+        if res is not None:
+            theirs = ORIGINAL["final"]["resnet"]["val_acc"]
+            verdict = claims.against_single(res["mean"] - theirs, res["std"], res["runs"])
+            rows.append({"the original report": f"the residual network reaches {theirs:.1f} %",
+                         "we measure": f"{res['acc']} % at NF 32", "verdict": verdict})
+    return table(pd.DataFrame(rows), label, caption)
+
+
+def limitations(sweeps):
+    """What the measurements cannot say, with the numbers that bound it."""
+    runs = distinct(run for s in sweeps.values() for run in s.runs)
+    d = runs[0].data
+    seeds = len({run.config.seed for run in runs})
+    items = [
+        f"One CIFAR-10 class (horses), {d['train_images']:,} training images of 32x32 pixels: what holds here need not "
+        "hold for other classes, larger images or more data.",
+        f"The {d['test_images']:,} test images are also the validation set, as in the assignment: the best epochs and "
+        "the best values of each sweep are chosen on the images they are measured on, so they flatter a little.",
+        f"{seeds} seeds per setting estimate each spread from {seeds} numbers; the rule of twice the larger spread is a "
+        "rule of thumb, not a test at a stated error rate, and a difference just beyond it may not repeat.",
+        "We trained on a JPEG re-encoded copy of the images, and measured what that changes only on the subset whose "
+        "lossless originals could be recovered.",
+        "The original report states neither its residual network's width nor its exact evaluation; where our numbers "
+        "differ, the measured causes bound how much those unknowns can explain, not what they were.",
+        "Times are those of our hardware and thread settings; their ratios between networks carry over, their "
+        "values do not.",
+    ]
+    return Markdown("\n".join(f"- {item}" for item in items))
+
