@@ -25,7 +25,8 @@ def test_a_difference_between_settings_is_clear_only_beyond_twice_the_larger_spr
 def test_a_best_setting_is_clearly_best_only_above_its_runner_up_with_seeds_to_tell():
     nan = math.nan
     assert claims.ranking([60.0, 55.0, 40.0], [0.5, 0.4, 0.3], [3, 3, 3]) == (0, 1, 5.0, 0.5, "clear")
-    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3])[4] == "clear"   # saturated but apart: the rule decides
+    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3])[4] == "clear"   # apart by the spread alone
+    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3], tie=claims.TIE)[4] == "a tie"   # saturated
     assert claims.ranking([91.6, 91.5], [0.1, 0.1], [3, 3])[4] == "within seed noise"        # a tie: nobody is best
     assert claims.ranking([60.0, 40.0], [nan, nan], [1, 1])[4] == "one seed: spread unknown"  # one seed: no ranking
     assert claims.ranking([nan, 40.0], [nan, 0.1], [0, 3])[:2] == (1, None)                  # what diverged is left out

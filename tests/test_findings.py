@@ -86,7 +86,7 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
     assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the original report
     note = setup.hardware_text([*arch.runs, *nf.runs])
-    assert note.startswith("The report rests on 12 training runs")   # the CNN at NF 8 counts once, not twice
+    assert note.startswith("The experiments that follow rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
     assert f"{arch.table.epochs.sum() + nf.table.epochs.sum() - 2:,} epochs" in note and "thread" in note
 
 
@@ -108,6 +108,8 @@ def test_a_metric_on_which_the_networks_tie_names_no_best_and_stars_none():
     text = sentences.quality_sentence(tied)
     assert "by pixel accuracy is no network clearly (41.0 to 60.3 %; the residual network leads the U-Net by 0.3" in text
     assert "by AuC no network clearly" in text
+    saturated = tied.assign(auc=[91.1, 91.6, 91.3, 91.2], auc_std=0.0)
+    assert "a tie: this metric hardly separates them" in sentences.quality_sentence(saturated)
     html = tables.quality_table(tied, "tab:q", "Quality.")._repr_html_()
     assert "★" not in html
     apart = quality_rows([41.0, 56.0, 60.0, 66.0], [0.3, 0.3, 0.3, 0.5], [3, 3, 3, 3])

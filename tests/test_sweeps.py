@@ -101,10 +101,15 @@ def test_architecture_table_and_figures(data_dir):
     assert all((rows[m] - live[m]).abs().amax(1).le(1 / 255).float().mean() > 0.95 for m in legend)
 
 
-def test_architecture_table_marks_the_single_best_model():
-    grid = fake_sweep(None, [("cnn", None, 0, "finished", 40.0, 40.0), ("unet", None, 0, "finished", 55.0, 56.0)])
-    table = stats.architecture_table(grid)
-    assert table.best.tolist() == [False, True]
+def test_architecture_table_marks_the_best_model_only_when_it_is_clearly_best():
+    one_seed = fake_sweep(None, [("cnn", None, 0, "finished", 40.0, 40.0), ("unet", None, 0, "finished", 55.0, 56.0)])
+    assert stats.architecture_table(one_seed).best.tolist() == [False, False]   # one seed: nothing ranked
+    two = fake_sweep(None, [("cnn", None, s, "finished", 40.0 + s, 40.0) for s in (0, 1)]
+                     + [("unet", None, s, "finished", 55.0 + s, 56.0) for s in (0, 1)])
+    assert stats.architecture_table(two).best.tolist() == [False, True]
+    close = fake_sweep(None, [("cnn", None, s, "finished", 54.0 + s, 40.0) for s in (0, 1)]
+                       + [("unet", None, s, "finished", 55.0 + s, 56.0) for s in (0, 1)])
+    assert stats.architecture_table(close).best.tolist() == [False, False]      # within seed noise: no star
 
 
 def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):

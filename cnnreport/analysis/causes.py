@@ -34,7 +34,7 @@ def weighed(repro, first, training, precision, sizes, pairs, batch_sizes):
          span([b - ORIGINAL_TRAINING["batch_size"] for b in batch_sizes]), "the same batch size: not a cause"
          if set(batch_sizes) == {ORIGINAL_TRAINING["batch_size"]} else "a different batch size: not measured"),
         ("the JPEG copy, at test time", "the same weights: originals − JPEG twins", span(first["diff"]),
-         f"{int((first.verdict == 'clear').sum())} of {len(first)} networks clear of their 95 % interval"),
+         f"{int((first.verdict == 'clear').sum())} of {len(first)} networks whose 95 % interval excludes zero"),
         ("the JPEG copy, in training", "trained on originals − on twins, tested on originals", span(-training["diff"]),
          f"{int((training.verdict == 'clear').sum())} of {len(training)} networks clear of twice their seed spread"),
         ("bf16 against float32", "bf16 − float32", span(precision["diff"]),

@@ -15,11 +15,16 @@ import statistics
 
 Z95 = 1.959964   # the normal distribution's 97.5 % quantile: a two-sided 95 % interval
 
+# A colour metric's gap between networks at or below this is a tie, however small the seed spread:
+# those metrics barely move with the seed, and AuC sits near its ceiling for every network.
+TIE = 0.5
+
 # The rules in words, as the report's Setup states them.
 RULES = ("A difference between two settings is called clear only when it exceeds twice the larger of the two "
          "standard deviations over seeds and each side has at least two seeds; with one seed the text says so "
          "instead of ranking. The best of several settings is clearly best only when it is clearly above the "
-         "runner-up (★ in the tables); where none is, no setting is starred. Against the original report's single "
+         "runner-up (★ in the tables); where none is, no setting is starred. On the colour metrics a gap of half a "
+         "point or less between networks is a tie, however small the spread. Against the original report's single "
          "numbers, our standard deviation alone is the spread. A difference measured on the same images (paired) "
          "carries its 95 % confidence interval over the images, and is clear when the interval excludes zero. A "
          "distance from a fitted relation is given in points, and is off the relation beyond twice the relation's "
@@ -41,10 +46,11 @@ def between(diff, std_a, std_b, seeds_a=2, seeds_b=2):
     return "clear" if abs(diff) > 2 * spread(std_a, std_b) else "within seed noise"
 
 
-def ranking(means, stds, seeds):
+def ranking(means, stds, seeds, tie=0.0):
     """(index of the highest mean, of the runner-up, their gap, the spread, the verdict of `between`
     on the gap) over settings given as sequences; NaN means (nothing finished) are left out. With
-    one setting the runner-up is None and the verdict "only one value finished"."""
+    one setting the runner-up is None and the verdict "only one value finished"; a gap at or below
+    `tie` (TIE for the colour metrics) is "a tie"."""
     order = sorted((i for i, m in enumerate(means) if not math.isnan(m)), key=lambda i: -means[i])
     if not order:
         return None, None, math.nan, math.nan, "every run diverged"
@@ -53,8 +59,8 @@ def ranking(means, stds, seeds):
         return first, None, math.nan, stds[first], "only one value finished"
     second = order[1]
     gap = means[first] - means[second]
-    return (first, second, gap, spread(stds[first], stds[second]),
-            between(gap, stds[first], stds[second], seeds[first], seeds[second]))
+    verdict = "a tie" if gap <= tie else between(gap, stds[first], stds[second], seeds[first], seeds[second])
+    return first, second, gap, spread(stds[first], stds[second]), verdict
 
 
 def against_single(diff, std, seeds, allowance=0.0):

@@ -49,9 +49,11 @@ def summary(sweep, original=None):
 
 
 def _clearly_best(rows):
-    """A mask over rows (mean, std, runs): True at the one whose mean is clearly the highest (claims.ranking)."""
+    """A mask over rows (mean, std, runs): True at the one whose mean is clearly the highest
+    (claims.ranking), or at the only one that finished where the others diverged."""
     first, _, _, _, verdict = claims.ranking(list(rows["mean"]), list(rows["std"]), list(rows.runs))
-    return [i == first and verdict == "clear" for i in range(len(rows))]
+    clear = verdict == "clear" or verdict == "only one value finished" and len(rows) > 1
+    return [i == first and clear for i in range(len(rows))]
 
 
 def _same(a, b):
@@ -98,9 +100,9 @@ def architecture_table(sweep):
 
 
 # The architectural changes between neighbouring networks: (change, from, to, what changes).
-STEPS = (("learned down/up-sampling", "cnn", "convtranspose", "pooling and upsampling become strided and transposed convolutions"),
-         ("skip connections", "convtranspose", "unet", "the encoder's features and the grey input are concatenated into the decoder"),
-         ("residual blocks", "unet", "resnet", "every stage becomes a residual block, with NF channels at full resolution"))
+STEPS = (("learned down/up-sampling", "cnn", "convtranspose", "pooling, upsampling → (transposed) strided convolutions"),
+         ("skip connections", "convtranspose", "unet", "encoder features and grey input concatenated"),
+         ("residual blocks", "unet", "resnet", "residual blocks, NF channels at full resolution"))
 
 
 def steps(table):

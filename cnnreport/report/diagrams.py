@@ -7,7 +7,7 @@ from cnnreport.report.names import MODELS
 from cnnreport.report.plots import WIDTH, print_size
 
 # Each network's stages, input first: (what the stage does, its output channels, its output side).
-# A stage's box is as tall as its output side; SKIPS join a stage's output to a later stage's input.
+# A stage's box grows with its output side; SKIPS join a stage's output to a later stage's input.
 STAGES = {
     "cnn": [("grey", "1", 32), ("conv, max-pool", "NF", 16), ("conv, max-pool", "2NF", 8), ("conv, upsample", "NF", 16),
             ("conv, upsample", "NC", 32), ("conv", "NC", 32)],
@@ -23,25 +23,26 @@ SKIPS = {"cnn": [], "convtranspose": [], "unet": [(1, 4), (0, 5)], "resnet": [(2
 
 @print_size
 def networks(models=("cnn", "convtranspose", "unet", "resnet")):
-    """One row per network: a box per stage (height: its output side, label: its channels and
-    side), arcs for the concatenations that skip ahead; "res" marks residual blocks."""
-    fig = Figure(figsize=(WIDTH, 1.35 * len(models)), layout="constrained")
+    """One row per network: a box per stage (taller for a larger side, labelled with its channels
+    and side; under it, the operation that made it), arcs for the concatenations that skip ahead;
+    "res" marks residual blocks."""
+    fig = Figure(figsize=(WIDTH, 1.5 * len(models)), layout="constrained")
     axes = fig.subplots(len(models), 1, squeeze=False)[:, 0]
     for ax, model in zip(axes, models):
         stages = STAGES[model]
         for i, (what, channels, side) in enumerate(stages):
-            h = side / 32 * 0.8
+            h = 0.85 * (side / 32) ** 0.5   # 8x8 still holds its two lines of label
             ax.add_patch(Rectangle((i - 0.35, -h / 2), 0.7, h, facecolor="#dde6f0" if i else "#e4e4e4", edgecolor="#345"))
-            ax.text(i, -0.5, what, ha="center", va="top", fontsize=8)
+            ax.text(i, -0.48, what, ha="center", va="top", fontsize=8)
             ax.text(i, 0, f"{channels}\n{side}x{side}", ha="center", va="center", fontsize=8)
             if i:
                 ax.annotate("", (i - 0.36, 0), (i - 0.64, 0), arrowprops=dict(arrowstyle="->", color="#345"))
         for a, b in SKIPS[model]:
-            ax.add_patch(FancyArrowPatch((a, stages[a][2] / 64 * 0.8), (b - 0.2, stages[b][2] / 64 * 0.8),
-                                         connectionstyle="arc3,rad=-0.25", arrowstyle="->", color="tab:red",
-                                         mutation_scale=8))
+            top = [0.425 * (stages[j][2] / 32) ** 0.5 for j in (a, b)]
+            ax.add_patch(FancyArrowPatch((a, top[0]), (b - 0.2, top[1]), connectionstyle=f"arc3,rad={-0.6 / (b - a):.2f}",
+                                         arrowstyle="->", color="tab:red", mutation_scale=8))
         ax.set_xlim(-0.6, len(stages) - 0.4)
-        ax.set_ylim(-0.95, 0.75)
+        ax.set_ylim(-0.9, 1.05)
         ax.set_axis_off()
         ax.set_title(MODELS[model] + (" (red: concatenated skips)" if SKIPS[model] else ""), loc="left")
     return fig

@@ -15,7 +15,7 @@ def jpeg_sentence(first, training, palette):
         return f"{signed(min(values))} to {signed(max(values))}" if len(values) > 1 else signed(values[0])
     clear = first[first.verdict == "clear"]
     text = (f"Tested on the original images instead of their JPEG twins, the same weights score {span(list(first['diff']))} "
-            f"points (original − twin; {len(clear)} of {len(first)} networks beyond the 95 % interval). ")
+            f"points (original − twin; for {len(clear)} of {len(first)} networks the 95 % interval excludes zero). ")
     text += ("Trained on the originals instead of the twins, and tested on the originals, the networks score "
              + "; ".join(f"{_name(r.model)} {signed(-r.diff)} points ({r.verdict})" for r in training.itertuples()) + ". ")
     text += (f"Fitted on the originals rather than on their twins, the palette's colours move by a median of "
@@ -95,7 +95,7 @@ def compute_sentence(table, on_frontier, seed):
 def consistency_sentence(pairs):
     """What the original report's (loss, accuracy) pairs say against our relation (consistency), one paragraph."""
     if pairs.distance.isna().all():
-        return "Too few of this profile's runs learned to fit a relation between loss and accuracy."
+        return "Too few of these runs learned to fit a relation between loss and accuracy."
     parts = []
     for model, g in pairs.dropna(subset=["distance"]).groupby("model", sort=False):
         where = (f"{signed(g.distance.iloc[0])} points" if len(g) == 1 else
@@ -148,13 +148,15 @@ def quality_sentence(plain):
     """Which network is best on each colour metric, if one is clearly (claims.ranking), and how dull
     the predictions are (stats.metric_table rows)."""
     def best(metric, unit):
-        first, second, gap, spread, verdict = claims.ranking(list(plain[metric]), list(plain[f"{metric}_std"]), list(plain.runs))
+        first, second, gap, spread, verdict = claims.ranking(list(plain[metric]), list(plain[f"{metric}_std"]), list(plain.runs),
+                                                             tie=claims.TIE)
         row = plain.iloc[first]
         if verdict == "clear":
             return f"the **{MODELS[row.model]}** ({row[metric]:.1f} {unit}, clearly)"
         low, high = plain[metric].min(), plain[metric].max()
-        why = "one seed each, no ranking" if verdict.startswith("one seed") else \
-            f"the {MODELS[row.model]} leads the {MODELS[plain.model.iloc[second]]} by {gap:.1f}, within seed noise"
+        why = ("one seed each, no ranking" if verdict.startswith("one seed") else
+               f"the {MODELS[row.model]} leads the {MODELS[plain.model.iloc[second]]} by {gap:.1f}, "
+               + ("a tie: this metric hardly separates them" if verdict == "a tie" else "within seed noise"))
         return f"no network clearly ({low:.1f} to {high:.1f} {unit}; {why})"
     true_colour = plain.colourfulness_true.iloc[0]
     dullest = plain.loc[plain.colourfulness.idxmin()]
@@ -194,12 +196,14 @@ def rebalancing_verdict(effect):
 
 
 def decodings_sentence(decoded):
-    """The three decodings against each other (stats.decodings rows)."""
+    """The three decodings against each other (stats.decodings rows), averaged over the runs given
+    (one seed each: no verdict, which the sentence says)."""
     by = decoded.groupby("decoding", sort=False)[["pixel_acc", "auc", "colourfulness"]].mean()
-    return (f"Over these runs the argmax gives {by.pixel_acc['argmax']:.1f} % of pixels right and colourfulness "
+    return (f"Averaged over these runs (one seed of each network, so no verdict) the argmax gives {by.pixel_acc['argmax']:.1f} % of pixels right and colourfulness "
             f"{by.colourfulness['argmax']:.1f}; the mean {by.pixel_acc['mean']:.1f} % and {by.colourfulness['mean']:.1f}; "
             f"the annealed mean {by.pixel_acc['annealed']:.1f} % and {by.colourfulness['annealed']:.1f}. By AuC, "
-            f"the colour error's measure, the best decoding is the {by.auc.idxmax()} ({by.auc.max():.1f} %).")
+            f"the colour error's measure, the {by.auc.idxmax()} scores highest ({by.auc.max():.1f} %, against "
+            f"{by.auc.min():.1f} % for the {by.auc.idxmin()}).")
 
 
 def chance_sentence(repro):
@@ -243,16 +247,17 @@ def receptive_field_sentence(kernels):
     smallest = min(kernels)
     blind = max(f for (kernel, _), f in field.items() if kernel == smallest)
     return (f"Two things stand out. With a {k}x{k} kernel the base CNN's output pixel sees {cnn}x{cnn} of the 32x32 "
-            f"input, while the U-Net's sees only {unet}x{unet}, yet the U-Net colours far better (the sweeps that follow): "
-            "its skip connections hand the final layers the precise local detail that the CNN's pooling and upsampling "
-            "blur, and in this task local grey levels and textures decide most colours. The residual network combines a "
+            f"input, while the U-Net's sees only {unet}x{unet}; the architecture comparison measures which colours better, "
+            "and how much of the difference its learned down- and up-sampling and its skips each account for. A larger "
+            "field is not what decides here: local grey levels and textures decide most colours. The residual network combines a "
             f"{resnet}x{resnet} field {'(larger than the image) ' if resnet > 32 else ''}with full-resolution features. And a "
             f"{smallest}x{smallest} kernel leaves every network with a field of at most {blind} pixels, nearly blind to "
             "context, which is why such networks cannot tell a brown horse from equally grey grass.")
 
 
 def residual_cost_sentence(kernel, num_filters, num_colours):
-    """The residual network's weights and multiply-adds over the U-Net's, at the assignment's widths and at a profile's."""
+    """The residual network's weights and multiply-adds over the U-Net's, at the assignment's widths and, where
+    they differ, at the widths of the runs."""
     from cnnreport.science.layers import layer_table, total
     from cnnreport.science.models import build_model
 
@@ -260,9 +265,10 @@ def residual_cost_sentence(kernel, num_filters, num_colours):
         return (total(layer_table(build_model("resnet", kernel, nf, nc)), q)
                 / total(layer_table(build_model("unet", kernel, nf, nc)), q))
     return (f"At the assignment's NF = 32, NC = 24 the residual network has {ratio('params', 32, 24):.1f} times the "
-            f"U-Net's weights and {ratio('mult_adds', 32, 24):.1f} times its multiply-adds per image; at this profile's "
-            f"NF = {num_filters}, NC = {num_colours}, {ratio('params', num_filters, num_colours):.1f} and "
-            f"{ratio('mult_adds', num_filters, num_colours):.1f} times.")
+            f"U-Net's weights and {ratio('mult_adds', 32, 24):.1f} times its multiply-adds per image"
+            + ("." if (num_filters, num_colours) == (32, 24) else
+               f"; at the runs' NF = {num_filters}, NC = {num_colours}, {ratio('params', num_filters, num_colours):.1f} and "
+               f"{ratio('mult_adds', num_filters, num_colours):.1f} times."))
 
 
 def width_time_sentence(sweep, kernel, num_colours):

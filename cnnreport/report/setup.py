@@ -17,8 +17,8 @@ from cnnreport.science.data import describe
 # What each network is, in words (its layers: the appendix's layer tables).
 DESIGNS = {"cnn": "max-pooling down, nearest upsampling up, no skips",
            "convtranspose": "strided convolutions down, transposed convolutions up, no skips",
-           "unet": "as the U-Net without skips, plus two concatenated skips",
-           "resnet": "a U-Net whose stages are residual blocks, NF channels at full resolution"}
+           "unet": "as the U-Net without skips, plus two concatenated skips (Ronneberger et al. 2015)",
+           "resnet": "a U-Net of residual blocks (He et al. 2016), NF channels at full resolution"}
 
 
 def task_and_data(runs):
@@ -62,7 +62,8 @@ def training_text(runs):
             f"images, reshuffled every epoch, for {longest} epochs"
             + "".join(f" ({name}: {e})" for name, e in others)
             + ", minimising the cross-entropy of the true category averaged over every pixel. The residual network's "
-            f"blocks drop whole channels with probability {runs[-1].config.dropout:g} between their two convolutions; "
+            f"blocks drop whole channels with probability {runs[-1].config.dropout:g} between their two convolutions, as "
+            "wide residual networks do (Zagoruyko & Komodakis 2016); "
             "the other networks have no regularisation. No learning-rate schedule, augmentation or early stopping: "
             "the sweeps change one setting at a time.")
 
@@ -85,11 +86,13 @@ def seeds_text(runs):
 def hardware_text(runs):
     """Where the runs trained, in what precision and at what cost."""
     runs = distinct(runs)
-    machines = Counter(f"{r.info['cpu']} ({r.info['device']}, {r.info['precision']}, {r.info['threads']} thread"
-                       f"{'s' if r.info['threads'] != 1 else ''} per run)" for r in runs)
-    where = " and ".join(f"{n} on {m}" if len(machines) > 1 else m for m, n in machines.most_common())
-    return (f"The report rests on {len(runs)} training runs, {sum(len(r.history) for r in runs):,} epochs and "
-            f"{sum(r.final['seconds'] for r in runs) / 3600:.1f} hours of training in all, trained on {where}. "
+    machines = Counter(f"{r.info['cpu']} ({r.info['device'].upper() if r.info['device'] == 'cpu' else r.info['device']}, "
+                       f"{r.info['precision']}, {r.info['threads']} thread{'s' if r.info['threads'] != 1 else ''} per run)"
+                       for r in runs)
+    where = " and ".join(f"{n} of them on {m}" if len(machines) > 1 else f"all on {m}" for m, n in machines.most_common())
+    return (f"The experiments that follow rest on {len(runs)} training runs, {sum(len(r.history) for r in runs):,} epochs and "
+            f"{sum(r.final['seconds'] for r in runs) / 3600:.1f} hours of training, {where} (the measurements of our "
+            "JPEG copy add runs of their own, listed in Appendix A). "
             "Where the hardware computes bfloat16 (bf16) natively, convolutions and matrix products run in bf16 "
             "(autocast) while the weights, the optimiser and the loss stay in float32; the section on precision "
             "measures what this changes against float32 throughout. Times in the tables are those of this "

@@ -71,17 +71,16 @@ def original_conclusions(sweeps, label, caption):
             verdict = ("confirmed" if r.clear and r.best == theirs else "contradicted" if r.clear else
                        "not separable from the runner-up" if r.verdict.startswith("not clear") else "one seed: no verdict")
             rows.append({"the original report": f"{MODELS[r.model]}: best {FIELDS[field]} {theirs:g}",
-                         "we measure": f"best {FIELDS[field]} {r.best:g} ({r.mean:.1f} %), runner-up {r.runner_up:g}, "
-                                       f"{r.gap:.1f} points behind",
+                         "we measure": f"best {r.best:g} ({r.mean:.1f} %), {r.runner_up:g} {r.gap:.1f} behind",
                          "verdict": verdict})
     if "07_architectures" in sweeps:
         arch = stats.architecture_table(sweeps["07_architectures"])
         steps = stats.steps(arch).set_index("change")
         if {"learned down/up-sampling", "skip connections"} <= set(steps.index):
             resample, skips = steps.loc["learned down/up-sampling"], steps.loc["skip connections"]
-            rows.append({"the original report": "the U-Net's gain over the CNN comes from its skip connections",
-                         "we measure": f"learned resampling {signed(resample['diff'])}, skips {signed(skips['diff'])} points",
-                         "verdict": "mostly learned resampling" if resample["diff"] > skips["diff"] and
+            rows.append({"the original report": "the U-Net gains over the CNN by its skips",
+                         "we measure": f"resampling {signed(resample['diff'])}, skips {signed(skips['diff'])}",
+                         "verdict": "mostly by learned resampling" if resample["diff"] > skips["diff"] and
                          resample.verdict == "clear" else "skips" if skips.verdict == "clear" else "not separable"})
         res = arch.set_index("model").loc["resnet"] if "resnet" in set(arch.model) else None
         if res is not None:

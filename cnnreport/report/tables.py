@@ -103,7 +103,8 @@ def quality_table(quality, label, caption):
     cols = {"network": quality.model.map(MODELS)}
     for m, (name, digits) in QUALITY.items():
         if m != "colourfulness_true":
-            first, _, _, _, verdict = claims.ranking(list(quality[m]), list(quality[f"{m}_std"]), list(quality.runs))
+            first, _, _, _, verdict = claims.ranking(list(quality[m]), list(quality[f"{m}_std"]), list(quality.runs),
+                                                     tie=claims.TIE)
             cols[name] = [_star(_mean_std(a, s, digits), i == first and verdict == "clear")
                           for i, (a, s) in enumerate(zip(quality[m], quality[f"{m}_std"]))]
     return table(pd.DataFrame(cols), label, f"{caption} The true images' colourfulness: "
