@@ -82,7 +82,7 @@ def best_values(table):
 
 
 def architecture_table(sweep):
-    """The architecture comparison: summary(sweep) with losses, parameter counts and the seed
+    """The architecture comparison: summary(sweep) with losses, parameter counts and the original
     report's final numbers (accuracy, epochs, seconds) beside ours."""
     table, runs = summary(sweep, original=original_numbers("final")), sweep.table
     ok = runs[runs.status != "diverged"].groupby("model", sort=False)

@@ -199,7 +199,8 @@ def decodings_sentence(decoded):
     """The three decodings against each other (stats.decodings rows), averaged over the runs given
     (one seed each: no verdict, which the sentence says)."""
     by = decoded.groupby("decoding", sort=False)[["pixel_acc", "auc", "colourfulness"]].mean()
-    return (f"Averaged over these runs (one seed of each network, so no verdict) the argmax gives {by.pixel_acc['argmax']:.1f} % of pixels right and colourfulness "
+    return (f"Averaged over these runs (one seed of each network, so no verdict) the argmax gives "
+            f"{by.pixel_acc['argmax']:.1f} % of pixels right and colourfulness "
             f"{by.colourfulness['argmax']:.1f}; the mean {by.pixel_acc['mean']:.1f} % and {by.colourfulness['mean']:.1f}; "
             f"the annealed mean {by.pixel_acc['annealed']:.1f} % and {by.colourfulness['annealed']:.1f}. By AuC, "
             f"the colour error's measure, the {by.auc.idxmax()} scores highest ({by.auc.max():.1f} %, against "
@@ -291,7 +292,7 @@ def width_time_sentence(sweep, kernel, num_colours):
         parts.append(f"the {MODELS[model]}'s time per run by {min(time):.1f} to {max(time):.1f} (its multiply-adds by "
                      f"{min(work):.1f} to {max(work):.1f})")
     if not parts:
-        return "This profile's NF sweep has no two widths a factor of two apart."
+        return "The NF sweep has no two widths a factor of two apart."
     return ("In the NF sweep, doubling NF multiplies " + " and ".join(parts) + ": the time grows "
             + ("more slowly than the arithmetic at these widths." if slower else "as fast as the arithmetic or faster."))
 

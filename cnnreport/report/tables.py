@@ -4,6 +4,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cnnreport.analysis import claims
+from cnnreport.analysis.stats import STEPS
+from cnnreport.analysis.sweeps import SWEPT
 from cnnreport.report.names import FIELDS, METRICS, MODELS
 from cnnreport.report.present import fixed, known, number, signed, table
 
@@ -271,7 +273,6 @@ def count_table(kernel, num_filters, num_colours, label, caption):
 
 def design_table(label, caption):
     """The changes between neighbouring networks (stats.STEPS), by display name."""
-    from cnnreport.analysis.stats import STEPS
     return table(pd.DataFrame([{"change": what, "from": MODELS[a], "to": MODELS[b], "what changes": how}
                                for what, a, b, how in STEPS]), label, caption)
 
@@ -279,7 +280,6 @@ def design_table(label, caption):
 def settings_table(configs, sections, label, caption):
     """One row per experiment and network ({notebook: its Configs}; sections: {notebook: its title}):
     the values of the setting it varies and of every other setting."""
-    from cnnreport.analysis.sweeps import SWEPT
 
     def values(cs, name):
         seen = sorted({getattr(c, name) for c in cs}, reverse=name == "lr")
