@@ -19,21 +19,24 @@ def cells(captioned):
 
 
 def lr_summary(original):
+    verdict = [None if math.isnan(original[0]) else "within noise", None]
     table = pd.DataFrame(dict(model=["cnn", "cnn"], value=[0.001, 1e30], acc=["45.3 ± 0.4", "diverged"],
                               best=[True, False], original=original, diff=[45.25 - original[0], math.nan],
-                              seconds=[12.118, 3.9]))
+                              verdict=verdict, seconds=[12.118, 3.9]))
     return tables.summary_table(table, "lr", "tab:lr", "Accuracy by learning rate.")
 
 
 def test_sweep_tables_read_like_a_paper():
     head, rows = cells(lr_summary([44.0, math.nan]))
-    assert head == ["network", "learning rate", "val acc (%)", "original report (%)", "ours − original (points)", "time per run (s)"]
-    assert rows == [["CNN", "0.001", "45.3 ± 0.4 ★", "44.0", "+1.2", "12"], ["CNN", "1e+30", "diverged", "–", "–", "4"]]
+    assert head == ["network", "learning rate", "val acc (%)", "original report (%)", "ours − original (points)", "verdict",
+                    "time per run (s)"]
+    assert rows == [["CNN", "0.001", "45.3 ± 0.4 ★", "44.0", "+1.2", "within noise", "12"],
+                    ["CNN", "1e+30", "diverged", "–", "–", "–", "4"]]
 
 
 def test_a_column_the_original_report_gave_no_number_for_is_left_out():
     head, _ = cells(lr_summary([math.nan, math.nan]))
-    assert "original report (%)" not in head and "ours − original (points)" not in head
+    assert "original report (%)" not in head and "ours − original (points)" not in head and "verdict" not in head
 
 
 def test_runs_table_shows_seed_and_status_only_where_they_differ():

@@ -17,7 +17,8 @@ from cnnreport.science.metrics import DECODINGS, METRICS
 def summary(sweep, original=None):
     """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
     over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
-    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs, mean seconds, and
+    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs with its verdict
+    (claims.against_single; None where the original gives no number), mean seconds, and
     "best" marking each model's highest mean where it is clearly above the runner-up
     (claims.ranking). Diverged runs count in no mean.
 
@@ -40,7 +41,8 @@ def summary(sweep, original=None):
         if isinstance(theirs, dict):
             theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
         out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
-                        original=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan))
+                        original=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan,
+                        verdict=None if math.isnan(theirs) else claims.against_single(mean - theirs, std, n)))
     table = pd.DataFrame(out)
     table["best"] = False
     for model, g in table.groupby("model", sort=False):
@@ -95,7 +97,7 @@ def architecture_table(sweep):
     table["original_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
     table["best"] = _clearly_best(table.reset_index(drop=True))   # one row per model: the best across models
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
-            "original", "diff", "seconds", "original_epochs", "original_seconds", "best"]
+            "original", "diff", "verdict", "seconds", "original_epochs", "original_seconds", "best"]
     return table[cols]
 
 

@@ -84,13 +84,18 @@ def signed(x, digits=1):
     return fixed(digits, signed=True)(x)
 
 
+def _text(value):
+    return "–" if value is None or isinstance(value, float) and math.isnan(value) else str(value)
+
+
 def table(df, label, caption, formats=None):
     """A DataFrame as a numbered table: no index column, each column through formats[column] (a
-    function of the value; default `number` for numbers, str otherwise), numbers right-aligned."""
+    function of the value; default `number` for numbers, str otherwise, "–" for a missing text),
+    numbers right-aligned."""
     formats = formats or {}
     columns = list(df.columns)
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in columns}
-    fmt = {c: formats.get(c, number if numeric[c] else str) for c in columns}
+    fmt = {c: formats.get(c, number if numeric[c] else _text) for c in columns}
     align = {c: "right" if numeric[c] else "left" for c in columns}
     head = "".join(f'<th style="text-align:{align[c]}">{html.escape(str(c))}</th>' for c in columns)
     body = "".join("<tr>" + "".join(f'<td style="text-align:{align[c]}">{html.escape(fmt[c](v))}</td>'

@@ -17,11 +17,12 @@ def _star(text, best):
 
 def summary_table(summary, field, label, caption):
     """A sweep's summary (stats.summary) over `field`: per network and value, our accuracy (★: the
-    network's best), the original report's and the difference where it gave numbers, and the time per run."""
+    network's clearly best), the original report's, the difference and its verdict where it gave
+    numbers, and the time per run."""
     df = pd.DataFrame({"network": summary.model.map(MODELS), FIELDS.get(field, field): summary.value,
                        "val acc (%)": [_star(a, b) for a, b in zip(summary.acc, summary.best)],
                        "original report (%)": summary.original, "ours − original (points)": summary["diff"],
-                       "time per run (s)": summary.seconds})
+                       "verdict": summary.verdict, "time per run (s)": summary.seconds})
     return table(df[known(df, df.columns)], label, caption,
                  {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
                   "time per run (s)": fixed(0)})
@@ -42,14 +43,16 @@ def runs_table(sweep, label, caption):
 
 
 def architecture_table(arch, label, caption):
-    """The architecture comparison (stats.architecture_table) beside the original report's; time
-    per run (mean over seeds). Train losses are in runs_table: an A4 page holds no more columns."""
+    """The architecture comparison (stats.architecture_table) beside the original report's, the
+    difference with its verdict; time per run (mean over seeds). Losses are in runs_table: an A4
+    page holds no more columns."""
     df = pd.DataFrame({"network": arch.model.map(MODELS), "epochs": arch.epochs, "parameters": arch.parameters,
-                       "val loss": arch.val_loss, "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
+                       "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
                        "original report (%)": arch.original, "ours − original (points)": arch["diff"],
-                       "time (s)": arch.seconds, "original epochs": arch.original_epochs, "original time (s)": arch.original_seconds})
+                       "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
+                       "original time (s)": arch.original_seconds})
     return table(df[known(df, df.columns)], label, caption,
-                 {"val loss": fixed(3), "original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
+                 {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
                   "time (s)": fixed(0), "original time (s)": fixed(0)})
 
 
