@@ -20,14 +20,15 @@ def shown(profile):
     return [stem for stem in NOTEBOOKS if stem not in profile_settings(profile)["pending"]]
 
 
+def report_sources(profile, cell_type):
+    """The sources of the `cell_type` cells a build of `profile` shows (remove-cell: the notebook's only)."""
+    return [c.source for stem in shown(profile) for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+            if c.cell_type == cell_type and "remove-cell" not in c.metadata.get("tags", [])]
+
+
 def section_titles():
     """Every notebook's title (its first '# ' heading) and its '## ' headings, in a smoke build."""
-    titles = []
-    for stem in shown("smoke"):
-        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
-        shown_cells = [c for c in nb.cells if "remove-cell" not in c.metadata.get("tags", [])]   # remove-cell: notebook only
-        text = "\n".join(c.source for c in shown_cells if c.cell_type == "markdown")
-        titles += [t.strip() for t in re.findall(r"^#{1,2}\s+(.+)$", text, re.M)]
+    titles = [t.strip() for text in report_sources("smoke", "markdown") for t in re.findall(r"^#{1,2}\s+(.+)$", text, re.M)]
     return titles + ["Contents", "Build information"]
 
 
@@ -67,9 +68,7 @@ def test_smoke_report_has_every_section(shared_horses, tmp_path, monkeypatch):
 
 def labels(kind, profile):
     """Every figure or table label the notebooks of a build of `profile` declare (`"fig:name"` in a call to present)."""
-    code = (c.source for stem in shown(profile) for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
-            if c.cell_type == "code" and "remove-cell" not in c.metadata.get("tags", []))   # remove-cell: notebook only
-    return {m for source in code for m in re.findall(rf'"({kind}:[\w-]+)"', source)}
+    return {m for source in report_sources(profile, "code") for m in re.findall(rf'"({kind}:[\w-]+)"', source)}
 
 
 @pytest.mark.slow

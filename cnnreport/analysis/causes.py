@@ -4,14 +4,8 @@ import math
 
 import pandas as pd
 
-from cnnreport.analysis import claims
-from cnnreport.analysis.original import ORIGINAL, ORIGINAL_TRAINING
-
-
-def _short_of_original(res):
-    """Whether the widest sweep's best residual network is clearly below the original's (claims.against_single)."""
-    top = res.loc[res["mean"].idxmax()]
-    return claims.against_single(top["mean"] - ORIGINAL["final"]["resnet"]["val_acc"], top["std"], top.seeds) == "ours lower"
+from cnnreport.analysis.measurements import best_width_against_original
+from cnnreport.analysis.original import ORIGINAL_TRAINING
 
 
 def weighed(repro, first, training, precision, sizes, pairs, batch_sizes):
@@ -41,7 +35,7 @@ def weighed(repro, first, training, precision, sizes, pairs, batch_sizes):
          f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear of twice their seed spread"),
         ("the residual network's width", "best width − NF 32, residual network",
          span([res["mean"].max() - base["mean"].iloc[0]] if len(base) else []), "width does not reach the original's accuracy"
-         if len(base) and _short_of_original(res) else "see the size section"),
+         if len(base) and best_width_against_original(sizes)[1] == "ours lower" else "see the size section"),
         ("how the original measured", "its accuracy − ours at the same loss, per (loss, accuracy) pair", span(pairs.distance),
          f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation"),
     ]

@@ -11,6 +11,7 @@ import yaml
 
 from cnnreport.analysis import claims
 from cnnreport.analysis.compute import mult_adds, settings
+from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import summary
 from cnnreport.analysis.sweeps import profile_notebook_configs, sweep, sweep_args, sweep_configs
 from cnnreport.params import PARAMS_DIR, ROOT, committed_store
@@ -116,3 +117,11 @@ def size_table(sweep):
     table["mult_adds"] = [mult_adds(run.config) for run in first]
     table["parameters"] = [run.parameters for run in first]
     return table.sort_values(["model", "num_filters"], key=lambda c: c.map({"resnet": 0, "unet": 1}) if c.name == "model" else c)
+
+
+def best_width_against_original(sizes):
+    """(the residual network's best width in a size_table, as its row; the verdict of
+    claims.against_single on its mean against the original report's residual network)."""
+    res = sizes[sizes.model == "resnet"]
+    top = res.loc[res["mean"].idxmax()]
+    return top, claims.against_single(top["mean"] - ORIGINAL["final"]["resnet"]["val_acc"], top["std"], top.seeds)

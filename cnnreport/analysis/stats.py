@@ -150,6 +150,17 @@ def rebalancing_effect(table):
     return pd.DataFrame(out)
 
 
+# What rebalancing promises (Zhang et al.): the sign of each metric's change.
+PROMISED = {"pixel_acc": -1, "balanced_acc": 1, "colourfulness": 1}
+
+
+def promises_kept(effect):
+    """{metric: how many networks rebalancing clearly moves the promised way (PROMISED)}, from
+    rebalancing_effect rows."""
+    return {m: int(((e.verdict == "clear") & (e.change * sign > 0)).sum())
+            for m, sign in PROMISED.items() for e in [effect[effect.metric == m]]}
+
+
 def decodings(runs):
     """One row per (Run, decoding): the colour metrics each run recorded for its final network on
     the test split, decoded by argmax, mean and annealed mean (see metrics.decode and

@@ -122,8 +122,8 @@ def rebalancing(sweep):
 
     def changes(metric, unit, note=""):
         return f"{_span(e.change[metric], unit)} ({_verdicts(e.verdict[metric])}{note})"
-    colour = ((e.verdict["colourfulness"] == "clear") & (e.change["colourfulness"] > 0)).sum()
-    cost = ((e.verdict["pixel_acc"] == "clear") & (e.change["pixel_acc"] < 0)).sum()
+    kept = stats.promises_kept(effect)
+    colour, cost = kept["colourfulness"], kept["pixel_acc"]
     head = ("Class rebalancing trades pixel accuracy for colour" if colour == n and cost == n else
             f"Class rebalancing clearly adds colour to {colour} of {n} networks" + (f"; its pixel-accuracy cost is clear for {cost}"
                                                                              if cost else "; its pixel-accuracy cost is within seed noise for every one"))
@@ -186,9 +186,8 @@ def size(sweep):
     seed = ORIGINAL["final"]["resnet"]["val_acc"]
     diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
     verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
-    top = res.loc[res["mean"].idxmax()]
+    top, verdict = measurements.best_width_against_original(sizes)
     short = seed - top["mean"]
-    verdict = claims.against_single(top["mean"] - seed, top["std"], top.seeds)
     head = ("The residual network's width against its gap to the original report (one seed: no verdict)" if verdict.startswith("one seed")
             else "Width does not explain the residual network's gap to the original report" if verdict == "ours lower"
             else "Width could explain the residual network's gap to the original report")

@@ -41,8 +41,8 @@ TEXT_WIDTH = 703   # CSS pixels: an A4 page's text width, 210 mm less report.css
 
 
 # Table cells never wrap (report.css): a table wider than the text gets narrower gaps between its
-# columns, then a smaller font, down to 62 % of its own, rather than being clipped; a settings box
-# first tries fewer settings a row (3, 2, then 1). A table still too wide at the smallest font is marked report-wrap: its cells may wrap.
+# columns, then a smaller font, down to 62 % of its own, rather than being clipped. A table still
+# too wide at the smallest font is marked report-wrap: its cells may wrap.
 # Runs once MathJax has typeset the maths (cells may hold maths); the saved page keeps the result.
 FIT_TABLES = """<script id="report-fit-tables">
 (function () {
@@ -51,20 +51,8 @@ FIT_TABLES = """<script id="report-fit-tables">
     return 0.99 * (box.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight));
   }
   function width(t) { return t.getBoundingClientRect().width; }
-  function regroup(t, n) {
-    var cells = Array.from(t.querySelectorAll('th, td')), body = t.tBodies[0] || t;
-    Array.from(t.rows).forEach(function (r) { r.remove(); });
-    for (var i = 0; i < cells.length; i += 2 * n) {
-      var tr = document.createElement('tr');
-      cells.slice(i, i + 2 * n).forEach(function (c) { tr.appendChild(c); });
-      body.appendChild(tr);
-    }
-  }
   function fit() {
     document.querySelectorAll('.jp-Notebook table').forEach(function (t) {
-      if (t.classList.contains('report-settings')) {
-        for (var n = 3; n >= 1 && (n === 3 || width(t) > room(t)); n--) regroup(t, n);
-      }
       if (width(t) > room(t)) t.classList.add('report-tight');   // narrower gaps between columns first
       var size = parseFloat(getComputedStyle(t).fontSize), smallest = 0.62 * size;
       while (width(t) > room(t) && size > smallest) {

@@ -48,12 +48,13 @@ def _name(model):
 def size_sentence(table, reference=32):
     """Whether width explains the residual network's gap to the original report, and whether the
     residual block pays at equal compute, from size_table."""
+    from cnnreport.analysis.measurements import best_width_against_original
     res, unet = table[table.model == "resnet"].reset_index(drop=True), table[table.model == "unet"].reset_index(drop=True)
     base = res[res.num_filters == reference]
     if base.empty or len(res) < 2:
-        return "This profile trains too few widths to say what size does."
+        return "These runs cover too few widths to say what size does."
     base = base.iloc[0]
-    top = res.loc[res["mean"].idxmax()]
+    top, against_original = best_width_against_original(table)
     gap = top["mean"] - base["mean"]
     verdict = claims.between(gap, top["std"], base["std"], top.seeds, base.seeds)
     seed = ORIGINAL["final"]["resnet"]["val_acc"]
@@ -61,8 +62,7 @@ def size_sentence(table, reference=32):
             f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
             f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
             f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
-            + ("width does not explain the gap." if claims.against_single(top["mean"] - seed, top["std"], top.seeds) == "ours lower"
-               else "width could explain the gap."))
+            + ("width does not explain the gap." if against_original == "ours lower" else "width could explain the gap."))
     pairs = []
     for r, u in zip(res.itertuples(), unet.itertuples()):
         diff = r.mean - u.mean
@@ -185,13 +185,10 @@ def rebalancing_sentence(effect):
 def rebalancing_verdict(effect):
     """Which of rebalancing's promises (less pixel accuracy, more balanced accuracy, more colour)
     hold clearly for how many networks (stats.rebalancing_effect rows)."""
-    n = effect.model.nunique()
-
-    def count(metric, sign):
-        e = effect[effect.metric == metric]
-        return ((e.verdict == "clear") & (e.change * sign > 0)).sum()
-    return (f"Its colour gain is clear for {count('colourfulness', 1)} of {n} networks, its balanced-accuracy gain for "
-            f"{count('balanced_acc', 1)} and its pixel-accuracy cost for {count('pixel_acc', -1)}; the other changes lie "
+    from cnnreport.analysis.stats import promises_kept
+    kept = promises_kept(effect)
+    return (f"Its colour gain is clear for {kept['colourfulness']} of {effect.model.nunique()} networks, its balanced-accuracy "
+            f"gain for {kept['balanced_acc']} and its pixel-accuracy cost for {kept['pixel_acc']}; the other changes lie "
             "within seed noise")
 
 
@@ -272,14 +269,14 @@ def residual_cost_sentence(kernel, num_filters, num_colours):
                f"{ratio('mult_adds', num_filters, num_colours):.1f} times."))
 
 
-def width_time_sentence(sweep, kernel, num_colours):
-    """What doubling NF does to the time per run in the NF sweep, against what it does to the multiply-adds."""
+def width_time_sentence(sweep):
+    """What doubling NF does to the time per run in the NF sweep, against what it does to the
+    multiply-adds of the runs' networks."""
+    from cnnreport.analysis.compute import mult_adds
     from cnnreport.analysis.stats import summary
-    from cnnreport.science.layers import layer_table, total
-    from cnnreport.science.models import build_model
 
-    def mult_adds(model, nf):
-        return total(layer_table(build_model(model, kernel, nf, num_colours)), "mult_adds")
+    def work(model, nf):
+        return mult_adds(sweep.where(model=model, value=nf).runs[0].config)
     parts, slower = [], True
     for model, g in summary(sweep).groupby("model", sort=False):
         seconds = dict(zip(g.value, g.seconds))
@@ -287,10 +284,10 @@ def width_time_sentence(sweep, kernel, num_colours):
         if not pairs:
             continue
         time = [seconds[b] / seconds[a] for a, b in pairs]
-        work = [mult_adds(model, b) / mult_adds(model, a) for a, b in pairs]
-        slower &= all(t < w for t, w in zip(time, work))
+        more = [work(model, b) / work(model, a) for a, b in pairs]
+        slower &= all(t < w for t, w in zip(time, more))
         parts.append(f"the {MODELS[model]}'s time per run by {min(time):.1f} to {max(time):.1f} (its multiply-adds by "
-                     f"{min(work):.1f} to {max(work):.1f})")
+                     f"{min(more):.1f} to {max(more):.1f})")
     if not parts:
         return "The NF sweep has no two widths a factor of two apart."
     return ("In the NF sweep, doubling NF multiplies " + " and ".join(parts) + ": the time grows "
