@@ -9,7 +9,7 @@ against a plain textbook loop by benchmarks/bench.py: benchmarks/RESULTS.md.
   and cuDNN's fast convolution kernels
 - strided and transposed convolutions with a backward of their own (`accelerate`, `_Conv`):
   bias gradients as a plain sum and wide layers' weight gradients as one matmul, where oneDNN's
-  kernels are slow
+  kernels are slow (or, for narrow strided 1x1 layers on AVX2, crash: `_avx2_bug`)
 - as many threads as the cores this process may use (`set_threads`): torch sizes its pool by the host
 - freed memory kept by the process (`keep_freed_memory`): glibc would hand each step's
   activations back to the OS, then page-fault them in again at the next step
@@ -109,11 +109,11 @@ def accelerate(model, device):
     """`model`, a plain network from cnnreport.science.models, on `device` in channels_last, its stride-2
     convolutions and transposed convolutions turned into FastConv2d and FastConvTranspose2d: the
     same modules, parameters and state_dict, with `_Conv`'s backward. Residual shortcuts' 1x1
-    projections keep torch's: oneDNN computes them as plain matmuls already, and runs recorded so
-    far trained them so. Draws no random numbers."""
+    projections keep torch's (but where `_avx2_bug`): oneDNN computes them as plain matmuls already,
+    and runs recorded so far trained them so. Draws no random numbers."""
     model = model.to(device, memory_format=torch.channels_last)
     for name, m in model.named_modules():
-        if type(m) in FAST and m.stride == (2, 2) and "shortcut" not in name.split("."):
+        if type(m) in FAST and m.stride == (2, 2) and ("shortcut" not in name.split(".") or _avx2_bug(m)):
             m.__class__ = FAST[type(m)]  # in place: nothing is rebuilt, so nothing is re-initialised
     return model
 
@@ -158,7 +158,7 @@ class _Conv(torch.autograd.Function):
         m, dt = ctx.m, gy.dtype   # gy's dtype is the one the forward computed in (bf16 under autocast)
         x, weight = ctx.saved_tensors
         x, w = x.to(dt), weight.to(dt)
-        by_matmul = gy.device.type == "cpu" and m.in_channels * m.out_channels >= WIDE
+        by_matmul = gy.device.type == "cpu" and (m.in_channels * m.out_channels >= WIDE or _avx2_bug(m))
         gx = gw = None
         if ctx.needs_input_grad[0] or not by_matmul:
             gx, gw, _ = torch.ops.aten.convolution_backward(
@@ -167,6 +167,16 @@ class _Conv(torch.autograd.Function):
         if by_matmul:  # the low-resolution side first: a convolution's output, a transposed one's input
             gw = _weight_grad(x, gy, m) if m.transposed else _weight_grad(gy, x, m)
         return gx, gw.to(weight.dtype), gy.sum((0, 2, 3)).to(weight.dtype), None
+
+
+def _avx2_bug(m):
+    """Whether oneDNN's AVX2 kernels (torch 2.14) would corrupt the heap computing m's weight gradient
+    in channels_last: a strided 1x1 convolution whose high-resolution side has fewer than 8 channels
+    (the kernel-1 U-Net's first layer, a narrow residual network's shortcuts). There the weight
+    gradient is a matmul; CPUs with AVX512 keep oneDNN's, with which the committed runs trained."""
+    high = m.out_channels if m.transposed else m.in_channels
+    return (m.kernel_size == (1, 1) and m.stride != (1, 1) and high < 8
+            and torch.backends.cpu.get_cpu_capability() == "AVX2")
 
 
 def _weight_grad(low, high, m):
