@@ -1,9 +1,10 @@
 # cnnreport: `make setup`, `make report`, `make reproduce`, `make test`, `make lab`, `make runs`,
-# `make paper`. Variables: PYTHON, DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA,
+# `make paper`, `make paper-runs`. Variables: PYTHON, DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA,
 # else torchvision's download), RUNS (runs store), PROFILE (smoke, quick or paper; default: paper for
 # report and reproduce, quick for lab), WORKERS (sweeps train N runs at once in local processes;
 # default 2 on a CPU of 2 or more cores, else 1), SCHEDULER (sweeps train on the workers of the dask
-# cluster at this address, e.g. tcp://host:8786); for reproduce, NOTEBOOK, MODEL and SEEDS choose runs.
+# cluster at this address, e.g. tcp://host:8786); for reproduce, NOTEBOOK, MODEL and SEEDS choose runs; for
+# paper-runs, NOTEBOOK names the notebook whose paper runs to make.
 PYTHON ?= python3
 PORT   ?= 8888
 VENV   := .venv
@@ -23,7 +24,7 @@ ifdef SCHEDULER
 export CNNREPORT_SCHEDULER := $(SCHEDULER)
 endif
 
-.PHONY: setup test report paper reproduce lab runs bench clean
+.PHONY: setup test report paper reproduce paper-runs lab runs bench clean
 
 setup: $(VENV)/.installed
 
@@ -59,6 +60,13 @@ paper: setup
 reproduce: setup
 	exec $(BIN)/python -m cnnreport.reproduce --profile $(or $(PROFILE),paper) $(if $(RUNS),--runs $(RUNS)) \
 	    $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(if $(MODEL),--model $(MODEL)) $(if $(SEEDS),--seeds $(SEEDS))
+
+# Trains the paper runs of NOTEBOOK that the committed store (reports/paper/runs) lacks, on DATA (the
+# paper's data), refusing where they would mix machines in one sweep; says what to `git add -f`, and
+# takes NOTEBOOK out of params/paper/profile.yaml's pending list once every run is there.
+paper-runs: setup
+	$(if $(NOTEBOOK),,$(error give the notebook: make paper-runs NOTEBOOK=<name>))
+	exec $(BIN)/python -m cnnreport.paper_runs $(NOTEBOOK)
 
 # JupyterLab on notebooks/ at PORT, with this environment's kernel; notebooks run there use $(PROFILE)
 # and are saved without outputs. NO_BROWSER=1: no browser is opened (a remote machine, a container).

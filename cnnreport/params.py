@@ -1,15 +1,18 @@
-"""Notebook parameters: `params/<profile>/<notebook>.yaml`, checked before any training starts,
-and where each profile's results come from: `params/<profile>/profile.yaml` (`profile_store`).
+"""Notebook parameters: params/<notebook>.yaml (what every profile shares) updated by
+params/<profile>/<notebook>.yaml (what one profile sets), checked before any training starts;
+and where each profile's results come from: params/<profile>/profile.yaml (`profile_store`).
 
 Each notebook's `parameters` cell holds one variable, `profile` (default: $CNNREPORT_PROFILE,
-else "quick"); papermill sets it with `-p profile paper`, nbval gets it from the environment.
-The notebook then calls `load_params(<its name>, profile, name=type, ...)`, declaring the
-parameters it takes, so a mistyped name or a wrong type in a params file fails at once, naming
-the file, the key and what was expected.
+else "quick"); papermill sets it with `-p profile paper`, nbval gets it from the environment. The
+notebook then calls `load_params(<its name>, profile)`. A key that is a field of
+cnnreport.training.config.Config takes that field's type: one value, a list of values (the one
+setting a sweep varies), or {model: value or list} where networks differ. Every other key is typed
+by EXTRA. A mistyped name or a wrong type fails at once, naming the file, the key and what was expected.
 """
 import difflib
 import functools
 import os
+from dataclasses import fields
 from pathlib import Path
 
 import yaml
@@ -17,6 +20,17 @@ import yaml
 PROFILES = ("smoke", "quick", "paper")
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS_DIR = ROOT / "params"
+
+# The keys a notebook's params may hold beside Config's fields, and their types.
+EXTRA = {
+    "models": list,               # the networks a sweep trains, one of science.models.ARCHITECTURES each
+    "seeds": list,                # the seeds every setting of a sweep trains with
+    "samples": int,               # test images a sweep shows as pictures: its first seed's runs keep their weights
+    "image": (str, type(None)),   # an image file to colourize; None: a test image
+    "arms": dict,                 # {arm: data fingerprint}: the sweep trains on each of these data sets instead
+    "kernels": list,              # kernel sizes whose receptive fields are compared
+    "depth": int, "width": int, "size": int, "batch": int,   # the gradient demonstration's stack of convolutions
+}
 
 
 @functools.cache
@@ -30,7 +44,15 @@ def profile_settings(profile):
     default runs store), `trains` (whether missing runs train), `data` (the fingerprint of the
     data the store's committed results were trained on, or null) and `pending` (notebooks whose
     committed runs are still arriving: left out of the report and of the profile's runs)."""
-    return load_params("profile", profile, store=(str, type(None)), trains=bool, data=(str, type(None)), pending=list)
+    path = _check_profile(profile) / "profile.yaml"
+    settings = _read(path)
+    types = dict(store=(str, type(None)), trains=bool, data=(str, type(None)), pending=list)
+    for name, value in settings.items():
+        _check(path, name, value, types)
+    for name in types:
+        if name not in settings:
+            raise ValueError(f"{path}: missing parameter {name!r}")
+    return settings
 
 
 def profile_store(profile):
@@ -58,29 +80,74 @@ def default_profile():
     return os.environ.get("CNNREPORT_PROFILE") or "quick"
 
 
-def load_params(notebook, profile, **expected):
-    """The parameters of `notebook` under `profile`, as a dict, after checking every key and type.
+def has_params(notebook, profile):
+    """Whether `notebook` has parameters under `profile` (a file of its own in params/ or params/<profile>/)."""
+    return (PARAMS_DIR / f"{notebook}.yaml").exists() or (_check_profile(profile) / f"{notebook}.yaml").exists()
 
-    expected: name=type (or a tuple of types); every name must be in the file and nothing else may.
-    """
+
+def load_params(notebook, profile):
+    """The parameters of `notebook` under `profile`, as a dict: params/<notebook>.yaml updated by
+    params/<profile>/<notebook>.yaml, every key and type checked (see the module docstring)."""
+    shared, own = PARAMS_DIR / f"{notebook}.yaml", _check_profile(profile) / f"{notebook}.yaml"
+    if not shared.exists() and not own.exists():
+        raise ValueError(f"no parameter file for {notebook}: neither {shared} nor {own}")
+    params = {}
+    for path in (shared, own):
+        if path.exists():
+            for name, value in _read(path).items():
+                _check(path, name, value, _types())
+                params[name] = value
+    return params
+
+
+def swept(params):
+    """The Config field the params sweep: the one given as a list of values (or as {model: list});
+    None for a comparison of networks."""
+    from cnnreport.training.config import Config
+    lists = [k for k, v in params.items() if k in Config.names()
+             and (isinstance(v, list) or isinstance(v, dict) and any(isinstance(x, list) for x in v.values()))]
+    if len(lists) > 1:
+        raise ValueError(f"a sweep varies one setting, but {' and '.join(lists)} are both given as lists of values")
+    return lists[0] if lists else None
+
+
+def _check_profile(profile):
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    path = PARAMS_DIR / profile / f"{notebook}.yaml"
-    if not path.exists():
-        raise ValueError(f"no parameter file {path}")
-    params = yaml.safe_load(path.read_text()) or {}
+    return PARAMS_DIR / profile
+
+
+def _read(path):
+    params = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(params, dict):
         raise ValueError(f"{path} must hold a mapping of parameter names to values")
-    for name in params:
-        if name not in expected:
-            close = difflib.get_close_matches(str(name), expected, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f"; expected {', '.join(expected)}"
-            raise ValueError(f"{path}: unknown parameter {name!r}{hint}")
-    for name, kind in expected.items():
-        if name not in params:
-            raise ValueError(f"{path}: missing parameter {name!r}")
-        value = params[name]
-        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-            want = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise ValueError(f"{path}: parameter {name!r} must be {want}, got {value!r}")
     return params
+
+
+@functools.cache
+def _types():
+    """{key: type(s)} of every key a notebook's params may hold: Config's fields, then EXTRA."""
+    from cnnreport.training.config import Config
+    return {f.name: (int, float) if f.type is float else f.type for f in fields(Config)} | EXTRA
+
+
+def _check(path, name, value, types):
+    """Raise a ValueError naming the file and the key unless `value` fits types[name]: for a Config
+    field also a list of such values, or {model: a value or a list}."""
+    if name not in types:
+        close = difflib.get_close_matches(str(name), types, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{path}: unknown parameter {name!r}{hint}")
+    kind = types[name]
+
+    def one(v):
+        return not (isinstance(v, bool) and kind is not bool) and isinstance(v, kind)
+
+    def values(v):
+        return one(v) or isinstance(v, list) and len(v) > 0 and all(map(one, v))
+    config_field = name in _types() and name not in EXTRA
+    if not (values(value) or isinstance(value, dict) and all(isinstance(k, str) and values(v) for k, v in value.items())
+            if config_field else one(value)):
+        want = " or ".join("null" if k is type(None) else k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        forms = " (or a list of them, or {model: ...})" if config_field else ""
+        raise ValueError(f"{path}: parameter {name!r} must be {want}{forms}, got {value!r}")

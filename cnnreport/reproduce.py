@@ -23,7 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from cnnreport.params import PROFILES, ROOT, committed_store
+from cnnreport.params import PROFILES, ROOT, committed_store, profile_settings
 from cnnreport.training.executor import (
     default_workers,
     lookup,
@@ -33,16 +33,19 @@ from cnnreport.training.executor import (
 from cnnreport.training.progress import bar, duration
 from cnnreport.training.speed import cpu_name, default_device, precision
 from cnnreport.training.store import HISTORY_FIELDS, MissingRuns
-from cnnreport.training.train import BIT_IDENTICAL, versions
+from cnnreport.training.train import BIT_IDENTICAL, Config, versions
 
 OUT = ROOT / "build" / "reproduce"   # <profile>/runs and <profile>/comparison.* (ignored by git)
-COLUMNS = ["model", "num_filters", "kernel", "lr", "epochs", "rebalance", "seed", "committed_acc", "reproduced_acc",
-           "diff", "spread", "committed_loss", "reproduced_loss", "verdict", "expected"]
+RESULTS = ["committed_acc", "reproduced_acc", "diff", "spread", "committed_loss", "reproduced_loss", "verdict", "expected"]
 
 
 def choose(profile, notebooks=(), models=(), seeds=()):
     """The configs of `profile`'s sweeps (all, or those of `notebooks`), narrowed to `models` and `seeds`."""
     from cnnreport.analysis.sweeps import profile_notebook_configs
+    arriving = [nb for nb in notebooks if nb in profile_settings(profile)["pending"]]
+    if arriving:
+        raise ValueError(f"the runs of {', '.join(arriving)} are not committed yet (pending in params/{profile}/profile.yaml): "
+                         f"`make paper-runs NOTEBOOK={arriving[0]}` makes them")
     chosen = []
     for notebook, configs in profile_notebook_configs(profile).items():
         if notebooks and notebook not in notebooks:
@@ -88,17 +91,18 @@ def bit_identity_expected(committed_run, reproduced_run):
 
 
 def compare(configs, old, new, committed):
-    """One row per config (see COLUMNS): its committed run (of `old`) beside its reproduced one (of `new`);
-    the spread comes from the committed seeds of its setting in `committed`."""
+    """One row per config: its model, every setting that varies among the configs, its seed, then its
+    committed run (of `old`) beside its reproduced one (of `new`), see RESULTS; the spread comes from
+    the committed seeds of its setting in `committed`."""
     import pandas as pd
+    varying = [f for f in Config.names() if f not in ("model", "seed") and len({getattr(c, f) for c in configs}) > 1]
     rows = []
     for c, a, b, s in zip(configs, old, new, spreads(configs, committed)):
-        rows.append(dict(model=c.model, num_filters=c.num_filters, kernel=c.kernel, lr=c.lr, epochs=c.epochs,
-                         rebalance=c.rebalance, seed=c.seed, committed_acc=a.final["val_acc"],
+        rows.append(dict(model=c.model, **{f: getattr(c, f) for f in varying}, seed=c.seed, committed_acc=a.final["val_acc"],
                          reproduced_acc=b.final["val_acc"], diff=b.final["val_acc"] - a.final["val_acc"], spread=s,
                          committed_loss=a.final["val_loss"], reproduced_loss=b.final["val_loss"],
                          verdict=verdict(a, b, s), expected=bit_identity_expected(a, b)))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=["model", *varying, "seed", *RESULTS])
 
 
 def reproduce(configs, committed, data=None, store=None, workers=None, scheduler=None, log=print):

@@ -81,3 +81,18 @@ def test_the_original_pairs_are_placed_against_the_relation_of_our_runs_of_their
     row = consistency.consistency(runs).iloc[0]
     assert row.expected == pytest.approx(55.0, abs=0.1) and row.distance == pytest.approx(5.0, abs=0.1)
     assert row.verdict == "off the relation" and row.within_range
+
+
+def test_the_causes_weigh_the_batch_size_of_the_runs_compared_with_the_original_whatever_else_is_swept():
+    """A new family that sweeps the batch size leaves the causes table as it was: the batch-size row
+    reads the runs the reproduction compares with the original report, not every sweep's."""
+    from cnnreport.analysis import causes, stats
+    sweeps = {"04_num_filters": fake_sweep("num_filters", [("cnn", 32, s, "finished", 45.0 + s, 46.0) for s in range(3)]),
+              "batch_size": fake_sweep("batch_size", [("cnn", b, s, "finished", 40.0, 40.0) for b in (25, 200) for s in (0, 1)])}
+    repro = stats.reproduction(sweeps)
+    assert set(repro.experiment) == {"NF sweep"} and set(repro.batch_size) == {100}
+    effect = pd.DataFrame(dict(diff=[0.5], verdict=["within noise"]))
+    sizes = pd.DataFrame(dict(model=["resnet"], num_filters=[32], mean=[62.0], std=[0.5], seeds=[3]))
+    pairs = pd.DataFrame(dict(distance=[1.0], verdict=["on the relation"]))
+    table = causes.weighed(repro, effect, effect, effect, sizes, pairs).set_index("cause")
+    assert table.verdict["the batch size"] == "the same batch size: not a cause"

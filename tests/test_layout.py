@@ -6,6 +6,7 @@ import re
 import nbformat
 import pytest
 
+from cnnreport.contents import Section
 from cnnreport.params import ROOT
 from cnnreport.report import html
 from cnnreport.report.pdf import find_chromium
@@ -70,7 +71,7 @@ def test_combine_gives_unique_ids_and_keeps_a_heading_with_the_figure_below_it(t
              nbformat.v4.new_markdown_cell("## Next\n\nMore.")]
     path = tmp_path / "00_one.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
-    nb = html.combine([("00_one", path)], "paper", {"00_one": 1.0}, 0.0, [])
+    nb = html.combine([("00_one", path)], [Section("00_one")], "paper", {"00_one": 1.0}, 0.0, [])
     text = "\n".join(c.source if c.cell_type == "markdown" else c.outputs[0].data["text/html"] for c in nb.cells)
     ids = re.findall(r'<div id="([^"]+)"', text)
     assert ids == ["s1", "s1b", "s1-1", "s1-2", "build-information"]

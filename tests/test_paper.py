@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from cnnreport.analysis import measurements
-from cnnreport.analysis.sweeps import SWEPT, profile_configs, profile_notebook_configs, sweep_args, sweep_configs
-from cnnreport.params import PARAMS_DIR, committed_store, profile_settings
+from cnnreport.analysis.sweeps import profile_configs, profile_notebook_configs, sweep_args, sweep_configs
+from cnnreport.params import committed_store, load_params, profile_settings, swept
 from cnnreport.report.build import PAPER_RUNS
 from cnnreport.training.executor import lookup
 from cnnreport.training.speed import cpu_name, precision
@@ -26,8 +25,8 @@ from cnnreport.training.train import load_run, train
 from conftest import numbers
 
 RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
-JPEG = yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())   # runs on the originals and their twins
-JPEG_CONFIGS = sweep_configs(**sweep_args("09_jpeg_copy", JPEG))
+JPEG = load_params("09_jpeg_copy", "paper")["arms"]   # runs on the originals and their twins
+JPEG_CONFIGS = sweep_configs(**sweep_args(load_params("09_jpeg_copy", "paper")))
 NUMBERS = json.loads((Path(__file__).parent / "data" / "paper-numbers.json").read_text())
 DEFAULTS_ADDED_LATER = ("dropout", "rebalance_mix", "rebalance_sigma")   # Config fields the record form 5 added
 
@@ -66,7 +65,7 @@ def test_the_jpeg_copy_measurements_are_complete_and_of_one_machine():
 @pytest.mark.parametrize("notebook", list(profile_notebook_configs("paper")))   # those complete (not pending)
 def test_each_sweep_compares_runs_of_one_machine_and_data(notebook):
     found = lookup(profile_notebook_configs("paper")[notebook], committed_store("paper"))
-    swept_precision = SWEPT[notebook] == "amp"
+    swept_precision = swept(load_params(notebook, "paper")) == "amp"
     kinds = {(r.info["device"], r.info["cpu"], r.data["fingerprint"]) + (() if swept_precision else (r.info["precision"],))
              for r in found}
     assert len(kinds) == 1, f"{notebook} compares runs from more than one kind of machine, data or precision: {kinds}"

@@ -10,14 +10,15 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cnnreport import contents
 from cnnreport.analysis.sweeps import profile_configs
 from cnnreport.params import profile_settings
-from cnnreport.report.build import NOTEBOOKS, PAPER_RUNS, ROOT
+from cnnreport.report.build import PAPER_RUNS, ROOT
 
 
 def shown(profile):
     """The notebooks a build of `profile` executes: those whose runs are not still arriving."""
-    return [stem for stem in NOTEBOOKS if stem not in profile_settings(profile)["pending"]]
+    return [stem for stem in contents.notebooks() if stem not in profile_settings(profile)["pending"]]
 
 
 def report_sources(profile, cell_type):
@@ -135,13 +136,13 @@ def one_notebook(root, code):
                                          nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nb_dir / "02_theory.ipynb")
+    (nb_dir / "contents.yaml").write_text("sections: [02_theory]\n")
 
 
 def test_a_build_leaves_the_environment_as_it_found_it_and_reassembles_without_executing(tmp_path, monkeypatch):
     from cnnreport.report import build as report
     one_notebook(tmp_path, "print(6 * 7)")
     monkeypatch.setattr(report, "ROOT", tmp_path)
-    monkeypatch.setattr(report, "NOTEBOOKS", ("02_theory",))
     before = dict(os.environ)
     out = report.build("smoke", tmp_path / "out", pdf=False, log=lambda *a, **k: None)
     assert dict(os.environ) == before, "the kernels' variables leaked into this process"
@@ -161,8 +162,8 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
                                          nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'arithmetic broke'")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nb_dir / "02_theory.ipynb")
+    (nb_dir / "contents.yaml").write_text("sections: [02_theory]\n")
     monkeypatch.setattr(report, "ROOT", tmp_path)
-    monkeypatch.setattr(report, "NOTEBOOKS", ("02_theory",))
     out = tmp_path / "out"
     out.mkdir()
     (out / "02_theory.ipynb").write_text("earlier good result")

@@ -57,3 +57,56 @@ def test_the_runs_are_chosen_by_notebook_model_and_seed():
     assert len(choose("paper")) == len(set(choose("paper"))) > 100
     with pytest.raises(ValueError, match="no run of the paper profile matches"):
         choose("paper", ["07_architectures"], ["nonet"])
+
+
+@pytest.fixture
+def paper_params(tmp_path, data_dir, monkeypatch):
+    """A params tree whose paper profile keeps its committed runs in tmp_path/committed, trained on
+    data_dir, with one notebook `nb` still pending: two seeds of a tiny CNN, showing pictures."""
+    from cnnreport import params
+    from cnnreport.science.data import load_category
+    root = tmp_path / "params"
+    (root / "paper").mkdir(parents=True)
+    fingerprint = load_category("horse", str(data_dir)).fingerprint
+    (root / "paper" / "profile.yaml").write_text(
+        f"store: {tmp_path / 'committed'}   # the committed runs\ntrains: false\ndata: {fingerprint}\n"
+        "pending: [other, nb]   # notebooks whose runs are still arriving\n")
+    (root / "data.yaml").write_text("{}\n")
+    (root / "nb.yaml").write_text("models: [cnn]\nseeds: [0, 1]\nepochs: 2\nsamples: 2\n" + "".join(
+        f"{k}: {v}\n" for k, v in FAST.items()))
+    monkeypatch.setattr(params, "PARAMS_DIR", root)
+    return root
+
+
+def test_paper_runs_trains_what_the_committed_store_lacks_and_takes_the_notebook_out_of_pending(paper_params, data_dir, tmp_path):
+    from cnnreport.paper_runs import paper_runs
+    train_all([Config(model="cnn", epochs=2, seed=0, **FAST)], data=str(data_dir), store=tmp_path / "committed")
+    lines = []
+    runs = paper_runs("nb", data=str(data_dir), workers=1, log=lines.append)
+    assert [r.config.seed for r in runs] == [0, 1] and all((r.path / "result.json").exists() for r in runs)
+    assert lines[0] == f"nb: 1 of 2 paper runs are committed in {tmp_path / 'committed'}"
+    assert lines[1] == "to train: cnn seed 1" and "1 to train on 1 worker(s)" in lines[2]
+    shown = next(line for line in lines if "git add -f" in line)
+    assert shown.count("model.pt") == shown.count("samples.png") == 1 and runs[0].path.name in shown   # seed 0 only
+    profile = (paper_params / "paper" / "profile.yaml").read_text()
+    assert "pending: [other]   # notebooks whose runs are still arriving" in profile and "# the committed runs" in profile
+    assert lines[-1].startswith("taken nb out of `pending`")
+
+
+def test_paper_runs_refuses_to_mix_machines_or_data_in_one_sweep(paper_params, data_dir, tmp_path, monkeypatch):
+    from cnnreport import paper_runs as module
+    train_all([Config(model="cnn", epochs=2, seed=0, **FAST)], data=str(data_dir), store=tmp_path / "committed")
+    ours = module.precision(Config(), module.default_device())
+    with monkeypatch.context() as m, pytest.raises(ValueError, match=f"computed in {ours} on .* one machine kind"):
+        m.setattr(module, "precision", lambda config, device: "bf16" if ours == "float32" else "float32")
+        module.paper_runs("nb", data=str(data_dir), workers=1, log=lambda line: None)
+    other = shutil.copytree(data_dir, tmp_path / "other")
+    Image.fromarray(255 - np.asarray(Image.open(other / "train" / "horse" / "0000.png"))).save(other / "train" / "horse" / "0000.png")
+    with pytest.raises(ValueError, match="the data at hand .* are not the paper's"):
+        module.paper_runs("nb", data=str(other), workers=1, log=lambda line: None)
+    assert len(list((tmp_path / "committed").glob("cnn-*"))) == 1   # nothing trained
+
+
+def test_a_pending_notebook_is_not_reproduced_but_made_by_paper_runs(paper_params):
+    with pytest.raises(ValueError, match="not committed yet .* `make paper-runs NOTEBOOK=nb` makes them"):
+        choose("paper", ["nb"])

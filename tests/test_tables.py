@@ -58,7 +58,7 @@ def test_captions_are_numbered_in_order_and_keep_their_number():
 def test_settings_show_every_parameter_readably():
     shown = present.settings(dict(lr=0.0001, values=[0.01, 1e30], train_images=0, models=["cnn", "unet"]), "smoke")
     text = re.sub(r"<[^>]+>", " ", shown.html)
-    for words in ("learning rate", "0.0001", "0.01, 1e+30", "train images", "all", "cnn, unet", "smoke"):
+    for words in ("learning rate", "0.0001", "0.01, 1e+30", "training images", "all", "cnn, unet", "smoke"):
         assert words in text
 
 

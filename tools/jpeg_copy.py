@@ -1,4 +1,4 @@
-"""The paper's measurements of what our JPEG copy of the horses changes (params/paper/09_jpeg_copy.yaml),
+"""The paper's measurements of what our JPEG copy of the horses changes (params/09_jpeg_copy.yaml),
 made where both the JPEG copy and the lossless originals are at hand:
 
     python tools/jpeg_copy.py --jpeg ../shared/data/cifar10-horse --originals ../shared/data/cifar10-horse-original \
@@ -8,7 +8,7 @@ made where both the JPEG copy and the lossless originals are at hand:
    in build/data/<jpeg folder>-twins.
 2. The committed networks (first seed of 07_architectures, which keep their weights) on the original
    test horses and on their JPEG twins, image by image (evaluate.on_data).
-3. Each network of params/paper/09_jpeg_copy.yaml trained on the original training horses and on their
+3. Each network of params/09_jpeg_copy.yaml trained on the original training horses and on their
    JPEG twins, both labelled with the committed palette (the JPEG copy's), each evaluated on both test
    versions. Runs train into --store (weights and pictures stay out of git: .gitignore).
 4. The palette: k-means on the originals against on their twins (reports/paper/measurements/palette.json).
@@ -17,14 +17,12 @@ import argparse
 import json
 from pathlib import Path
 
-import yaml
-
 from cnnreport.analysis.sweeps import (
     profile_notebook_configs,
     sweep_args,
     sweep_configs,
 )
-from cnnreport.params import PARAMS_DIR, ROOT, committed_store
+from cnnreport.params import ROOT, committed_store, load_params
 from cnnreport.science.data import load_category
 from cnnreport.science.palette import compare_palettes, load_palette
 from cnnreport.training.evaluate import on_data
@@ -63,8 +61,7 @@ def main():
     for run in lookup(first, committed_store("paper")):
         print(on_data(run.path, arms.values()).path.name, flush=True)
     # 3. each network trained on each version
-    params = yaml.safe_load((PARAMS_DIR / "paper" / f"{NOTEBOOK}.yaml").read_text())
-    configs = sweep_configs(**sweep_args(NOTEBOOK, params))
+    configs = sweep_configs(**sweep_args(load_params(NOTEBOOK, "paper")))
     for arm, folder in arms.items():
         done = train_all(configs, data=folder, store=args.store, workers=args.workers, palette=palette,
                          done=lambda c, r: print(f"{arm}: {c.model} seed {c.seed}: {r.final['val_acc']:.2f} %", flush=True))

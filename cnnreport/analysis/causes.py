@@ -8,12 +8,14 @@ from cnnreport.analysis.measurements import best_width_against_original
 from cnnreport.analysis.original import ORIGINAL_TRAINING
 
 
-def weighed(repro, first, training, precision, sizes, pairs, batch_sizes):
+def weighed(repro, first, training, precision, sizes, pairs):
     """One row per cause of a difference from the original report, with its measured size on our
     accuracy (points: the range over networks or settings) and what it can explain. repro:
-    stats.reproduction; the others: this module's tables (originals_effect, training_effect,
-    precision_effect, size_table, consistency); batch_sizes: those of our runs."""
+    stats.reproduction (whose rows carry the batch size of the runs compared); the others:
+    measurements' tables (originals_effect, training_effect, precision_effect, size_table) and
+    consistency.consistency."""
     final = repro[repro.epoch == "final"]
+    batch_sizes = sorted(set(final.batch_size))
     def span(values):
         values = [v for v in values if not math.isnan(v)]
         return (min(values), max(values)) if values else (math.nan, math.nan)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from cnnreport.analysis import claims
 from cnnreport.analysis.compute import mult_adds, settings
 from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import summary
 from cnnreport.analysis.sweeps import profile_notebook_configs, sweep, sweep_args, sweep_configs
-from cnnreport.params import PARAMS_DIR, ROOT, committed_store
+from cnnreport.params import ROOT, committed_store, load_params
 from cnnreport.training.executor import lookup
 
 
@@ -74,24 +73,23 @@ def palette_effect(path=PALETTE):
 
 
 def _jpeg_params():
-    return yaml.safe_load((PARAMS_DIR / "paper" / "09_jpeg_copy.yaml").read_text())
+    return load_params("09_jpeg_copy", "paper")
 
 
 def jpeg_configs():
     """The Configs each arm of the JPEG-copy measurement trains (on the originals and on their twins)."""
-    return sweep_configs(**sweep_args("09_jpeg_copy", _jpeg_params()))
+    return sweep_configs(**sweep_args(_jpeg_params()))
 
 
 def jpeg_measurements():
     """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
     measurements of 09_jpeg_copy, which need both copies of the images and so exist only there."""
     p = _jpeg_params()
+    originals, twins = p["arms"]["originals"], p["arms"]["twins"]
     store = committed_store("paper")
     first = lookup([c for c in profile_notebook_configs("paper", pending=True)["07_architectures"] if c.seed == 0], store)
-    arms = {arm: sweep(**sweep_args("09_jpeg_copy", p), store=replace(store, data=p[arm]), verbose=False)
-            for arm in ("originals", "twins")}
-    return (originals_effect(first, p["originals"], p["twins"]), training_effect(arms, p["originals"], p["twins"]),
-            palette_effect())
+    arms = {arm: sweep(**sweep_args(p), store=replace(store, data=data), verbose=False) for arm, data in p["arms"].items()}
+    return originals_effect(first, originals, twins), training_effect(arms, originals, twins), palette_effect()
 
 
 def precision_effect(sweep):

@@ -183,7 +183,7 @@ EXPERIMENTS = {"04_num_filters": "NF sweep", "05_learning_rate": "learning-rate 
 
 def reproduction(sweeps):
     """One row per number of the original report that a sweep reran: its number, which epoch it
-    is (final, or the best one of its NF summary table), our mean over finished seeds of the same
+    is (final, or the best one of its NF summary table), our runs' batch size, our mean over finished seeds of the same
     epoch, the spread (std over seeds), the difference, the difference had we compared our best
     epochs, and a verdict: within noise when the difference is at most twice the spread.
 
@@ -207,6 +207,6 @@ def reproduction(sweeps):
             diff = mean - theirs
             verdict = claims.against_single(diff, std, len(ok))
             rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
-                             epochs=g.epochs.max(), epoch=epoch, original=theirs,
+                             epochs=g.epochs.max(), batch_size=g.batch_size.iloc[0], epoch=epoch, original=theirs,
                              runs=len(ok), mean=mean, std=std, diff=diff, best_diff=best - theirs, verdict=verdict))
     return pd.DataFrame(rows)

@@ -13,15 +13,13 @@ import time
 from dataclasses import dataclass
 
 import pandas as pd
-import yaml
 
-from cnnreport.params import PARAMS_DIR, profile_settings, profile_store
+from cnnreport import contents
+from cnnreport.params import has_params, load_params, profile_settings, profile_store, swept
 from cnnreport.science.metrics import METRICS
-from cnnreport.training.config import Config
+from cnnreport.training.config import Config, tell_apart
 from cnnreport.training.executor import train_all
 from cnnreport.training.progress import bar
-
-SHORT = {"num_filters": "nf", "kernel": "k", "lr": "lr", "seed": "seed", "epochs": "epochs", "batch_size": "bs"}   # console lines
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,8 @@ class Sweep:
 
     @property
     def table(self):
-        """One row per run: model, value, seed, status, epochs, train_loss, val_loss, val_acc (final
-        epoch), best_val_acc, seconds (training time of the run), parameters and the colour metrics
+        """One row per run: model, value, seed, status, epochs, batch_size, train_loss, val_loss, val_acc
+        (final epoch), best_val_acc, seconds (training time of the run), parameters and the colour metrics
         of cnnreport.science.metrics. Diverged runs: val_acc and the colour metrics are NaN."""
         return pd.DataFrame([row(run, self.field) for run in self.runs])
 
@@ -70,36 +68,67 @@ def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
     return configs
 
 
-# The setting each sweep notebook varies; params/<profile>/<notebook>.yaml gives its grid.
-SWEPT = {"04_num_filters": "num_filters", "05_learning_rate": "lr", "06_kernel_size": "kernel",
-         "07_architectures": None, "08_colour_quality": "rebalance", "10_precision": "amp", "11_size": "num_filters"}
+def sweep_args(params):
+    """The sweep() arguments from a sweep notebook's params (params.load_params): `models`, `seeds`,
+    the values of the setting it varies (params.swept; a list, or {model: list}) and every other
+    Config field, one value or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}."""
+    field, models = swept(params), params["models"]
+    fields = {k: v for k, v in params.items() if k in Config.names() and k != field}
+    for name, v in params.items():
+        if name in Config.names() and isinstance(v, dict) and set(v) != set(models):
+            raise ValueError(f"{name} is given per network for {', '.join(v)}, but the sweep trains {', '.join(models)}")
+    return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=field,
+                values=params[field] if field else [None], models=models, seeds=params["seeds"],
+                per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in models})
 
 
-def sweep_args(notebook, params):
-    """The sweep() arguments of a sweep notebook from its params: `models`, `seeds`, `values`
-    (the grid of SWEPT[notebook]; a list, or {model: list}) and Config fields, each one value
-    or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}."""
-    fields = {k: v for k, v in params.items() if k in Config.names()}
-    return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=SWEPT.get(notebook),
-                values=params.get("values", [None]), models=params["models"], seeds=params["seeds"],
-                per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in params["models"]})
+def trains(params):
+    """Whether a notebook's params declare runs to train: networks and seeds."""
+    return "models" in params and "seeds" in params
+
+
+def is_sweep(params):
+    """Whether a notebook's params declare a sweep of the profile's data: runs to train (`trains`), and
+    no data sets of their own (`arms`, which a measurement such as 09_jpeg_copy trains on instead)."""
+    return trains(params) and "arms" not in params
+
+
+def profile_params(profile, pending=False, which=is_sweep):
+    """{notebook: its params} of the notebooks whose params `which` accepts (default: the sweeps)
+    under `profile`, in report order (cnnreport.contents); the notebooks the profile lists as still
+    arriving (params.profile_settings) only if `pending`."""
+    listed = profile_settings(profile)["pending"]
+    notebooks = contents.notebooks() + [nb for nb in listed if nb not in contents.notebooks()]
+    found = {nb: load_params(nb, profile) for nb in notebooks if (pending or nb not in listed) and has_params(nb, profile)}
+    return {nb: p for nb, p in found.items() if which(p)}
+
+
+def differing(experiments):
+    """The Config fields (but the network and the seed) that take several values across experiments
+    ({name: (the field it varies or None, its Configs)}) outside the experiments that vary them."""
+    return [f for f in Config.names() if f not in ("model", "seed")
+            and len({getattr(c, f) for field, cs in experiments.values() if field != f for c in cs}) > 1]
+
+
+def experiments(profile):
+    """{experiment's title: (the field it varies or None, its Configs)} of every notebook that trains
+    runs under `profile` (its sweeps, and measurements on data of their own), in report order."""
+    return {contents.title(nb): (swept(p), sweep_configs(**sweep_args(p)))
+            for nb, p in profile_params(profile, which=trains).items()}
 
 
 def _profile_args(profile, pending=False):
-    """{sweep notebook: its sweep() arguments} under `profile`; the notebooks whose runs the profile
-    lists as still arriving (params.profile_settings) only if `pending`."""
-    left_out = () if pending else profile_settings(profile)["pending"]
-    return {nb: sweep_args(nb, yaml.safe_load((PARAMS_DIR / profile / f"{nb}.yaml").read_text()))
-            for nb in SWEPT if nb not in left_out}
+    """{sweep notebook: its sweep() arguments} under `profile` (pending: see profile_params)."""
+    return {nb: sweep_args(p) for nb, p in profile_params(profile, pending).items()}
 
 
 def profile_notebook_configs(profile, pending=False):
-    """{sweep notebook: the Configs of its sweep} under `profile` (pending: see _profile_args)."""
+    """{sweep notebook: the Configs of its sweep} under `profile` (pending: see profile_params)."""
     return {nb: sweep_configs(**args) for nb, args in _profile_args(profile, pending).items()}
 
 
 def profile_configs(profile, pending=False):
-    """Every distinct Config the sweep notebooks of `profile` train, in notebook order (pending: see _profile_args)."""
+    """Every distinct Config the sweep notebooks of `profile` train, in report order (pending: see profile_params)."""
     configs = []
     for notebook_configs in profile_notebook_configs(profile, pending).values():
         configs += [c for c in notebook_configs if c not in configs]
@@ -120,9 +149,7 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, st
     read without data and never trains); workers: train N runs side by side in local processes;
     scheduler: on the workers of the dask cluster at this address (see executor.train_all)."""
     configs = sweep_configs(base, field, values, models, seeds, per_model)
-
-    def name(c):
-        return f"{c.model} {SHORT.get(field, field)}={getattr(c, field)} seed {c.seed}" if field else f"{c.model} seed {c.seed}"
+    name = dict(zip(configs, tell_apart(configs, always=[field]))).__getitem__
 
     started = time.time()
     with bar(len(configs), "run", "runs", verbose=verbose) as progress:
@@ -142,22 +169,23 @@ def row(run, field=None):
     final, diverged = run.final, run.status == "diverged"
     finite = [h["val_acc"] for h in run.history if math.isfinite(h["train_loss"]) and math.isfinite(h["val_loss"])]
     return dict(model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
-                status=run.status, epochs=len(run.history), train_loss=final["train_loss"],
-                val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
+                status=run.status, epochs=len(run.history), batch_size=run.config.batch_size,
+                train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
                 best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], parameters=run.parameters,
                 **{m: math.nan if diverged else run.metrics[m] for m in METRICS})
 
 
-def check_sweep(sweep, table, models, values, seeds, epochs):
+def check_sweep(sweep, table, params):
     """Assert what must hold for every sweep notebook's results under any profile: one row per
     run and per (model, value), every model present, accuracies in range, diverged runs without
     an accuracy and reading "diverged", at most one best value per model, finished runs complete.
 
-    table: stats.summary(sweep); values: as for sweep ([None] for a comparison of models); epochs:
-    a number, or {model: epochs}."""
+    table: stats.summary(sweep); params: the notebook's (params.load_params)."""
+    args = sweep_args(params)
+    models, values = args["models"], args["values"]
     runs = sweep.table
     n_values = sum(len(values[m]) for m in models) if isinstance(values, dict) else len(values) * len(models)
-    assert len(runs) == n_values * len(seeds), "one row per (model, value, seed)"
+    assert len(runs) == n_values * len(args["seeds"]), "one row per (model, value, seed)"
     assert len(table) == n_values, "one summary row per (model, value)"
     assert set(runs.model) == set(table.model) == set(models), "every model present"
     assert runs.val_acc.dropna().between(0, 100).all() and table["mean"].dropna().between(0, 100).all()
@@ -165,5 +193,5 @@ def check_sweep(sweep, table, models, values, seeds, epochs):
     assert (table.acc[table.runs == 0] == "diverged").all(), "a value whose every seed diverged reads 'diverged'"
     assert (table.groupby("model").best.sum() <= 1).all()
     finished = runs[runs.status == "finished"]
-    expected = finished.model.map(epochs) if isinstance(epochs, dict) else epochs
-    assert (finished.epochs == expected).all(), "every finished run trained every epoch"
+    epochs = {m: args["per_model"][m].get("epochs", args["base"].get("epochs", Config.epochs)) for m in models}
+    assert (finished.epochs == finished.model.map(epochs)).all(), "every finished run trained every epoch"

@@ -1,17 +1,18 @@
 """Build the report: `python -m cnnreport.report --profile quick` (what `make report` runs).
 
-1. Executes every notebook of notebooks/ with papermill (`-p profile <profile>`) into
-   reports/<profile>/<notebook>.ipynb. A failing notebook stops the build, showing the failing
+1. Executes every notebook that notebooks/contents.yaml lists with papermill (`-p profile <profile>`)
+   into build/report/<profile>/<notebook>.ipynb. A failing notebook stops the build, showing the failing
    cell and its error; it is kept as <notebook>.failed.ipynb, and the last good output and the
    runs store (every finished training run) stay as they were, so a rerun continues from there.
-2. Joins them into one notebook (title page, contents, one section per notebook, a closing
-   section on data, hardware, versions and build time), numbers its figures and tables across
-   the whole report and resolves the notebooks' references to them (`@fig:name`, `@tab:name`;
-   see cnnreport.report.present), and exports reports/<profile>/report.html with the code hidden.
+2. Joins their sections (notebooks, or parts of them) into one notebook in the order of
+   notebooks/contents.yaml, after a title page and contents and before a closing section on data,
+   hardware, versions and build time; numbers its figures and tables across the whole report,
+   resolves the notebooks' references to them (`@fig:name`, `@tab:name`; see
+   cnnreport.report.present) and exports build/report/<profile>/report.html with the code hidden.
 3. Headless Chromium typesets the maths with MathJax, as SVG, and the HTML is saved as typeset,
    without MathJax: it shows the same maths on any machine, offline (Debian: chromium and
    libjs-mathjax; without a local MathJax, Chromium loads it from a CDN once, at build time).
-4. Chromium prints that HTML to reports/<profile>/report.pdf; the page of every heading, read
+4. Chromium prints that HTML to build/report/<profile>/report.pdf; the page of every heading, read
    back from the PDF (pdfinfo, Debian: poppler-utils), goes into the contents, and it prints again.
 """
 import argparse
@@ -24,15 +25,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from cnnreport import contents
 from cnnreport.params import PROFILES, ROOT, default_profile, known_data, profile_settings, profile_store
 from cnnreport.report.html import NotebookFailed, combine, export_html, versions_note
 from cnnreport.report.pdf import CDN_MATHJAX, LOCAL_MATHJAX, find_chromium, print_pdf, typeset
 from cnnreport.science.data import describe
 from cnnreport.training.executor import stop_on_signals
 
-NOTEBOOKS = ("00_findings", "01_setup", "02_theory", "03_feature_maps", "04_num_filters", "05_learning_rate", "06_kernel_size",
-             "07_architectures", "08_colour_quality", "09_jpeg_copy", "10_precision", "11_size", "12_reproduction",
-             "13_conclusions", "14_appendix")
 PAPER_RUNS = ROOT / profile_settings("paper")["store"]   # the paper profile's runs, committed (records; few weights)
 BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git (`make paper` updates reports/paper)
 
@@ -94,6 +93,7 @@ def check_runs(profile, log):
     runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
     from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.science.data import DataError, load_category
+    from cnnreport.training.config import tell_apart
     from cnnreport.training.executor import lookup
     store, configs = profile_store(profile), profile_configs(profile)
     try:
@@ -101,8 +101,8 @@ def check_runs(profile, log):
     except DataError:   # no data to train on: the first notebook that needs them stops and says why
         return
     missing = [c for c, run in zip(configs, found) if run is None]
-    names = ", ".join(f"{c.model} NF {c.num_filters} kernel {c.kernel} lr {c.lr:g} seed {c.seed}"
-                      + (" rebalanced" if c.rebalance else "") for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    label = dict(zip(configs, tell_apart(configs)))
+    names = ", ".join(label[c] for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
     if missing and not store.trains:
         raise NotebookFailed(f"{len(missing)} of {len(configs)} runs of the {profile} profile are not in {store.root}, "
                              f"which holds committed results and never trains ({names}); `make reproduce PROFILE={profile}` "
@@ -145,17 +145,19 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
     pending = profile_settings(profile)["pending"]
     if pending:
         log(f"left out, their runs still arriving: {', '.join(pending)}")
-    present = [s for s in NOTEBOOKS if (ROOT / "notebooks" / f"{s}.ipynb").exists() and s not in pending]
-    missing = sorted(set(NOTEBOOKS) - set(present) - set(pending))
+    placed = [s for s in contents.sections(ROOT / "notebooks" / "contents.yaml") if s.notebook not in pending]
+    missing = [nb for nb in dict.fromkeys(s.notebook for s in placed) if not (ROOT / "notebooks" / f"{nb}.ipynb").exists()]
     if missing and not allow_missing:
-        raise NotebookFailed(f"missing notebooks: {', '.join(missing)} (--allow-missing builds without them)")
+        raise NotebookFailed(f"notebooks/contents.yaml lists notebooks that do not exist: {', '.join(missing)} "
+                             "(--allow-missing builds without them)")
+    placed = [s for s in placed if s.notebook not in missing]
     with environment(kernel_environment(profile)):
-        return _build(profile, out_dir, present, pdf, execute_notebooks, log, started)
+        return _build(profile, out_dir, placed, pdf, execute_notebooks, log, started)
 
 
-def _build(profile, out_dir, present, pdf, execute_notebooks, log, started):
+def _build(profile, out_dir, placed, pdf, execute_notebooks, log, started):
     """build(), once the notebooks are known and the kernels' environment is set."""
-    timings, executed = {}, []
+    timings, executed, present = {}, [], list(dict.fromkeys(s.notebook for s in placed))
     if not execute_notebooks:   # re-assemble the notebooks executed last time
         stored = json.loads((out_dir / "build.json").read_text())["seconds"] if (out_dir / "build.json").exists() else {}
         for stem in present:
@@ -173,7 +175,7 @@ def _build(profile, out_dir, present, pdf, execute_notebooks, log, started):
         timings[stem] = time.time() - t
         log(f"{timings[stem]:.0f} s")
     local = LOCAL_MATHJAX.exists() and find_chromium() is not None   # else the page loads MathJax from the web
-    html = export_html(combine(executed, profile, timings, started, profile_runs(profile)), out_dir / "report.html",
+    html = export_html(combine(executed, placed, profile, timings, started, profile_runs(profile)), out_dir / "report.html",
                        LOCAL_MATHJAX.as_uri() if local else CDN_MATHJAX)
     if pdf or find_chromium() is not None:
         typeset(html)

@@ -15,7 +15,7 @@ from IPython.display import Markdown
 from cnnreport.analysis import claims, measurements, stats
 from cnnreport.analysis.consistency import consistency as consistency_of
 from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
-from cnnreport.report.names import FIELDS, MODELS
+from cnnreport.report.names import MODELS, field_name
 from cnnreport.report.present import signed
 
 
@@ -62,7 +62,7 @@ def choice(sweep, field):
     """Per network, a sentence: the best value of a sweep, whether it beats the runner-up beyond
     seed noise, how far the whole grid moves the accuracy, and the original report's choice."""
     table = stats.summary(sweep)
-    name, parts = FIELDS[field], []
+    name, parts = field_name(field), []
     for r in stats.best_values(table).itertuples():
         if pd.isna(r.best):
             parts.append(f"{MODELS[r.model]}: {r.verdict}")
@@ -94,7 +94,7 @@ def _diverged(sweep, field):
     total = runs.groupby(["model", "value"], sort=False).size()
     if counts.empty:
         return ""
-    return ". Diverged: " + ", ".join(f"the {MODELS[m]} at {FIELDS[field]} {v:g} ({n} of {total[(m, v)]} seeds)"
+    return ". Diverged: " + ", ".join(f"the {MODELS[m]} at {field_name(field)} {v:g} ({n} of {total[(m, v)]} seeds)"
                                       for (m, v), n in counts.items())
 
 
@@ -147,7 +147,7 @@ def reproduction(sweeps):
     told = [f"{n} {one if n == 1 else many} {what}" for n, one, many, what in classes if n]
     assert sum(c[0] for c in classes) == len(r), "every comparison in one class"
     worst = r.loc[r["diff"].abs().idxmax()]
-    setting = f"{FIELDS[worst.field]} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
+    setting = f"{field_name(worst.field)} {worst.value:g}" if isinstance(worst.field, str) else f"{worst.epochs} epochs"
     return (f"**Against the original report:** of its {len(r)} final accuracies that we reran, "
             f"{', '.join(told[:-1]) + ' and ' + told[-1] if len(told) > 1 else told[0]}. The median difference is "
             f"{signed(r['diff'].median())} points and the largest {signed(worst['diff'])} (the {MODELS[worst.model]} at "

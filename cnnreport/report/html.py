@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from cnnreport import __version__
+from cnnreport.contents import Section, split
 from cnnreport.params import ROOT, known_data, profile_store
 from cnnreport.report.present import KINDS
 from cnnreport.science.data import describe
@@ -176,12 +177,32 @@ def repo_relative(path):
         return f"{path.name} (outside the repository)"
 
 
-def combine(executed, profile, timings, started, runs):
-    """One notebook: title page, contents, each notebook as a section, build information.
-    runs: the profile's runs, whose data and versions the title and the build information name."""
+def shown(cell):
+    """The cell as the report shows it, or None: parameters, cells tagged remove-cell (for the
+    notebook's reader only, e.g. colourizing one's own image) and code cells with nothing to show
+    (imports, assert cells that passed) are left out; so are outputs tagged remove-output, progress
+    and warnings (stderr), which stay in the executed notebooks."""
+    tags = cell.metadata.get("tags", [])
+    if "parameters" in tags or "injected-parameters" in tags or "remove-cell" in tags:
+        return None
+    if cell.cell_type != "code":
+        return cell
+    outputs = [] if "remove-output" in tags else [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    return nbformat.from_dict(dict(cell, outputs=[nbformat.from_dict(o) for o in outputs])) if outputs else None
+
+
+def combine(executed, placed, profile, timings, started, runs):
+    """One notebook: title page, contents, the sections in order, build information. executed:
+    [(notebook, its executed file)]; placed: the sections (cnnreport.contents.Section), in order,
+    each a notebook or a part of one; a part that shows anything must be placed. runs: the
+    profile's runs, whose data and versions the title and the build information name."""
+    parts = {stem: split(stem, nbformat.read(path, as_version=4).cells) for stem, path in executed}
+    unplaced = [f"{stem}/{part}" if part else stem for stem, p in parts.items() for part, cells in p.items()
+                if Section(stem, part) not in placed and any(map(shown, cells))]
+    if unplaced:
+        raise NotebookFailed(f"notebooks/contents.yaml places no section {', '.join(unplaced)}, which the report would show")
     sections, contents = [], []
-    for i, (stem, path) in enumerate(executed, 1):
-        nb = nbformat.read(path, as_version=4)
+    for i, section in enumerate((s for s in placed if s.notebook in parts), 1):
         cells, counter, tops = [], iter(range(1, 10**6)), iter(range(10**6))
 
         def anchor(level, text):
@@ -190,21 +211,12 @@ def combine(executed, profile, timings, started, runs):
             n = next(tops) if level == 1 else None
             ident = section_id(i, n) if level == 1 else f"s{i}-{next(counter)}"
             contents.append((level, text, ident))
-            return ident, ("report-section",) if n == 0 else ()   # a notebook starts a page, not each of its `#`
+            return ident, ("report-section",) if n == 0 else ()   # a section starts a page, not each of its `#`
 
         tail = ""   # headings that ended the last markdown cell, kept with what follows them
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags or "remove-cell" in tags:
-                continue   # remove-cell: for the notebook's reader only (e.g. colourizing one's own image)
+        for cell in filter(None, map(shown, parts[section.notebook][section.part])):
             if cell.cell_type == "code":
-                # progress, warnings (stderr) and outputs tagged remove-output stay in the executed notebooks
-                outputs = [] if "remove-output" in tags else [
-                    o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-                if not outputs:
-                    continue   # assert cells: they passed, nothing to show
-                outputs = [nbformat.from_dict(o) for o in outputs]
-                data = outputs[0].get("data", {})
+                data = cell.outputs[0].get("data", {})
                 if tail and "text/html" in data:
                     data["text/html"] = keep_html(tail, anchor, "".join(data["text/html"]))
                     tail = ""
@@ -215,7 +227,6 @@ def combine(executed, profile, timings, started, runs):
                 elif tail:   # an output headings cannot join: they stand above it
                     cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
                     tail = ""
-                cell = nbformat.from_dict(dict(cell, outputs=outputs))
             if cell.cell_type == "markdown":
                 source, tail = keep_headings((tail + "\n\n" if tail else "") + cell.source, anchor)
                 if not source:
@@ -224,7 +235,7 @@ def combine(executed, profile, timings, started, runs):
             cells.append(cell)
         if tail:
             cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
-        sections.append((stem, cells))
+        sections.append((str(section), cells))
     number_figures(sections)
 
     contents.append((1, "Build information", "build-information"))

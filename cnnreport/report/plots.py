@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from cnnreport.analysis.consistency import FAMILY, learned
 from cnnreport.analysis.original import original_numbers
 from cnnreport.analysis.stats import summary
-from cnnreport.report.names import FIELDS, METRICS, MODELS
+from cnnreport.report.names import FIELDS, METRICS, MODELS, field_name
 
 LABELS = {**FIELDS, "num_filters": "NF (number of filters)", **METRICS}   # axis labels
 
@@ -90,7 +90,7 @@ def sweep_plot(sweep, original=None, title=None):
         ax.set_xscale("log")
     else:
         ax.set_xticks(sorted(set(table.value) | {x for t in theirs.values() for x in t}))   # the values tried, not 1.5
-    ax.set_xlabel(LABELS.get(field, field))
+    ax.set_xlabel(LABELS.get(field) or field_name(field))
     ax.set_ylabel("final validation accuracy (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)

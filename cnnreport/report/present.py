@@ -15,7 +15,7 @@ import re
 
 import pandas as pd
 
-from cnnreport.report.names import FIELDS
+from cnnreport.report.names import field_name
 
 KINDS = {"fig": "Figure", "tab": "Table"}
 LABEL = re.compile(r"^(fig|tab):[A-Za-z0-9_-]+$")
@@ -122,7 +122,7 @@ def settings(p, profile):
         if isinstance(v, list):
             return ", ".join(value(name, x) for x in v)
         return "all" if name.endswith("_images") and v == 0 else number(v) if isinstance(v, (int, float)) else str(v)
-    cells = [f"<th>{html.escape(FIELDS.get(k, k.replace('_', ' ')))}</th><td>{html.escape(value(k, v))}</td>"
+    cells = [f"<th>{html.escape(field_name(k))}</th><td>{html.escape(value(k, v))}</td>"
              for k, v in p.items()]
     rows = "".join("<tr>" + "".join(cells[i:i + 3]) + "</tr>" for i in range(0, len(cells), 3))
     return Captioned(f'<table class="report-settings"><caption>Settings ({html.escape(profile)} profile)</caption>'

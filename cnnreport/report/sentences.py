@@ -4,7 +4,7 @@ import math
 
 from cnnreport.analysis import claims
 from cnnreport.analysis.original import ORIGINAL
-from cnnreport.report.names import MODELS
+from cnnreport.report.names import MODELS, field_name
 from cnnreport.report.present import signed
 
 
@@ -294,11 +294,11 @@ def width_time_sentence(sweep):
             + ("more slowly than the arithmetic at these widths." if slower else "as fast as the arithmetic or faster."))
 
 
-def shared_runs_sentence(sweeps, notebooks=("04_num_filters", "05_learning_rate", "06_kernel_size", "07_architectures")):
-    """Which runs appear in more than one of these sweeps' tables (the store trains each setting once)."""
+def shared_runs_sentence(sweeps):
+    """Which runs appear in more than one of the sweeps' tables ({notebook: Sweep}; the store trains each setting once)."""
     seen = {}
-    for nb in notebooks:
-        for run in sweeps[nb].runs if nb in sweeps else ():
+    for nb, grid in sweeps.items():
+        for run in grid.runs:
             seen.setdefault(run.path, (run, []))[1].append(nb)
     shared = [(run, nbs) for run, nbs in seen.values() if len(nbs) > 1]
     if not shared:
@@ -311,3 +311,19 @@ def shared_runs_sentence(sweeps, notebooks=("04_num_filters", "05_learning_rate"
                        for (m, nf, k, lr, n), seeds in settings.items())
     return (f"{len(shared)} of these {len(seen)} runs appear in more than one table, trained once and shown wherever "
             f"their setting belongs: {listed}.")
+
+
+def common_settings(experiments):
+    """The settings that settings_table leaves out, in words: those every run of the experiments
+    ({title: (the field it varies or None, its Configs)}) shares unless its experiment varies them."""
+    from cnnreport.analysis.sweeps import differing
+    from cnnreport.report.present import number
+    from cnnreport.training.config import Config
+
+    def said(name):
+        value = next(getattr(c, name) for field, cs in experiments.values() if field != name for c in cs)
+        return ("yes" if value else "no") if isinstance(value, bool) else "all" if name.endswith("_images") and not value \
+            else number(value) if isinstance(value, (int, float)) else str(value)
+    shared = [f for f in Config.names() if f not in ("model", "seed", *differing(experiments))]
+    return ("Unless its experiment varies it, every run has the same " +
+            "; ".join(f"{field_name(f)}: {said(f)}" for f in shared) + ".")

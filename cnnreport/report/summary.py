@@ -9,7 +9,7 @@ from cnnreport.analysis import claims, stats
 from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
 from cnnreport.analysis.sweeps import distinct
 from cnnreport.report import findings
-from cnnreport.report.names import FIELDS, MODELS
+from cnnreport.report.names import MODELS, field_name
 from cnnreport.report.present import signed, table
 
 
@@ -70,7 +70,7 @@ def original_conclusions(sweeps, label, caption):
                 continue
             verdict = ("confirmed" if r.clear and r.best == theirs else "contradicted" if r.clear else
                        "not separable from the runner-up" if r.verdict.startswith("not clear") else "one seed: no verdict")
-            rows.append({"the original report": f"{MODELS[r.model]}: best {FIELDS[field]} {theirs:g}",
+            rows.append({"the original report": f"{MODELS[r.model]}: best {field_name(field)} {theirs:g}",
                          "we measure": f"best {r.best:g} ({r.mean:.1f} %), {r.runner_up:g} {r.gap:.1f} behind",
                          "verdict": verdict})
     if "07_architectures" in sweeps:

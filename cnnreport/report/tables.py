@@ -5,8 +5,8 @@ from IPython.display import Markdown
 
 from cnnreport.analysis import claims
 from cnnreport.analysis.stats import STEPS
-from cnnreport.analysis.sweeps import SWEPT
-from cnnreport.report.names import FIELDS, METRICS, MODELS
+from cnnreport.analysis.sweeps import differing
+from cnnreport.report.names import METRICS, MODELS, field_name
 from cnnreport.report.present import fixed, known, number, signed, table
 
 
@@ -19,7 +19,7 @@ def summary_table(summary, field, label, caption):
     """A sweep's summary (stats.summary) over `field`: per network and value, our accuracy (★: the
     network's clearly best), the original report's, the difference and its verdict where it gave
     numbers, and the time per run."""
-    df = pd.DataFrame({"network": summary.model.map(MODELS), FIELDS.get(field, field): summary.value,
+    df = pd.DataFrame({"network": summary.model.map(MODELS), field_name(field): summary.value,
                        "val acc (%)": [_star(a, b) for a, b in zip(summary.acc, summary.best)],
                        "original report (%)": summary.original, "ours − original (points)": summary["diff"],
                        "verdict": summary.verdict, "time per run (s)": summary.seconds})
@@ -32,7 +32,7 @@ def runs_table(sweep, label, caption):
     """Every run of a Sweep, one row each: final and best-epoch accuracy, losses and time. The seed
     and status columns appear only where they tell runs apart."""
     runs = sweep.table
-    df = pd.DataFrame({"network": runs.model.map(MODELS), FIELDS.get(sweep.field, sweep.field) or "value": runs.value,
+    df = pd.DataFrame({"network": runs.model.map(MODELS), field_name(sweep.field) if sweep.field else "value": runs.value,
                        "seed": runs.seed,
                        "status": runs.status, "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
                        "best val acc (%)": runs.best_val_acc, "train loss": runs.train_loss,
@@ -67,7 +67,7 @@ def steps_table(steps, label, caption):
 
 def verdicts(best, field):
     """The best value of each model (stats.best_values) and how sure it is, as sentences."""
-    name = FIELDS.get(field, field)
+    name = field_name(field)
     lines = []
     for r in best.itertuples():
         if pd.isna(r.best):
@@ -143,7 +143,7 @@ def reproduction_table(repro, label, caption):
     """Every original-report number a sweep reran (stats.reproduction) beside ours: mean ± std
     over seeds of the same epoch, the difference, the difference had we taken our best epochs,
     and the verdict."""
-    setting = [f"{FIELDS[f]} {number(v)}" if isinstance(f, str) else f"{e} epochs"
+    setting = [f"{field_name(f)} {number(v)}" if isinstance(f, str) else f"{e} epochs"
                for f, v, e in zip(repro.field, repro.value, repro.epochs)]
     df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": setting,
                        "epoch": repro.epoch, "original report (%)": repro.original,
@@ -280,21 +280,20 @@ def design_table(label, caption):
                                for what, a, b, how in STEPS]), label, caption)
 
 
-def settings_table(configs, sections, label, caption):
-    """One row per experiment and network ({notebook: its Configs}; sections: {notebook: its title}):
-    the values of the setting it varies and of every other setting."""
+def settings_table(experiments, label, caption):
+    """One row per experiment and network ({title: (the field it varies or None, its Configs)}): the
+    values of the setting it varies, of every other setting that differs between experiments
+    (sweeps.differing; sentences.common_settings words the rest) and the seeds."""
 
     def values(cs, name):
         seen = sorted({getattr(c, name) for c in cs}, reverse=name == "lr")
         return ", ".join(("yes" if v else "no") if isinstance(v, bool) else number(v) for v in seen)
     rows = []
-    for notebook, cs in configs.items():
-        field = SWEPT.get(notebook)
+    for title, (field, cs) in experiments.items():
         for i, model in enumerate(dict.fromkeys(c.model for c in cs)):
             mine = [c for c in cs if c.model == model]
-            rows.append({"experiment": "" if i else sections[notebook], "network": MODELS[model],
-                         "varied": f"{FIELDS.get(field, field)}: {values(mine, field)}" if field else "the network",
-                         **{FIELDS.get(name, name): "" if name == field else values(mine, name)
-                            for name in ("epochs", "num_filters", "kernel", "lr")},
+            rows.append({"experiment": "" if i else title, "network": MODELS[model],
+                         "varied": f"{field_name(field)}: {values(mine, field)}" if field else "the network",
+                         **{field_name(name): "" if name == field else values(mine, name) for name in differing(experiments)},
                          "seeds": values(mine, "seed")})
     return table(pd.DataFrame(rows), label, caption)

@@ -56,3 +56,18 @@ class Config:
     @classmethod
     def names(cls):
         return [f.name for f in fields(cls)]
+
+
+SHORT = {"num_filters": "nf", "kernel": "k", "batch_size": "bs"}   # settings as console lines name them
+
+
+def tell_apart(configs, always=()):
+    """Each config in a few words that tell it from the others: its model, every setting that varies
+    among them or is named in `always` (nf=16 lr=0.01 bs=25 ...), and its seed."""
+    varying = [f for f in Config.names() if f not in ("model", "seed")
+               and (f in always or len({getattr(c, f) for c in configs}) > 1)]
+
+    def said(v):
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    return [" ".join([c.model, *(f"{SHORT.get(f, f)}={said(getattr(c, f))}" for f in varying), f"seed {c.seed}"])
+            for c in configs]
