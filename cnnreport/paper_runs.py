@@ -5,12 +5,14 @@ on the data at hand, with the same workers and resume as any sweep. First it say
 train and about how long; it refuses, naming the difference, where the result would mix what the
 report must not: data other than the paper's (params/paper/profile.yaml), or runs of this machine
 beside committed runs of the same sweep from another CPU model, device or precision (a sweep
-compares runs of one machine kind). At the end it says what is left, which files to `git add -f`
+compares runs of one machine kind). At the end it records the new runs' numbers beside the
+committed ones' (tests/data/paper-numbers.json), says which files to `git add -f`
 (weights and pictures are git-ignored, and kept only for the first seed of a notebook that shows
 pictures: its `samples`), and once every run is there it takes the notebook out of the profile's
 `pending` list.
 """
 import argparse
+import json
 import re
 import sys
 from dataclasses import replace
@@ -23,6 +25,9 @@ from cnnreport.training.config import tell_apart
 from cnnreport.training.executor import lookup, stop_on_signals, train_all
 from cnnreport.training.progress import bar
 from cnnreport.training.speed import cpu_name, default_device, precision
+from cnnreport.training.store import number_digests, shown
+
+NUMBERS = ROOT / "tests" / "data" / "paper-numbers.json"   # the committed runs' numbers, by run folder
 
 
 def machine(run):
@@ -70,6 +75,19 @@ def to_add(params, runs):
             for name in ("model.pt", "samples.png") if (run.path / name).exists()]
 
 
+def record_numbers(runs, path=None):
+    """Add the numbers of `runs` (store.number_digests) to the committed runs' numbers
+    (tests/data/paper-numbers.json, by run folder) where they are not there yet; returns how many."""
+    path = path or NUMBERS
+    if not path.exists():
+        return 0
+    known = json.loads(path.read_text())
+    new = {run.path.name: number_digests(run.path) for run in runs if run.path.name not in known}
+    if new:
+        path.write_text(json.dumps({**known, **new}, indent=1, sort_keys=True) + "\n")
+    return len(new)
+
+
 def paper_runs(notebook, data=None, workers=None, log=print):
     """Train the missing paper runs of `notebook` into the committed store (see the module
     docstring); returns the stored Runs of all its configs."""
@@ -96,6 +114,9 @@ def paper_runs(notebook, data=None, workers=None, log=print):
     else:
         runs = committed
     log(f"all {len(configs)} paper runs of {notebook} are in {shown(store.root)}")
+    added = record_numbers(runs)
+    if added:
+        log(f"their numbers are recorded in {shown(NUMBERS)} ({added} new), which tests/test_paper.py holds them to")
     added = to_add(params, runs)
     if added:
         log("the report shows these, which git ignores: git add -f " + " ".join(shown(p) for p in added))
@@ -104,11 +125,6 @@ def paper_runs(notebook, data=None, workers=None, log=print):
     if notebook in profile_settings("paper")["pending"] and unpend(notebook, profile):
         log(f"taken {notebook} out of `pending` in {shown(profile)}: the paper report shows it now")
     return runs
-
-
-def shown(path):
-    """A path as the messages give it: relative to the repository where it lies inside."""
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv=None):

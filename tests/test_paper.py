@@ -1,8 +1,8 @@
 """The paper's committed run records (reports/paper/runs): each is valid and filed under its own
 identity, together they are exactly the paper profile's runs, each sweep's runs come from one kind
 of machine and one data set, their numbers are those they were committed with (tests/data/paper-numbers.json,
-kept through every change of record form), and the code on main retrains them bit for bit."""
-import hashlib
+by run folder, kept through every change of record form; `make paper-runs` adds those of new runs),
+each carries its digest, and the code on main retrains them bit for bit."""
 import json
 import re
 import shutil
@@ -19,16 +19,15 @@ from cnnreport.params import committed_store, load_params, profile_settings, swe
 from cnnreport.report.build import PAPER_RUNS
 from cnnreport.training.executor import lookup
 from cnnreport.training.speed import cpu_name, precision
-from cnnreport.training.store import identity, run_path, sha256
+from cnnreport.training.store import identity, number_digests, records, run_path, verify
 from cnnreport.training.train import load_run, train
 
 from conftest import numbers
 
-RECORDS = sorted(p.parent for p in PAPER_RUNS.glob("*-nf*-k*-*/result.json"))
+RECORDS = records(PAPER_RUNS)
 JPEG = load_params("09_jpeg_copy", "paper")["arms"]   # runs on the originals and their twins
 JPEG_CONFIGS = sweep_configs(**sweep_args(load_params("09_jpeg_copy", "paper")))
 NUMBERS = json.loads((Path(__file__).parent / "data" / "paper-numbers.json").read_text())
-DEFAULTS_ADDED_LATER = ("dropout", "rebalance_mix", "rebalance_sigma")   # Config fields the record form 5 added
 
 
 def test_every_committed_record_is_a_finished_paper_run_under_its_own_identity():
@@ -71,20 +70,11 @@ def test_each_sweep_compares_runs_of_one_machine_and_data(notebook):
     assert len(kinds) == 1, f"{notebook} compares runs from more than one kind of machine, data or precision: {kinds}"
 
 
-def test_the_records_hold_the_numbers_they_were_committed_with():
-    checked = set()
+def test_the_records_hold_the_numbers_they_were_committed_with_and_their_digest():
+    assert {path.name for path in RECORDS} == set(NUMBERS), "every committed record has its numbers, and no more"
     for path in RECORDS:
-        stored = json.loads((path / "config.json").read_text())["config"]
-        setting = json.dumps({k: v for k, v in stored.items() if k not in DEFAULTS_ADDED_LATER}, sort_keys=True)
-        if setting not in NUMBERS:
-            continue   # a run committed after the numbers were taken
-        result = json.loads((path / "result.json").read_text())
-        fields = ("status", "epochs_run", "final", "best_val_acc", "seconds", "metrics", "parameters")
-        digest = hashlib.sha256(json.dumps({k: result[k] for k in fields}, sort_keys=True).encode()).hexdigest()
-        now = {name: sha256(path / name) for name in ("history.csv", "confusion.csv", "model.pt") if (path / name).exists()}
-        assert dict(now, result=digest) == NUMBERS[setting], f"{path.name}: numbers changed since they were committed"
-        checked.add(setting)
-    assert checked == set(NUMBERS), f"{len(set(NUMBERS) - checked)} committed runs are gone"
+        assert number_digests(path) == NUMBERS[path.name], f"{path.name}: numbers changed since they were committed"
+        verify(path, committed=True)   # its digest, its checksums, its config.json
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
-"""`make reproduce`: committed runs retrained into a store of their own and compared run by run."""
+"""`make reproduce`: committed runs retrained into a store of their own and compared run by run;
+`make paper-runs`: a notebook's missing paper runs made."""
+import json
 import shutil
 
 import numpy as np
@@ -63,7 +65,7 @@ def test_the_runs_are_chosen_by_notebook_model_and_seed():
 def paper_params(tmp_path, data_dir, monkeypatch):
     """A params tree whose paper profile keeps its committed runs in tmp_path/committed, trained on
     data_dir, with one notebook `nb` still pending: two seeds of a tiny CNN, showing pictures."""
-    from cnnreport import params
+    from cnnreport import paper_runs, params
     from cnnreport.science.data import load_category
     root = tmp_path / "params"
     (root / "paper").mkdir(parents=True)
@@ -75,6 +77,8 @@ def paper_params(tmp_path, data_dir, monkeypatch):
     (root / "nb.yaml").write_text("models: [cnn]\nseeds: [0, 1]\nepochs: 2\nsamples: 2\n" + "".join(
         f"{k}: {v}\n" for k, v in FAST.items()))
     monkeypatch.setattr(params, "PARAMS_DIR", root)
+    monkeypatch.setattr(paper_runs, "NUMBERS", tmp_path / "numbers.json")
+    (tmp_path / "numbers.json").write_text("{}\n")
     return root
 
 
@@ -91,6 +95,7 @@ def test_paper_runs_trains_what_the_committed_store_lacks_and_takes_the_notebook
     profile = (paper_params / "paper" / "profile.yaml").read_text()
     assert "pending: [other]   # notebooks whose runs are still arriving" in profile and "# the committed runs" in profile
     assert lines[-1].startswith("taken nb out of `pending`")
+    assert set(json.loads((tmp_path / "numbers.json").read_text())) == {r.path.name for r in runs}   # held to them now
 
 
 def test_paper_runs_refuses_to_mix_machines_or_data_in_one_sweep(paper_params, data_dir, tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ from cnnreport.report.html import NotebookFailed, combine, export_html, versions
 from cnnreport.report.pdf import CDN_MATHJAX, LOCAL_MATHJAX, find_chromium, print_pdf, typeset
 from cnnreport.science.data import describe
 from cnnreport.training.executor import stop_on_signals
+from cnnreport.training.store import DamagedRun
 
 PAPER_RUNS = ROOT / profile_settings("paper")["store"]   # the paper profile's runs, committed (records; few weights)
 BUILD = ROOT / "build" / "report"   # where `make report` builds: ignored by git (`make paper` updates reports/paper)
@@ -89,13 +90,21 @@ def execute(stem, profile, out_dir):
 def check_runs(profile, log):
     """Say before executing what the notebooks will train: which of the profile's runs its store
     lacks (all on a first build; none when it holds them). A store that never trains (the paper's
-    committed results) must hold every one: NotebookFailed names those missing before any notebook
-    runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
+    committed results) must hold every one, and every record in it must be intact (store.verify: the
+    JPEG copy's too): NotebookFailed names those missing, DamagedRun the first damaged one, before
+    any notebook runs. With CNNREPORT_DATA set, say whether those data are the data of the committed results."""
     from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.science.data import DataError, load_category
     from cnnreport.training.config import tell_apart
     from cnnreport.training.executor import lookup
+    from cnnreport.training.store import records, shown, verify
     store, configs = profile_store(profile), profile_configs(profile)
+    if not store.trains:   # committed results: every record checked before any notebook reads one
+        for path in records(store.root):
+            try:
+                verify(path, committed=True)
+            except DamagedRun as e:
+                raise e.advise(f"restore it from git: git checkout -- {shown(path)}") from None
     try:
         found = lookup(configs, store)
     except DataError:   # no data to train on: the first notebook that needs them stops and says why
@@ -200,7 +209,7 @@ def main(argv=None):
     stop_on_signals()
     try:
         build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf, execute_notebooks=not args.no_execute)
-    except (NotebookFailed, RuntimeError) as e:
+    except (NotebookFailed, RuntimeError, DamagedRun) as e:
         print(f"\nreport: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

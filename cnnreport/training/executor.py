@@ -31,12 +31,15 @@ from cnnreport.science.palette import cache_path
 from cnnreport.training.progress import duration, estimate
 from cnnreport.training.speed import default_device, precision, usable_cores
 from cnnreport.training.store import (
+    DamagedRun,
     MissingRuns,
     Store,
     find,
     install,
     load_result,
+    quarantine,
     resolve_store,
+    shown,
 )
 from cnnreport.training.train import dask_worker, find_run, load_run, locate, train
 
@@ -128,11 +131,24 @@ def as_store(store=None):
 def lookup(configs, store=None, data=None, palette=None):
     """The stored Run of each config, or None: in a store that never trains, by the identity its
     runs record, without loading any data; in one that trains, on the data at hand (`data`,
-    labelled with `palette` if given)."""
+    labelled with `palette` if given). A damaged run (DamagedRun) stops a store that never trains,
+    saying to restore it; in a store that trains it is moved aside, said in one line, and trains again."""
     store = as_store(store)
     if store.trains:
-        return [find_run(c, data=data, runs_dir=store.root, palette=palette) for c in configs]
-    return [None if path is None else load_run(path) for path in find(store, configs)]
+        return [_undamaged(c, data, store.root, palette) for c in configs]
+    try:
+        return [None if path is None else load_run(path) for path in find(store, configs)]
+    except DamagedRun as e:
+        raise e.advise(f"restore it from git: git checkout -- {shown(e.run)}") from None
+
+
+def _undamaged(config, data, root, palette):
+    """find_run, a damaged run moved aside (store.quarantine) and said on stderr, which a notebook shows too."""
+    try:
+        return find_run(config, data=data, runs_dir=root, palette=palette)
+    except DamagedRun as e:
+        print(f"{e}: moved to {shown(quarantine(e.run))}; it will retrain", file=sys.stderr)
+        return None
 
 
 def _settings(workers=None, scheduler=None):

@@ -16,9 +16,12 @@ A run's identity is everything that changes its numbers: its Config, the precisi
 in, the fingerprint of the data's pixels and the palette that labels them. The directory's hash
 is made of it, so training finds a run again without a search; `find` looks a run up by the
 identity its config.json records, so that committed results are found without loading any data.
-A run counts as finished only once result.json exists and the checksums it records still match
-its files; model.pt and samples.png may be absent, so that a run's record can be kept (and committed)
-without its weights and pictures.
+A run counts as finished only once result.json exists, the checksums it records still match its
+files and its digest still matches its own content (so an edited number is caught like a truncated
+file); model.pt and samples.png may be absent, so that a run's record can be kept (and committed)
+without its weights and pictures. A damaged run is refused naming the file and what is wrong
+(DamagedRun); a store that trains moves it aside to <store>/damaged/, where no lookup reads, and trains
+it again (`quarantine`).
 Every file is written atomically (temporary file + rename), so a killed process leaves either the
 old file or the new one, never half of one. A run trained on another machine comes back as its
 files and is written in the same way, result.json last (`install`).
@@ -31,6 +34,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,7 +52,27 @@ class MissingRuns(LookupError):
     """Runs a store that never trains (committed results) does not hold; the message says how to get them."""
 
 
+class DamagedRun(ValueError):
+    """A run whose record is damaged: its folder, the file and what is wrong, in one line, with what to do."""
+
+    def __init__(self, run, file, problem, advice=""):
+        self.run, self.file, self.problem, self.advice = Path(run), file, problem, advice
+        super().__init__(f"{shown(self.run)}: {file} {problem}" + (f"; {advice}" if advice else ""))
+
+    def advise(self, advice):
+        return DamagedRun(self.run, self.file, self.problem, advice)
+
+    def _render_traceback_(self):   # IPython shows this instead of a traceback: the line says it all
+        return [f"DamagedRun: {self}"]
+
+
 CHECKOUT = Path(__file__).resolve().parents[2]   # the repository, when cnnreport runs from a checkout
+
+
+def shown(path):
+    """A path as messages give it: relative to the repository where it lies inside."""
+    path = Path(path)
+    return str(path.relative_to(CHECKOUT)) if path.is_absolute() and path.is_relative_to(CHECKOUT) else str(path)
 
 
 def resolve_store(path=None):
@@ -98,13 +122,24 @@ def recorded_identity(stored):
                 palette=palette_hash(stored["palette"]))
 
 
+def read_json(run, name):
+    """A run's JSON file (config.json, result.json), or DamagedRun where it does not parse."""
+    try:
+        return json.loads((Path(run) / name).read_text())
+    except FileNotFoundError:
+        raise DamagedRun(run, name, "is missing") from None
+    except ValueError as e:
+        raise DamagedRun(run, name, f"is not valid JSON ({e})") from None
+
+
 def find(store, configs):
     """The directory of each config's finished run in `store` (a Store), or None where it has none,
     looked up by the identity each run's config.json records, without loading any data. A setting
-    stored on several data or in several precisions, the data not pinned, raises ValueError naming them."""
+    stored on several data or in several precisions, the data not pinned, raises ValueError naming
+    them; a config.json that does not parse, DamagedRun."""
     index = {}
     for path in sorted(Path(store.root).glob("*/result.json")):
-        ident = recorded_identity(json.loads((path.parent / "config.json").read_text()))
+        ident = recorded_identity(read_json(path.parent, "config.json"))
         if store.data is None or ident["data"] == store.data:
             index.setdefault(json.dumps(ident["config"], sort_keys=True), []).append((path.parent, ident))
     found = []
@@ -126,6 +161,18 @@ def save_torch(path, obj):
 
 def write_json(path, obj):
     atomic_write(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def digest(result):
+    """The digest of a result (result.json's content) without its own digest: a hash of its
+    canonical JSON, which covers the other files through the checksums it holds."""
+    content = {k: v for k, v in result.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def write_result(path, result):
+    """result.json of the run at `path`, with its digest."""
+    write_json(Path(path) / "result.json", {**result, "digest": digest(result)})
 
 
 def history_csv(history):
@@ -160,36 +207,90 @@ def lock(path):
 
 
 def load_result(path):
-    """result.json of a finished, untampered run, or None. Raises ValueError naming the damaged file."""
+    """result.json of a finished, untampered run, or None where the run has not finished. DamagedRun
+    names the file and what is wrong: JSON that does not parse, a number edited (the digest), a file
+    missing, modified or truncated (its checksum). A result written before results carried a digest
+    is checked by its files' checksums only (tools/migrate_records.py adds the digest)."""
     path = Path(path)
     if not (path / "result.json").exists():
         return None
-    try:
-        result = json.loads((path / "result.json").read_text())
-        sums = result["checksums"]
-    except (ValueError, KeyError) as e:
-        raise ValueError(f"{path / 'result.json'} is damaged ({e})") from None
-    for name, digest in sums.items():
-        if name in OPTIONAL and not (path / name).exists():
-            continue   # a record kept without its weights or pictures
-        if not (path / name).exists() or sha256(path / name) != digest:
-            raise ValueError(f"{path / name} was modified or truncated after the run finished")
+    result = read_json(path, "result.json")
+    if not isinstance(result, dict) or not isinstance(result.get("checksums"), dict):
+        raise DamagedRun(path, "result.json", "holds no checksums")
+    if "digest" in result and result["digest"] != digest(result):
+        raise DamagedRun(path, "result.json", "was edited after the run finished: its content does not match its digest")
+    for name, checksum in result["checksums"].items():
+        if not (path / name).exists():
+            if name in OPTIONAL:
+                continue   # a record kept without its weights or pictures
+            raise DamagedRun(path, name, "is missing")
+        if sha256(path / name) != checksum:
+            raise DamagedRun(path, name, "was modified or truncated after the run finished")
     return result
+
+
+def verify(path, committed=False):
+    """Check a run folder as load_result does, its config.json too (DamagedRun). `committed`: a
+    record of committed results, which must carry its digest."""
+    result = load_result(path)
+    if result is None:
+        raise DamagedRun(path, "result.json", "is missing: the run never finished")
+    read_json(path, "config.json")
+    if committed and "digest" not in result:
+        raise DamagedRun(path, "result.json", "carries no digest (tools/migrate_records.py adds it)")
+    return result
+
+
+def records(root):
+    """The run folders of a store: those holding a config.json or a result.json."""
+    root = Path(root)
+    return sorted(p for p in root.iterdir() if (p / "result.json").exists() or (p / "config.json").exists()) \
+        if root.is_dir() else []
+
+
+NUMBER_FIELDS = ("status", "epochs_run", "final", "best_val_acc", "seconds", "metrics", "parameters")
+
+
+def number_digests(path):
+    """A record's numbers, as digests: its history, confusion matrix and weights (where kept) and the
+    numbers of its result.json. No change of record form may change them (tests/data/paper-numbers.json
+    holds the committed runs')."""
+    result = json.loads((Path(path) / "result.json").read_text())
+    out = {name: sha256(Path(path) / name) for name in ("history.csv", "confusion.csv", "model.pt") if (Path(path) / name).exists()}
+    out["result"] = hashlib.sha256(json.dumps({k: result[k] for k in NUMBER_FIELDS}, sort_keys=True).encode()).hexdigest()
+    return out
+
+
+def quarantine(path):
+    """Move a damaged run aside, to <store>/damaged/<run> (a name not taken yet), where no lookup
+    reads it: never deleted, so its files can be looked at. Returns where it went."""
+    path = Path(path)
+    aside = path.parent / "damaged" / path.name
+    for n in range(1, 1000):
+        if not aside.exists():
+            break
+        aside = path.parent / "damaged" / f"{path.name}.{n}"
+    aside.parent.mkdir(exist_ok=True)
+    path.rename(aside)
+    return aside
 
 
 def install(path, files):
     """Store a run trained elsewhere (a dask worker's scratch store): its files, {name: bytes},
     written atomically into `path`, result.json last, so that the run counts as finished only once
-    every file is there. Returns the verified result (ValueError naming the file whose checksum
-    fails, and nothing left finished). A run already finished at `path` is kept as it is."""
+    every file is there. Returns the verified result (DamagedRun naming the file whose checksum
+    fails, and nothing left finished). A run already finished at `path` is kept as it is; a damaged
+    one is moved aside (quarantine)."""
     path = Path(path)
     if "result.json" not in files or any(Path(name).name != name for name in files):
         raise ValueError(f"not a run's files: {sorted(files)}")
     with lock(path):
         try:
             existing = load_result(path)
-        except ValueError:
-            existing = None  # damaged: replaced below
+        except DamagedRun as e:   # moved aside (its lock with it): the new files take its place
+            print(f"{e}: moved to {quarantine(path)}", file=sys.stderr)
+            path.mkdir()
+            existing = None
         if existing is not None:
             return existing
         clear(path)
@@ -197,7 +298,7 @@ def install(path, files):
             atomic_write(path / name, files[name])
         try:
             return load_result(path)
-        except ValueError:
+        except DamagedRun:
             clear(path)
             raise
 
@@ -213,7 +314,7 @@ def add_files(path, files):
         for name, data in files.items():
             atomic_write(path / name, data)
             result["checksums"][name] = sha256(path / name)
-        write_json(path / "result.json", result)
+        write_result(path, result)
 
 
 def clear(path):

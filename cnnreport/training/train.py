@@ -14,7 +14,6 @@ import platform
 import socket
 import sys
 import time
-import warnings
 from dataclasses import asdict
 
 import torch
@@ -43,18 +42,20 @@ from cnnreport.training.speed import (
     tune_process,
 )
 from cnnreport.training.store import (
-    clear,
+    DamagedRun,
     history_csv,
     identity,
     load_result,
     lock,
     matrix_csv,
+    quarantine,
     read_history,
     resolve_store,
     run_path,
     save_torch,
     sha256,
     write_json,
+    write_result,
 )
 
 # The public API, here in one place: from cnnreport.training.train import Config, train, load_run, colourize
@@ -71,9 +72,9 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=N
     with lock(path):
         try:
             finished = load_result(path) is not None
-        except ValueError as e:
-            warnings.warn(f"not trusting stored run: {e}; training it again")
-            clear(path)
+        except DamagedRun as e:   # moved aside, its lock with it: trained afresh in its place
+            print(f"{e}: moved to {quarantine(path)}; it will retrain", file=sys.stderr)
+            path.mkdir()
             finished = False
         if not finished:
             _train(config, tensors, path, device, verbose, threads)
@@ -90,12 +91,10 @@ def locate(config, data=None, runs_dir=None, device=None, palette=None):
 
 
 def find_run(config, data=None, runs_dir=None, device=None, palette=None):
-    """The finished run of `config` on the data at hand in the store, or None if it still has to be trained."""
+    """The finished run of `config` on the data at hand in the store, or None if it still has to be
+    trained (DamagedRun where its record is damaged)."""
     path = locate(config, data, runs_dir, device, palette)[0]
-    try:
-        return load_run(path) if load_result(path) is not None else None
-    except ValueError:   # damaged: train() says so and trains it again
-        return None
+    return load_run(path) if load_result(path) is not None else None
 
 
 def setup(config, t, device, threads=None):
@@ -244,7 +243,7 @@ def _finish(c, t, path, model, test, autocast, status, history, info):
         write_json(path / "evaluations.json", dict(decodings=decodings(model, *test, rgb, t["palette"], autocast)))
         files += ["confusion.csv", "samples.png", "evaluations.json"]
     final = history[-1]
-    write_json(path / "result.json", dict(
+    write_result(path, dict(
         status=status, epochs_run=len(history), info=info, parameters=sum(p.numel() for p in model.parameters()),
         final=dict(train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=final["val_acc"]),
         best_val_acc=max(h["val_acc"] for h in history), seconds=final["seconds"], metrics=metrics,
