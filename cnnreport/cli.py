@@ -80,6 +80,8 @@ def main(argv=None):
             print(args.output)
     except (ValueError, OSError, RuntimeError) as e:  # DataError is a ValueError; a bad --device a RuntimeError: one line
         sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        sys.exit("stopped: the run keeps its last finished epoch and resumes from it when the same command runs again")
 
 
 def write_colourized(run, images, output, decoding="argmax"):

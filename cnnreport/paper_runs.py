@@ -23,7 +23,6 @@ from cnnreport.params import ROOT, committed_store, known_data, load_params, pro
 from cnnreport.science.data import load_category
 from cnnreport.training.config import tell_apart
 from cnnreport.training.executor import lookup, stop_on_signals, train_all
-from cnnreport.training.progress import bar
 from cnnreport.training.speed import cpu_name, default_device, precision
 from cnnreport.training.store import number_digests, shown
 
@@ -108,9 +107,8 @@ def paper_runs(notebook, data=None, workers=None, log=print):
                              f"({known_data().get(store.data, 'unnamed')}, fingerprint {store.data}): point DATA at them")
         names = dict(zip(configs, tell_apart(configs)))
         log("to train: " + ", ".join(names[c] for c in missing))
-        with bar(len(missing), "run", notebook) as progress:
-            runs = train_all(configs, data=data, store=replace(store, trains=True), workers=workers, name=names.__getitem__,
-                             done=lambda c, run: progress.update() if c in missing else None, log=log)
+        runs = train_all(configs, data=data, store=replace(store, trains=True), workers=workers, name=names.__getitem__,
+                         log=log)
     else:
         runs = committed
     log(f"all {len(configs)} paper runs of {notebook} are in {shown(store.root)}")
@@ -136,9 +134,9 @@ def main(argv=None):
     stop_on_signals()
     try:
         paper_runs(args.notebook, args.data, args.workers)
-    except KeyboardInterrupt:
-        print("\npaper-runs: stopped; finished runs are stored, an unfinished one resumes from its last epoch "
-              "next time", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"\npaper-runs: {e or 'stopped; finished runs are stored, an unfinished one resumes next time'}",
+              file=sys.stderr)
         return 130
     except (ValueError, RuntimeError, LookupError) as e:   # DataError included: one line
         print(f"paper-runs: {e}", file=sys.stderr)

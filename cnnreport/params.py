@@ -26,7 +26,6 @@ EXTRA = {
     "models": list,               # the networks a sweep trains, one of science.models.ARCHITECTURES each
     "seeds": list,                # the seeds every setting of a sweep trains with
     "samples": int,               # test images a sweep shows as pictures: its first seed's runs keep their weights
-    "image": (str, type(None)),   # an image file to colourize; None: a test image
     "arms": dict,                 # {arm: data fingerprint}: the sweep trains on each of these data sets instead
     "kernels": list,              # kernel sizes whose receptive fields are compared
     "depth": int, "width": int, "size": int, "batch": int,   # the gradient demonstration's stack of convolutions

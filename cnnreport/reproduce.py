@@ -30,7 +30,7 @@ from cnnreport.training.executor import (
     stop_on_signals,
     train_all,
 )
-from cnnreport.training.progress import bar, duration
+from cnnreport.training.progress import duration
 from cnnreport.training.speed import cpu_name, default_device, precision
 from cnnreport.training.store import HISTORY_FIELDS, MissingRuns
 from cnnreport.training.train import BIT_IDENTICAL, Config, versions
@@ -123,9 +123,7 @@ def reproduce(configs, committed, data=None, store=None, workers=None, scheduler
         log(f"here: {precision(configs[0], default_device())} on {cpu_name()}, torch {mine['torch']}; the committed runs: "
             f"{theirs['precision']} on {theirs['cpu']}, torch {theirs.get('torch')}: expect other bits, a difference "
             "within the seed spread")
-    with bar(len(configs), "run", "reproduce") as progress:
-        new = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler,
-                        done=lambda c, run: progress.update())
+    new = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, log=log)
     return compare(configs, old, new, committed)
 
 
@@ -175,8 +173,9 @@ def main(argv=None):
     try:
         configs = choose(args.profile, args.notebook, args.model, args.seeds)
         table = reproduce(configs, committed, args.data, store, args.workers, args.scheduler)
-    except KeyboardInterrupt:
-        print("\nreproduce: stopped; finished runs are stored, an unfinished one resumes next time", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"\nreproduce: {e or 'stopped; finished runs are stored, an unfinished one resumes next time'}",
+              file=sys.stderr)
         return 130
     except (ValueError, RuntimeError, LookupError) as e:   # DataError and MissingRuns included: one line
         print(f"reproduce: {e}", file=sys.stderr)

@@ -22,7 +22,7 @@ def test_a_profile_updates_what_the_profiles_share(params_dir):
 
 
 def test_types_come_from_the_config_and_one_schema_without_a_list_per_notebook(params_dir):
-    text = ("models: [resnet, unet]\nseeds: [0]\nsamples: 4\nimage: null\n"
+    text = ("models: [resnet, unet]\nseeds: [0]\nsamples: 4\n"
             "num_filters: {resnet: [16, 32], unet: [40, 120]}\nepochs: {resnet: 25, unet: 30}\nbatch_size: 50\n")
     (params_dir / "nb.yaml").write_text(text)
     p = load_params("nb", "smoke")
@@ -38,7 +38,7 @@ def test_types_come_from_the_config_and_one_schema_without_a_list_per_notebook(p
     ("epochs: true\n", "parameter 'epochs' must be int .*got True"),
     ("lr: 1e-5\n", "parameter 'lr' must be int or float .*got '1e-5'"),
     ("seeds: 0\n", "parameter 'seeds' must be list, got 0"),
-    ("image: 3\n", "parameter 'image' must be str or null, got 3"),
+    ("samples: [4]\n", "parameter 'samples' must be int, got \\[4\\]"),
     ("- 1\n", "must hold a mapping"),
 ])
 def test_bad_files_name_the_file_and_the_key(params_dir, text, message):

@@ -12,8 +12,10 @@ from cnnreport.report import gallery, plots
 from cnnreport.science.data import load_category
 from cnnreport.training import speed
 from cnnreport.training import train as train_module
+from cnnreport.training.config import Config
+from cnnreport.training.executor import train_all
 
-from conftest import QUICK, fake_sweep, numbers, run_sweep
+from conftest import FAST, QUICK, fake_sweep, numbers, run_sweep
 
 
 def test_one_run_per_model_value_and_seed(data_dir):
@@ -157,3 +159,53 @@ def test_each_run_records_its_metrics_under_every_decoding_as_its_stored_weights
         again, _ = quality(run.model(), on_device(t["x_test"][:n], cpu, p), t["y_test"][:n], t["rgb_test"][:n],
                            run.palette, mixed_precision(p, cpu), row.decoding)
         assert again == pytest.approx({m: getattr(row, m) for m in again}, abs=0.05)
+
+
+def test_an_interrupted_sweep_says_what_is_stored_and_what_resumes_and_counts_the_kept_epochs(data_dir, tmp_path,
+                                                                                             monkeypatch):
+    from cnnreport.training import executor
+    from cnnreport.training.progress import Epochs
+    configs = [Config(model="cnn", epochs=3, seed=s, **FAST) for s in (0, 1, 2)]
+    train_all(configs[:1], data=str(data_dir), store=tmp_path)
+    real, calls = train_module.train_epoch, []
+
+    def dying(*args, **kwargs):   # Ctrl-C in the second epoch of the second run
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    with monkeypatch.context() as m, pytest.raises(executor.Interrupted) as e:
+        m.setattr(train_module, "train_epoch", dying)
+        train_all(configs, data=str(data_dir), store=tmp_path, name=lambda c: f"seed {c.seed}")
+    said = ("Interrupted: 1 of 3 runs are finished and stored. At the next run, 1 resumes from its last epoch: "
+            "seed 1 (epoch 1 of 3); 1 starts from the beginning.")
+    assert str(e.value) == said and e.value._render_traceback_() == [said] and isinstance(e.value, KeyboardInterrupt)
+    paths = {i: train_module.locate(c, str(data_dir), tmp_path)[0] for i, c in enumerate(configs) if i}
+    assert Epochs(configs, paths, verbose=False).bar.n == 3 + 1 + 0   # the stored run whole, the cut one's kept epoch
+    lines = []
+    train_all(configs, data=str(data_dir), store=tmp_path, log=lines.append)
+    assert lines[0].startswith(f"1 of 3 runs loaded from {tmp_path}; 2 to train (1 resumes from its last epoch) on 1 worker")
+
+
+def test_the_bar_of_a_pooled_sweep_counts_every_epoch_as_it_is_stored(data_dir, tmp_path, monkeypatch):
+    from cnnreport.training import executor
+    seen = []
+
+    class Spy(executor.Epochs):
+        def update(self, *args):
+            super().update(*args)
+            seen.append(self.bar.n)
+    monkeypatch.setattr(executor, "Epochs", Spy)
+    configs = [Config(model="cnn", epochs=3, seed=s, **FAST) for s in (0, 1)]
+    train_all(configs, data=str(data_dir), store=tmp_path, workers=2, log=lambda line: None)
+    assert seen[-1] == 6 and seen == sorted(seen) and len(set(seen)) > 2   # epoch by epoch, never backwards
+
+
+def test_committed_runs_load_in_one_line_and_no_bar(data_dir, tmp_path, monkeypatch, capsys):
+    from cnnreport.training import executor
+    configs = [Config(model="cnn", epochs=1, seed=s, **FAST) for s in (0, 1)]
+    train_all(configs, data=str(data_dir), store=tmp_path)
+    monkeypatch.setattr(executor, "Epochs", lambda *a, **k: pytest.fail("a bar with nothing to train"))
+    lines = []
+    train_all(configs, data=str(data_dir), store=tmp_path, log=lines.append)
+    assert lines == [f"2 of 2 runs loaded from {tmp_path}"]

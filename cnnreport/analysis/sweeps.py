@@ -18,8 +18,8 @@ from cnnreport import contents
 from cnnreport.params import has_params, load_params, profile_settings, profile_store, swept
 from cnnreport.science.metrics import METRICS
 from cnnreport.training.config import Config, tell_apart
-from cnnreport.training.executor import train_all
-from cnnreport.training.progress import bar
+from cnnreport.training.executor import lookup, train_all
+from cnnreport.training.store import shown
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,14 @@ def profile_configs(profile, pending=False):
 
 def profile_sweeps(profile, data=None, verbose=True):
     """{sweep notebook: its Sweep} under `profile`, as each notebook gets them (from
-    params.profile_store(profile)): what the findings and the comparison with the original report read."""
-    store = profile_store(profile)
-    return {nb: sweep(**args, data=data, store=store, verbose=verbose) for nb, args in _profile_args(profile).items()}
+    params.profile_store(profile)): what the findings and the comparison with the original report
+    read. Where every run is stored, it says so in one line; else each sweep says what it trains."""
+    store, args = profile_store(profile), _profile_args(profile)
+    configs = profile_configs(profile)
+    if verbose and all(run is not None for run in lookup(configs, store, data)):
+        print(f"{len(configs)} runs of {len(args)} sweeps loaded from {shown(store.root)}")
+        verbose = False
+    return {nb: sweep(**a, data=data, store=store, verbose=verbose) for nb, a in args.items()}
 
 
 def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, store=None, verbose=True,
@@ -152,9 +157,8 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, st
     name = dict(zip(configs, tell_apart(configs, always=[field]))).__getitem__
 
     started = time.time()
-    with bar(len(configs), "run", "runs", verbose=verbose) as progress:
-        runs = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, name=name,
-                         done=lambda c, run: progress.update(), log=print if verbose else None)
+    runs = train_all(configs, data=data, store=store, workers=workers, scheduler=scheduler, name=name,
+                     log=print if verbose else None)
     trained = [(c, run) for c, run in zip(configs, runs) if (run.path / "result.json").stat().st_mtime >= started]
     if verbose and trained:   # what just trained, as one compact table (runs loaded from the store say nothing more)
         print(f"trained now ({len(trained)}):")

@@ -212,8 +212,9 @@ def main(argv=None):
     except (NotebookFailed, RuntimeError, DamagedRun) as e:
         print(f"\nreport: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nreport: stopped; every finished run is stored, an unfinished one resumes next time", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"\nreport: {e or 'stopped; every finished run is stored, an unfinished one resumes next time'}",
+              file=sys.stderr)
         return 130
     finally:
         stop_children()

@@ -41,3 +41,13 @@ def decodings(plain, rebalanced):
     rebalanced run under the argmax and the annealed mean, for sample_rows."""
     return {"argmax": (plain, "argmax"), "mean": (plain, "mean"), "annealed": (plain, "annealed"),
             "argmax, rebalanced": (rebalanced, "argmax"), "annealed, rebalanced": (rebalanced, "annealed")}
+
+
+def own_image(runs, image=None, name=None):
+    """A figure of an image of one's own (a path or file object, called `name`; None: the first test
+    horse) resized to 32x32 and colourized by each of `runs` (one per network, with weights)."""
+    from cnnreport.report import plots, present
+    from cnnreport.science.data import load_image
+    rows = sample_rows(networks(runs), n=1, images=None if image is None else load_image(image, name=name))
+    return present.figure(plots.samples(rows), "fig:own", f"{name or 'The first test horse'}: grey input, truth, "
+                          "truth in the palette's colours and each network's colourization (argmax).")

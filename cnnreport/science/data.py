@@ -30,6 +30,9 @@ HOW_TO_GET_DATA = (
 class DataError(ValueError):
     """Data that is missing or unusable; the message says which file or folder and what to do."""
 
+    def _render_traceback_(self):   # IPython shows this instead of a traceback: the line says it all
+        return [f"DataError: {self}"]
+
 
 @dataclass(frozen=True)
 class CategoryData:
@@ -64,16 +67,17 @@ def greyscale(rgb):
     return rgb.float().mean(1, keepdim=True) / 255
 
 
-def load_image(path, size=32):
-    """Any image file -> (1, 3, size, size) uint8 RGB, resized (Lanczos, aspect ratio not kept) to
-    the size the networks were trained on; DataError naming the file if it cannot be read."""
+def load_image(path, size=32, name=None):
+    """Any image file (a path, or a file object such as the bytes of an upload, called `name`) ->
+    (1, 3, size, size) uint8 RGB, resized (Lanczos, aspect ratio not kept) to the size the networks
+    were trained on; DataError naming the file if it cannot be read."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             im = im.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
     except (UnidentifiedImageError, OSError) as e:
-        raise DataError(f"cannot read image {path}: {e}") from None
+        raise DataError(f"cannot read image {name or path}: {e}") from None
     return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)[None]
 
 

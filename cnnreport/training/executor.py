@@ -21,14 +21,14 @@ import signal
 import socket
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
 from cnnreport.science.data import DataError, load_category, resolve_data
 from cnnreport.science.files import atomic_write
 from cnnreport.science.palette import cache_path
-from cnnreport.training.progress import duration, estimate
+from cnnreport.training.progress import Epochs, duration, estimate
 from cnnreport.training.speed import default_device, precision, usable_cores
 from cnnreport.training.store import (
     DamagedRun,
@@ -39,6 +39,7 @@ from cnnreport.training.store import (
     load_result,
     quarantine,
     resolve_store,
+    resumes_from,
     shown,
 )
 from cnnreport.training.train import dask_worker, find_run, load_run, locate, train
@@ -59,7 +60,9 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
     run; None reads $CNNREPORT_SCHEDULER (`make report SCHEDULER=...`). A failing run raises
     RuntimeError naming `name(config)`: at once here, once the others are stored in a pool.
     palette: colours to label with instead of the data's own (see data.prepare). log: called with
-    one line saying how many runs the store holds and how many will train, how long for, before any trains."""
+    one line saying how many runs the store holds and how many will train, how long for, before
+    any trains; given, a bar counts the epochs while they train (progress.Epochs). Ctrl-C or a
+    kernel's interrupt raises Interrupted, which says what is stored and what resumes."""
     store, (workers, scheduler) = as_store(store), _settings(workers, scheduler)
     results = lookup(configs, store, data, palette)
     missing = [c for c, run in zip(configs, results) if run is None]
@@ -67,36 +70,52 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
         listed = ", ".join(name(c) for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise MissingRuns(f"{len(missing)} of {len(configs)} runs are not in {store.root}, which holds committed "
                                f"results and never trains ({listed}); `make reproduce` trains them into a store of its own")
-    todo = [i for i, run in enumerate(results) if run is None]
-    threads = usable_cores() // workers if workers > 1 else usable_cores()
-    if log:
-        stored = [run for run in results if run is not None]
-        line = f"{len(stored)} of {len(configs)} runs loaded from {store.root}"
-        if todo:
-            seconds, source = estimate([configs[i] for i in todo], stored, 1 if scheduler else workers, max(1, threads))
-            where = f"on the dask cluster at {scheduler}" if scheduler else f"on {workers} worker(s) of {max(1, threads)} thread(s)"
-            line += f"; {len(todo)} to train {where}, about {duration(seconds)} ({source})"
-        log(line)
     for c, run in zip(configs, results):
         if run is not None:
             done(c, run)
+    todo = [i for i, run in enumerate(results) if run is None]
+    line = f"{len(configs) - len(todo)} of {len(configs)} runs loaded from {shown(store.root)}"
     if not todo:
+        if log:
+            log(line)
         return results
-    runs_dir = store.root
-    if scheduler is None and workers == 1:
-        for i in todo:
-            results[i] = _named(configs[i], name, lambda c: train(c, data=data, runs_dir=runs_dir, verbose=False,
-                                                                  palette=palette))
-            done(configs[i], results[i])
-        return results
+    paths = {i: locate(configs[i], data, store.root, palette=palette)[0] for i in todo}
+    resumed = {i: resumes_from(paths[i]) for i in todo}   # epochs a run cut off earlier has kept
+    threads = max(1, usable_cores() // workers if workers > 1 else usable_cores())
+    if log:
+        stored = [run for run in results if run is not None]
+        seconds, source = estimate([configs[i] for i in todo], stored, 1 if scheduler else workers, threads,
+                                   [resumed[i] for i in todo])
+        where = f"on the dask cluster at {scheduler}" if scheduler else f"on {workers} worker(s) of {threads} thread(s)"
+        again = sum(1 for e in resumed.values() if e)
+        log(f"{line}; {len(todo)} to train{f' ({_resume(again)})' if again else ''} {where}, "
+            f"about {duration(seconds)} ({source})")
+    with Epochs(configs, paths, verbose=log is not None) as epochs:
+        try:
+            if scheduler is None and workers == 1:
+                for i in todo:
+                    results[i] = _named(configs[i], name, lambda c: train(
+                        c, data=data, runs_dir=store.root, verbose=False, palette=palette, on_epoch=epochs.update))
+                    epochs.finished(i)
+                    done(configs[i], results[i])
+            else:
+                _train_pooled(configs, todo, results, epochs, data, store.root, workers, threads, scheduler, palette,
+                              name, done)
+        except KeyboardInterrupt:
+            raise Interrupted(configs, results, paths, name) from None
+    return results
 
+
+def _train_pooled(configs, todo, results, epochs, data, runs_dir, workers, threads, scheduler, palette, name, done):
+    """train_all's runs in a pool of local processes or on a dask cluster, results[i] set as each
+    arrives; the bar follows the runs' histories in the store meanwhile (a dask worker's only once
+    its run is back)."""
     if scheduler:
         pool = _cluster(scheduler)
         submit = functools.partial(_submit_remote, data=data, runs_dir=runs_dir, palette=palette)
     else:
         # spawn, not fork: a forked child inherits torch's thread pools in whatever state they are
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
-        threads = max(1, threads)
         submit = functools.partial(_submit_local, data=data, runs_dir=runs_dir, threads=threads, palette=palette)
     failures = []
     with pool as executor:
@@ -105,14 +124,19 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
             for i in todo:
                 future, finish = submit(executor, configs[i])
                 futures[future] = i, finish
-            for future in as_completed(futures):
-                i, finish = futures[future]
-                try:
-                    results[i] = _named(configs[i], name, lambda c: finish(future.result()))
-                except RuntimeError as e:
-                    failures.append(e)
-                    continue
-                done(configs[i], results[i])
+            waiting = set(futures)
+            while waiting:
+                ready, waiting = wait(waiting, timeout=0.5, return_when=FIRST_COMPLETED)
+                epochs.update()
+                for future in ready:
+                    i, finish = futures[future]
+                    try:
+                        results[i] = _named(configs[i], name, lambda c: finish(future.result()))
+                    except RuntimeError as e:
+                        failures.append(e)
+                        continue
+                    epochs.finished(i)
+                    done(configs[i], results[i])
         except BaseException:   # Ctrl-C, a stopped kernel: the local workers stop too, not after their runs
             for process in getattr(executor, "_processes", {}).values():
                 process.terminate()
@@ -120,7 +144,29 @@ def train_all(configs, data=None, store=None, workers=None, scheduler=None, done
             raise
     if failures:
         raise failures[0]
-    return results
+
+
+def _resume(n):
+    return f"{n} resume{'s' if n == 1 else ''} from {'its' if n == 1 else 'their'} last epoch"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C or a kernel's interrupt: which runs are stored, which resume from
+    their last epoch next time and which start afresh, in a few lines instead of the pool's
+    traceback (IPython shows _render_traceback_). Still a KeyboardInterrupt: Run All stops there."""
+
+    def __init__(self, configs, results, paths, name):
+        left = [i for i, run in enumerate(results) if run is None]
+        kept = {i: resumes_from(paths[i]) for i in left}
+        again = [f"{name(configs[i])} (epoch {e} of {configs[i].epochs})" for i, e in kept.items() if e]
+        fresh = sum(1 for e in kept.values() if not e)
+        super().__init__(f"Interrupted: {len(results) - len(left)} of {len(results)} runs are finished and stored. "
+                         + (f"At the next run, {_resume(len(again))}: {', '.join(again)}" if again
+                            else "At the next run, none resumes")
+                         + (f"; {fresh} start{'s' if fresh == 1 else ''} from the beginning." if fresh else "."))
+
+    def _render_traceback_(self):
+        return [str(self)]
 
 
 def as_store(store=None):

@@ -200,6 +200,25 @@ def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def resumes_from(path):
+    """The epochs an unfinished run has kept (its checkpoint's), from which it resumes; 0 if none."""
+    checkpoint = Path(path) / "checkpoint.pt"
+    if not checkpoint.exists():
+        return 0
+    try:
+        return int(torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"])
+    except (OSError, RuntimeError, KeyError, EOFError):   # half written when its process was killed: not kept
+        return 0
+
+
+def epochs_stored(path):
+    """The epochs a run's history.csv holds (its progress while it trains; 0 before the first)."""
+    try:
+        return max(0, (Path(path) / "history.csv").read_text().count("\n") - 1)
+    except FileNotFoundError:
+        return 0
+
+
 def lock(path):
     """An inter-process lock for one run: a second process asking for it waits, then finds it finished."""
     Path(path).mkdir(parents=True, exist_ok=True)

@@ -63,11 +63,11 @@ __all__ = ["Config", "Run", "colourize", "dask_worker", "evaluate", "find_run", 
            "train", "train_epoch"]
 
 
-def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None, palette=None):
+def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=None, palette=None, on_epoch=None):
     """The stored run for `config`, training it first if it is not stored (or resuming it if it
     was interrupted). `data`: see science.data; `runs_dir`: see store.resolve_store; `threads`: CPU
     threads to train on (default: every core this process may use); `palette`: colours to label
-    with instead of the data's own (see data.prepare)."""
+    with instead of the data's own (see data.prepare); on_epoch(epoch): called after each epoch stored."""
     path, tensors, device = locate(config, data, runs_dir, device, palette)
     with lock(path):
         try:
@@ -77,7 +77,7 @@ def train(config, data=None, runs_dir=None, device=None, verbose=True, threads=N
             path.mkdir()
             finished = False
         if not finished:
-            _train(config, tensors, path, device, verbose, threads)
+            _train(config, tensors, path, device, verbose, threads, on_epoch or (lambda epoch: None))
     return load_run(path)
 
 
@@ -165,7 +165,7 @@ def dask_worker():
         return None
 
 
-def _train(config, t, path, device, verbose, threads):
+def _train(config, t, path, device, verbose, threads, on_epoch):
     """Train `config`'s run into `path`, from its checkpoint if there is one."""
     c = config
     model, opt, autocast, (x, y), (xv, yv) = setup(c, t, device, threads)
@@ -191,6 +191,7 @@ def _train(config, t, path, device, verbose, threads):
                 tqdm.write(f"Epoch [{epoch}/{c.epochs}], Val Loss: {val_loss:.4f}, Val Acc: {val_acc:.1f}%, "
                            f"Time(s): {history[-1]['seconds']:.0f}")
             atomic_write(path / "history.csv", history_csv(history))
+            on_epoch(epoch)
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 status = "diverged"
                 if verbose:
