@@ -1,5 +1,6 @@
 """What the report holds, in reading order: notebooks/contents.yaml, the one list that places each
-section. Nothing derives order from file names, so a section goes anywhere without renaming others.
+section, in the body or in the appendix (the build puts the references between them). Nothing
+derives order from file names, so a section goes anywhere without renaming others.
 
 A section is a notebook, or a part of one: the cells from a markdown cell tagged `part:<name>` up
 to the next such tag, listed as `<notebook>/<name>`; a notebook's cells before its first part tag
@@ -22,21 +23,25 @@ PART = "part:"   # the cell tag that starts a part of a notebook
 @dataclass(frozen=True)
 class Section:
     notebook: str
-    part: str = None   # None: the notebook's cells before its first part tag (all of them, if it has none)
+    part: str = None        # None: the notebook's cells before its first part tag (all of them, if it has none)
+    appendix: bool = False  # placed in the appendix, after the body and the references
 
     def __str__(self):
         return self.notebook + (f"/{self.part}" if self.part else "")
 
 
 def sections(path=None):
-    """The report's sections, in order (notebooks/contents.yaml)."""
+    """The report's sections, in order (notebooks/contents.yaml): the body's, then the appendix's."""
     path = path or CONTENTS
     listed = yaml.safe_load(path.read_text())
-    entries = listed.get("sections") if isinstance(listed, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-        raise ValueError(f"{path} must hold `sections:`, a list of notebook names (or notebook/part)")
-    out = [Section(*e.split("/", 1)) for e in entries]
-    doubles = sorted({str(s) for s in out if out.count(s) > 1})
+    parts = {k: listed.get(k) for k in ("body", "appendix")} if isinstance(listed, dict) else {}
+    if set(listed or {}) - {"body", "appendix"} or not all(
+            isinstance(v, list) and all(isinstance(e, str) for e in v) for v in parts.values() if v is not None):
+        raise ValueError(f"{path} must hold `body:` and `appendix:`, each a list of notebook names (or notebook/part)")
+    out = [Section(*e.split("/", 1), appendix=where == "appendix") for where in ("body", "appendix")
+           for e in parts.get(where) or []]
+    names = [str(s) for s in out]
+    doubles = sorted({n for n in names if names.count(n) > 1})
     if doubles:
         raise ValueError(f"{path} places {', '.join(doubles)} more than once")
     return out
@@ -67,12 +72,16 @@ def split(notebook, cells):
 
 @functools.cache
 def title(notebook):
-    """A notebook's title: its first `# ` heading, up to a colon ("Colour quality: beyond pixel
-    accuracy" reads "Colour quality"), or its name where it has none."""
+    """A notebook's title (title_of its cells), or its name where it has none."""
     import nbformat
-    nb = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4)
-    for cell in nb.cells:
+    return title_of(nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4).cells) or notebook
+
+
+def title_of(cells):
+    """The title of a notebook's cells: its first `# ` heading, up to a colon ("Colour quality: beyond
+    pixel accuracy" reads "Colour quality"); None where it has none."""
+    for cell in cells:
         found = re.search(r"^#\s+(.+?)\s*$", cell.source, re.M) if cell.cell_type == "markdown" else None
         if found:
             return found.group(1).split(":")[0].strip()
-    return notebook
+    return None

@@ -10,9 +10,9 @@ reproduced final validation accuracy and loss, their difference and a verdict, t
 <out>/comparison.csv and <out>/comparison.html:
 - bit-identical: every number of the history but the seconds is the same (expected on the same
   data, precision, CPU, thread count and torch version; the `expected` column says whether they are);
-- within noise: the accuracies differ by at most twice the committed seed spread (the std over
-  the committed seeds of the same setting), the report's rule for a clear difference;
-- outside noise: by more; one seed: the committed setting has one seed, so no spread.
+- within noise: the reproduced accuracy lies within the prediction interval of one more committed
+  seed of the same setting (analysis.claims.reproduced, the report's own rule); outside noise:
+  beyond it; borderline: on its edge; one seed: the committed setting has one seed, so no interval.
 The whole report on the reproduced runs is then `make report PROFILE=<profile> RUNS=<out>/runs`.
 """
 import argparse
@@ -23,6 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from cnnreport.analysis import claims
 from cnnreport.params import PROFILES, ROOT, committed_store, profile_settings
 from cnnreport.training.executor import (
     default_workers,
@@ -58,28 +59,24 @@ def choose(profile, notebooks=(), models=(), seeds=()):
     return chosen
 
 
-def spreads(configs, committed):
-    """Per config, the std of the final val acc over the committed seeds of its setting (NaN with fewer than two)."""
+def committed_seeds(configs, committed):
+    """Per config, the final val accs of the committed seeds of its setting (its finished siblings)."""
     seeds = range(max(c.seed for c in configs) + 10)
     siblings = {c: [replace(c, seed=s) for s in seeds] for c in configs}
     everyone = list({s: None for group in siblings.values() for s in group})
     found = dict(zip(everyone, lookup(everyone, committed)))
-    out = []
-    for c in configs:
-        accs = [found[s].final["val_acc"] for s in siblings[c] if found[s] is not None and found[s].status == "finished"]
-        out.append(statistics.stdev(accs) if len(accs) > 1 else math.nan)
-    return out
+    return [[found[s].final["val_acc"] for s in siblings[c] if found[s] is not None and found[s].status == "finished"]
+            for c in configs]
 
 
-def verdict(committed_run, reproduced_run, spread):
+def verdict(committed_run, reproduced_run, seeds):
+    """bit-identical where the histories' numbers are, else claims.reproduced of the reproduced
+    accuracy against the committed seeds' (`seeds`)."""
     numbers = [[row[k] for k in HISTORY_FIELDS if k != "seconds"] for row in committed_run.history]
     again = [[row[k] for k in HISTORY_FIELDS if k != "seconds"] for row in reproduced_run.history]
     if numbers == again:
         return "bit-identical"
-    if math.isnan(spread):
-        return "one seed: spread unknown"
-    diff = reproduced_run.final["val_acc"] - committed_run.final["val_acc"]
-    return "within noise" if abs(diff) <= 2 * spread else "outside noise"
+    return claims.reproduced(seeds, reproduced_run.final["val_acc"])
 
 
 def bit_identity_expected(committed_run, reproduced_run):
@@ -92,16 +89,17 @@ def bit_identity_expected(committed_run, reproduced_run):
 
 def compare(configs, old, new, committed):
     """One row per config: its model, every setting that varies among the configs, its seed, then its
-    committed run (of `old`) beside its reproduced one (of `new`), see RESULTS; the spread comes from
-    the committed seeds of its setting in `committed`."""
+    committed run (of `old`) beside its reproduced one (of `new`), see RESULTS; the spread (std) and
+    the verdict come from the committed seeds of its setting in `committed`."""
     import pandas as pd
     varying = [f for f in Config.names() if f not in ("model", "seed") and len({getattr(c, f) for c in configs}) > 1]
     rows = []
-    for c, a, b, s in zip(configs, old, new, spreads(configs, committed)):
+    for c, a, b, seeds in zip(configs, old, new, committed_seeds(configs, committed)):
         rows.append(dict(model=c.model, **{f: getattr(c, f) for f in varying}, seed=c.seed, committed_acc=a.final["val_acc"],
-                         reproduced_acc=b.final["val_acc"], diff=b.final["val_acc"] - a.final["val_acc"], spread=s,
+                         reproduced_acc=b.final["val_acc"], diff=b.final["val_acc"] - a.final["val_acc"],
+                         spread=statistics.stdev(seeds) if len(seeds) > 1 else math.nan,
                          committed_loss=a.final["val_loss"], reproduced_loss=b.final["val_loss"],
-                         verdict=verdict(a, b, s), expected=bit_identity_expected(a, b)))
+                         verdict=verdict(a, b, seeds), expected=bit_identity_expected(a, b)))
     return pd.DataFrame(rows, columns=["model", *varying, "seed", *RESULTS])
 
 
@@ -147,7 +145,7 @@ def write(table, out, profile, committed):
             f"<code>{committed.relative_to(ROOT) if committed.is_relative_to(ROOT) else committed.name}</code>: {summary}. "
             "Accuracies are final validation accuracies per pixel (%), losses final validation cross-entropies. "
             "<em>bit-identical</em>: every number of the history is the same; <em>within noise</em>: the accuracy "
-            "differs by at most twice the committed seed spread (the std over the setting's committed seeds); "
+            "lies within the prediction interval of one more committed seed of the setting (the report's rule); "
             "<em>expected</em>: whether data, precision, CPU, threads and torch are the committed runs' own.</p>"
             + table.to_html(index=False, float_format=number, na_rep="–") + "</body></html>")
     (out / "comparison.html").write_text(page, encoding="utf-8")

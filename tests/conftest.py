@@ -24,22 +24,24 @@ def run_sweep(data_dir, field="num_filters", values=(4, 8), models=("cnn", "unet
 
 
 def fake_sweep(field, rows):
-    """A Sweep of in-memory runs, from (model, value, seed, status, final val acc, best val acc) rows:
-    what the analysis reads of runs, without training any."""
+    """A Sweep of in-memory runs, from (model, value, seed, status, final val acc, best val acc) rows,
+    each optionally with a dict of colour metrics that differ from the defaults below: what the
+    analysis reads of runs, without training any."""
     from pathlib import Path
 
     from cnnreport.analysis.sweeps import Sweep
     from cnnreport.training.config import Config
     from cnnreport.training.record import Run
     runs = []
-    for i, (model, value, seed, status, final, best) in enumerate(rows):
+    for i, (model, value, seed, status, final, best, *more) in enumerate(rows):
         config = Config(model=model, seed=seed, epochs=2, **({field: value} if field else {}))
         history = [dict(epoch=1, train_loss=2.0, val_loss=2.0, val_acc=best, seconds=1.0),
                    dict(epoch=2, train_loss=1.5, val_loss=1.5 if status == "finished" else float("nan"),
                         val_acc=final if status == "finished" else 0.0, seconds=2.0)]
-        metrics = None if status == "diverged" else dict(pixel_acc=final, balanced_acc=final / 2, auc=90.0, psnr=20.0,
-                                                         colourfulness=20.0, colourfulness_true=30.0)
-        runs.append(Run(config, Path(f"/fake/run{i}"), status, history, dict(precision="bf16"), None, 1000, metrics))
+        metrics = None if status == "diverged" else {**dict(pixel_acc=final, balanced_acc=final / 2, auc=90.0, psnr=20.0,
+                                                            colourfulness=20.0, colourfulness_true=30.0), **(more[0] if more else {})}
+        runs.append(Run(config, Path(f"/fake/run{i}"), status, history, dict(precision="bf16", data=dict(fingerprint="fake")),
+                        None, 1000, metrics))
     return Sweep(field, tuple(runs))
 
 

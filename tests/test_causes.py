@@ -14,37 +14,71 @@ from cnnreport.training.train import Config, load_run, train
 from conftest import FAST, fake_sweep
 
 
-def test_a_difference_between_settings_is_clear_only_beyond_twice_the_larger_spread_with_two_seeds_a_side():
-    assert claims.between(1.0, 0.5, 0.2) == "within seed noise" and claims.between(1.0, 0.4, 0.6, 3, 3) == "within seed noise"
-    assert claims.between(1.0, 0.4, 0.3) == "clear" and claims.between(-1.0, 0.4, 0.3) == "clear"
-    assert claims.between(5.0, math.nan, math.nan, 1, 1) == "one seed: spread unknown"
-    assert claims.between(5.0, 0.1, math.nan, 3, 1) == "one seed: spread unknown"
-    assert claims.between(math.nan, 0.1, 0.1).startswith("no difference")
+def test_welch_interval_between_settings_narrows_with_seeds_and_is_read_from_its_printed_bounds():
+    three = claims.welch(50.0, 1.0, 3, 53.0, 1.0, 3)   # half-width t(4) sqrt(2/3) = 2.27 std
+    assert three.high - three.diff == pytest.approx(2.2669, abs=1e-3) and three.verdict == "clear"
+    five = claims.welch(50.0, 1.0, 5, 51.6, 1.0, 5)    # half-width t(8) sqrt(2/5) = 1.46 std: more seeds settle it
+    assert five.high - five.diff == pytest.approx(1.4584, abs=1e-3) and five.verdict == "clear"
+    assert claims.welch(50.0, 1.0, 5, 51.5, 1.0, 5).verdict == "borderline"   # its low bound, 0.04, prints as 0.0
+    assert claims.welch(50.0, 1.0, 3, 51.5, 1.0, 3).verdict == "within noise"
+    assert claims.welch(50.0, 1.0, 3, 48.0, 0.5, 3).diff == -2.0 and str(claims.welch(50.0, 1.0, 3, 48.0, 0.5, 3)) == "[-4.1, 0.1]"
+    unequal = claims.welch(50.0, 0.1, 3, 53.0, 2.0, 4)                  # Welch's fractional degrees of freedom
+    assert unequal.high - unequal.diff == pytest.approx(3.1758, abs=1e-3)
+
+
+def test_a_verdict_never_contradicts_the_bounds_printed_beside_it():
+    # a bound of -0.00035 prints as -0.0 at one decimal: borderline, neither clear nor within noise
+    edge = claims.Interval(1.0, -0.00035, 2.0, 1, claims.decide(-0.00035, 2.0, 1))
+    assert str(edge) == "[0.0, 2.0]" and edge.verdict == "borderline" and not edge.clear
+    # a margin of 0.0007 beyond zero, as rebalancing's cost once was: printed, both bounds read -1.3 and -0.0
+    assert claims.decide(-1.2693, -0.0007, 1) == "borderline"
+    # rounding flips what the unrounded bounds would say: 0.04 prints as 0.0, -0.06 as -0.1
+    assert claims.decide(0.04, 1.0, 1) == "borderline" and claims.decide(-0.06, 1.0, 1) == "within noise"
+    assert claims.decide(0.05, 1.0, 1) == "clear" and claims.decide(0.05, 1.0, 2) == "clear"
+    assert claims.decide(-0.004, 1.0, 2) == "borderline" and claims.decide(-0.006, 1.0, 2) == "within noise"
+
+
+def test_one_seed_gives_no_interval_and_no_verdict():
+    for interval in (claims.welch(50.0, math.nan, 1, 60.0, 1.0, 3), claims.paired_seeds([50.0], [60.0]),
+                     claims.against_single(60.0, math.nan, 1, 50.0)):
+        assert interval.verdict == claims.ONE_SEED and str(interval) == "–" and not interval.clear
+    assert claims.against_single(math.nan, math.nan, 0, 50.0).verdict == "every seed diverged"
+    assert claims.welch(math.nan, 0.1, 3, 50.0, 0.1, 3).verdict.startswith("no difference")
+
+
+def test_runs_that_share_their_seeds_are_compared_seed_by_seed():
+    plain, rebalanced = [60.0, 62.0, 64.0], [58.9, 60.8, 63.0]   # each seed loses about 1.1: clear paired
+    paired = claims.paired_seeds(plain, rebalanced)
+    assert paired.diff == pytest.approx(-1.1) and paired.verdict == "clear" and paired.high < 0
+    assert claims.welch(62.0, 2.0, 3, 60.9, 2.05, 3).verdict == "within noise"   # the same numbers, unpaired
+
+
+def test_against_a_single_number_the_prediction_interval_of_one_more_run_decides():
+    # three seeds, std 1: t(2) * sqrt(1 + 1/3) = 4.97 std either side
+    assert claims.against_single(50.0, 1.0, 3, 55.5).verdict == "ours lower"
+    assert claims.against_single(50.0, 1.0, 3, 54.0).verdict == "within noise"
+    assert claims.against_single(50.0, 1.0, 3, 44.5).verdict == "ours higher"
+    assert claims.reproduced([50.0, 51.0, 49.0], 50.4) == "within noise" and claims.reproduced([50.0, 51.0, 49.0], 58.0) == "outside noise"
+    assert claims.reproduced([50.0], 50.4) == claims.ONE_SEED
 
 
 def test_a_best_setting_is_clearly_best_only_above_its_runner_up_with_seeds_to_tell():
     nan = math.nan
-    assert claims.ranking([60.0, 55.0, 40.0], [0.5, 0.4, 0.3], [3, 3, 3]) == (0, 1, 5.0, 0.5, "clear")
-    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3])[4] == "clear"   # apart by the spread alone
-    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3], tie=claims.TIE)[4] == "a tie"   # saturated
-    assert claims.ranking([91.6, 91.5], [0.1, 0.1], [3, 3])[4] == "within seed noise"        # a tie: nobody is best
-    assert claims.ranking([60.0, 40.0], [nan, nan], [1, 1])[4] == "one seed: spread unknown"  # one seed: no ranking
-    assert claims.ranking([nan, 40.0], [nan, 0.1], [0, 3])[:2] == (1, None)                  # what diverged is left out
-    assert claims.ranking([nan], [nan], [0])[4] == "every run diverged"
+    first, second, gap, verdict = claims.ranking([60.0, 55.0, 40.0], [0.5, 0.4, 0.3], [3, 3, 3])
+    assert (first, second, verdict) == (0, 1, "clear") and gap.diff == pytest.approx(5.0)
+    assert claims.ranking([91.6, 91.1, 91.3], [0.0, 0.0, 0.0], [3, 3, 3])[3] == "clear"   # apart, and no spread at all
+    assert claims.ranking([91.6, 91.5], [0.1, 0.1], [3, 3])[3] == "within noise"          # nobody is best
+    assert claims.ranking([60.0, 40.0], [nan, nan], [1, 1])[3] == claims.ONE_SEED          # one seed: no ranking
+    assert claims.ranking([nan, 40.0], [nan, 0.1], [0, 3])[:2] == (1, None)                 # what diverged is left out
+    assert claims.ranking([nan], [nan], [0])[3] == "every run diverged"
 
 
-def test_against_a_single_number_our_spread_and_its_own_allowance_decide():
-    assert claims.against_single(-3.0, 1.0, 3) == "ours lower" and claims.against_single(3.0, 1.0, 3) == "ours higher"
-    assert claims.against_single(-3.0, 1.0, 3, allowance=1.5) == "within noise"
-    assert claims.against_single(-3.0, math.nan, 1) == "one seed: spread unknown"
-
-
-def test_a_paired_difference_is_clear_when_its_interval_excludes_zero():
+def test_a_paired_difference_over_images_is_clear_when_its_interval_excludes_zero():
     rng = np.random.default_rng(0)
     a = rng.normal(50, 5, 100)
-    mean, low, high, verdict = claims.paired(a, a + 1 + rng.normal(0, 0.5, 100))
-    assert low < mean < high and low > 0 and verdict == "clear"
-    assert claims.paired(a, a + rng.normal(0, 0.5, 100))[3] == "within noise"
+    change = claims.paired(a, a + 1 + rng.normal(0, 0.5, 100))
+    assert change.low < change.diff < change.high and change.low > 0 and change.verdict == "clear"
+    assert claims.paired(a, a + rng.normal(0, 0.5, 100)).verdict == "within noise"
     assert claims.off_relation(2.1, 1.0) == "off the relation" and claims.off_relation(-1.9, 1.0) == "on the relation"
 
 
@@ -64,7 +98,7 @@ def test_a_run_measured_on_another_copy_of_its_test_images_pairs_them_image_by_i
     effect = measurements.originals_effect([run], run.data["fingerprint"], other["data"]["fingerprint"])
     row = effect.iloc[0]
     assert row["diff"] == pytest.approx(np.mean(own["per_image"]) - np.mean(other["per_image"]))
-    assert row.low <= row["diff"] <= row.high and row.images == 64
+    assert row.interval.low <= row["diff"] <= row.interval.high and row.images == 64
 
 
 def test_the_efficient_frontier_keeps_the_settings_no_cheaper_one_beats():

@@ -22,8 +22,8 @@ NOTEBOOK = [   # (cell type, source, tags): what the guide's example notebook ho
     ("code", 'p = load_params("batch_size", profile)\ngrid = sweep(**sweep_args(p), store=profile_store(profile))',
      ["remove-output"]),
     ("code", 'table = stats.summary(grid)\n'
-             'tables.summary_table(table, grid.field, "tab:bs", "Final validation accuracy by batch size.")', []),
-    ("code", 'present.figure(plots.sweep_plot(grid), "fig:bs", plots.sweep_caption(grid, "batch size"))', []),
+             'tables.summary_table(table, grid.field, "tab:bs", "Final validation accuracy by batch size.", runs=grid)', []),
+    ("code", 'present.figure(plots.sweep_plot(grid), "fig:bs", plots.sweep_caption(grid, "batch size"), runs=grid)', []),
     ("code", "check_sweep(grid, table, p)", []),
 ]
 PARAMS = {   # params/<file>: what the profiles share, then what each sets

@@ -23,12 +23,12 @@ def test_reproduction_sets_each_seed_number_beside_our_mean_of_the_same_epoch():
     assert len(r) == 3 and list(r.epoch) == ["final", "best", "final"]
     assert final.original == ORIGINAL["num_filters"]["cnn"][32] and final["mean"] == pytest.approx(41.2)
     assert final["diff"] == pytest.approx(41.2 - 45.2) and final.best_diff == pytest.approx(42.2 - 45.2)
-    assert final.verdict == "ours lower"   # 4 points against a spread of 0.2
+    assert final.verdict == "ours lower"   # 4 points, beyond one more run's prediction interval (about ±1.0)
     assert best.original == ORIGINAL["num_filters_best"]["cnn"][32] and best["mean"] == pytest.approx(42.2)
     assert diverged.verdict == "every seed diverged" and math.isnan(diverged["mean"])
 
 
-def test_a_difference_within_twice_the_spread_is_noise():
+def test_a_difference_within_the_prediction_interval_of_one_more_run_is_noise():
     nf = fake_sweep("num_filters", [("unet", 16, s, "finished", a, a) for s, a in enumerate((53.0, 55.0, 57.0))])
     assert reproduction({"04_num_filters": nf}).verdict.tolist() == ["within noise"]
 
@@ -39,9 +39,9 @@ def test_the_comparison_with_the_original_report_counts_every_number_in_one_clas
                          + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
     lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
     text = findings.reproduction({"04_num_filters": one_seed, "05_learning_rate": lr})
-    assert text.startswith("**Against the original report:** of its 6 final accuracies that we reran, 1 lies within twice "
-                           "our seed spread, 1 is below ours, 3 rest on one seed of ours (no spread) and 1 has every "
-                           "seed of ours diverged.")
+    assert text.startswith("**Against the original report:** of its 6 final accuracies that we reran, 1 lies within the "
+                           "prediction interval of one more run of ours, 1 is below it, 3 rest on one seed of ours (no "
+                           "interval) and 1 has every seed of ours diverged.")
 
 
 def test_differences_that_round_to_zero_read_without_a_minus_sign():
@@ -63,9 +63,9 @@ def test_the_top_network_is_called_best_only_beyond_seed_noise():
     def table(resnet):
         return pd.DataFrame([dict(model="resnet", mean=resnet, std=1.5, acc=f"{resnet} ± 1.5", epochs=25, runs=3),
                              dict(model="unet", mean=60.3, std=0.3, acc="60.3 ± 0.3", epochs=30, runs=3)])
-    assert findings.architectures(table(63.2)).startswith(
-        "**The residual network scores highest, within seed noise of the U-Net.** It gives 63.2 ± 1.5 %")
-    clear = findings.architectures(table(63.4))   # 3.1 points > twice the larger std
+    assert findings.architectures(table(63.2)).startswith(   # 2.9 points, Welch's interval [-0.7, 6.5]
+        "**The residual network scores highest, within noise against the U-Net.** It gives 63.2 ± 1.5 %")
+    clear = findings.architectures(table(66.0))   # 5.7 points, Welch's interval [2.1, 9.3]
     assert clear.startswith("**The residual network colours best.**")
     assert "after 25 epochs, against 60.3 ± 0.3 % for the U-Net after 30 (final epoch" in clear
 
@@ -108,28 +108,33 @@ def test_a_metric_on_which_the_networks_tie_names_no_best_and_stars_none():
     text = sentences.quality_sentence(tied)
     assert "by pixel accuracy is no network clearly (41.0 to 60.3 %; the residual network leads the U-Net by 0.3" in text
     assert "by AuC no network clearly" in text
-    saturated = tied.assign(auc=[91.1, 91.6, 91.3, 91.2], auc_std=0.0)
-    assert "a tie: this metric hardly separates them" in sentences.quality_sentence(saturated)
-    html = tables.quality_table(tied, "tab:q", "Quality.")._repr_html_()
+    saturated = tied.assign(psnr=[17.6, 20.61, 20.64, 20.62], psnr_std=0.05)   # judged in dB, at its printed 2 decimals
+    assert "by PSNR no network clearly (17.60 to 20.64 dB; the U-Net leads the residual network by 0.02, within noise" \
+        in sentences.quality_sentence(saturated)
+    html = tables.quality_table(tied, "tab:q", "Quality.", runs=())._repr_html_()
     assert "★" not in html
     apart = quality_rows([41.0, 56.0, 60.0, 66.0], [0.3, 0.3, 0.3, 0.5], [3, 3, 3, 3])
-    assert "by pixel accuracy is the **residual network** (66.0 %, clearly)" in sentences.quality_sentence(apart)
-    assert tables.quality_table(apart, "tab:q", "Quality.")._repr_html_().count("★") == 1
+    assert ("by pixel accuracy is the **residual network** (66.0 %, clearly: 6.0 above the U-Net, 95 % interval [5.0, 7.0])"
+            in sentences.quality_sentence(apart))
+    assert tables.quality_table(apart, "tab:q", "Quality.", runs=())._repr_html_().count("★") == 1
     one_seed = quality_rows([41.0, 56.0, 60.0, 66.0], [math.nan] * 4, [1, 1, 1, 1])
     assert "one seed each, no ranking" in sentences.quality_sentence(one_seed)
 
 
-def test_rebalancing_is_judged_network_by_network():
+def test_rebalancing_is_judged_network_by_network_and_seed_by_seed():
     from cnnreport.report import sentences
-    plain = quality_rows([41.0, 56.0, 60.0, 63.0], [0.3, 0.3, 1.3, 1.5], [3, 3, 3, 3])
-    rebalanced = quality_rows([39.0, 55.0, 58.5, 61.5], [0.3, 0.3, 1.3, 1.5], [3, 3, 3, 3]).assign(value=True)
-    rebalanced["colourfulness"] = 55.0
-    effect = stats.rebalancing_effect(pd.concat([plain, rebalanced]))
-    pixel = effect[effect.metric == "pixel_acc"].set_index("model").verdict
-    assert pixel.to_dict() == {"cnn": "clear", "convtranspose": "clear", "unet": "within seed noise", "resnet": "within seed noise"}
+    plain = {"cnn": (41.0, 41.3, 40.7), "unet": (60.0, 61.3, 58.7)}
+    rebalanced = {"cnn": (39.0, 39.4, 38.6), "unet": (59.5, 58.1, 58.0)}   # the CNN loses 2 points at every seed
+    grid = fake_sweep("rebalance", [(m, v, s, "finished", acc[s], acc[s], {"colourfulness": 20.0 + 5 * v + s / 10})
+                                    for m in plain for v, arm in ((False, plain), (True, rebalanced)) for s, acc in
+                                    enumerate([arm[m]] * 3)])
+    effect = stats.rebalancing_effect(grid)
+    pixel = effect[effect.metric == "pixel_acc"].set_index("model")
+    assert pixel.verdict.to_dict() == {"cnn": "clear", "unet": "within noise"}
+    assert str(pixel.interval["cnn"]) == "[-2.2, -1.8]" and pixel.seeds["cnn"] == 3
     text = sentences.rebalancing_sentence(effect)
-    assert "the U-Net: pixel accuracy -1.5 points (within seed noise)" in text
-    assert "Its colour gain is clear for 4 of 4 networks, its balanced-accuracy gain for 0 and its pixel-accuracy cost for 2" in text
+    assert "the U-Net: pixel accuracy -1.5 points (within noise, 95 % interval [-5.2, 2.3])" in text
+    assert "Its colour gain is clear for 2 of 2 networks, its balanced-accuracy gain for 0 and its pixel-accuracy cost for 1" in text
 
 
 def test_with_one_seed_the_findings_rank_no_network(data_dir):

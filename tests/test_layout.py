@@ -64,7 +64,7 @@ def test_combine_gives_unique_ids_and_keeps_a_heading_with_the_figure_below_it(t
     monkeypatch.setattr(html, "git_commit", lambda: "abc1234")
     fig = Figure()
     fig.subplots().plot([1, 2])
-    shown = figure(fig, "fig:layout-test", "A line.")
+    shown = figure(fig, "fig:layout-test", "A line.", runs=())
     out = nbformat.v4.new_output("display_data", data={"text/html": shown.html, "text/plain": repr(shown)})
     cells = [nbformat.v4.new_markdown_cell("# Abstract\n\nShort.\n\n# Findings\n\nSee @fig:layout-test.\n\n## U-Net"),
              nbformat.v4.new_code_cell("", outputs=[out]),
@@ -74,8 +74,8 @@ def test_combine_gives_unique_ids_and_keeps_a_heading_with_the_figure_below_it(t
     nb = html.combine([("00_one", path)], [Section("00_one")], "paper", {"00_one": 1.0}, 0.0, [])
     text = "\n".join(c.source if c.cell_type == "markdown" else c.outputs[0].data["text/html"] for c in nb.cells)
     ids = re.findall(r'<div id="([^"]+)"', text)
-    assert ids == ["s1", "s1b", "s1-1", "s1-2", "build-information"]
-    assert re.findall(r'href="#([^"]+)"', nb.cells[1].source) == ["s1", "s1b", "s1-1", "s1-2", "build-information"]
+    assert ids == ["s1", "s1b", "s1-1", "s1-2", "sources", "build-information"]
+    assert re.findall(r'href="#([^"]+)"', nb.cells[1].source) == ["s1", "s1b", "s1-1", "s1-2", "sources", "build-information"]
     assert nb.cells[3].cell_type == "code"
     kept = nb.cells[3].outputs[0].data["text/html"]   # the heading that ended the cell, now above the figure
     assert kept.startswith('<div class="report-keep"><div id="s1-1"></div><h2>') and "U-Net" in kept

@@ -136,7 +136,7 @@ def one_notebook(root, code):
                                          nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nb_dir / "02_theory.ipynb")
-    (nb_dir / "contents.yaml").write_text("sections: [02_theory]\n")
+    (nb_dir / "contents.yaml").write_text("body: [02_theory]\n")
 
 
 def test_a_build_leaves_the_environment_as_it_found_it_and_reassembles_without_executing(tmp_path, monkeypatch):
@@ -162,7 +162,7 @@ def test_a_failing_notebook_stops_the_build_showing_the_cell(tmp_path, monkeypat
                                          nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'arithmetic broke'")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nb_dir / "02_theory.ipynb")
-    (nb_dir / "contents.yaml").write_text("sections: [02_theory]\n")
+    (nb_dir / "contents.yaml").write_text("body: [02_theory]\n")
     monkeypatch.setattr(report, "ROOT", tmp_path)
     out = tmp_path / "out"
     out.mkdir()
@@ -181,7 +181,8 @@ def report_sections():
     from cnnreport.report import present
     fig = Figure()
     fig.subplots().plot([1, 2])
-    shown = [present.figure(fig, "fig:curve", "A curve."), present.table(pd.DataFrame(dict(a=[1])), "tab:one", "One.")]
+    shown = [present.figure(fig, "fig:curve", "A curve.", runs=()),
+             present.table(pd.DataFrame(dict(a=[1])), "tab:one", "One.", runs=())]
     outputs = [nbformat.v4.new_output("display_data", data={"text/html": s.html, "text/plain": repr(s)}) for s in shown]
     first = [nbformat.v4.new_markdown_cell("See @tab:one."), nbformat.v4.new_code_cell("", outputs=outputs[1:])]
     second = [nbformat.v4.new_code_cell("", outputs=outputs[:1]),
@@ -205,3 +206,32 @@ def test_a_reference_to_no_figure_stops_the_build_naming_the_notebook():
     sections[1][1][1].source = "See @fig:nothing."
     with pytest.raises(NotebookFailed, match="02_two refers to @fig:nothing"):
         number_figures(sections)
+
+
+def test_every_figure_and_table_leads_back_to_its_cell_notebook_and_runs(tmp_path):
+    """Its Source, under the caption: the runs (count, settings, keys), the notebook's title and file
+    and the cell's code; the appendix's table maps its number to the same, by count and settings."""
+    from html import escape
+
+    from matplotlib.figure import Figure
+
+    from cnnreport.contents import Section
+    from cnnreport.report import html, present
+
+    from conftest import fake_sweep
+    grid = fake_sweep("num_filters", [("cnn", nf, s, "finished", 40.0, 41.0) for nf in (16, 32) for s in (0, 1)])
+    fig = Figure()
+    fig.subplots().plot([1, 2])
+    code = 'present.figure(fig, "fig:made", "Made.", runs=grid)'
+    shown = present.figure(fig, "fig:made", "Made.", runs=grid)
+    out = nbformat.v4.new_output("display_data", data={"text/html": shown.html, "text/plain": repr(shown)})
+    cells = [nbformat.v4.new_markdown_cell("# Width\n\nSee @fig:made."), nbformat.v4.new_code_cell(code, outputs=[out])]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "nf.ipynb")
+    nb = html.combine([("nf", tmp_path / "nf.ipynb")], [Section("nf")], "smoke", {"nf": 1.0}, 0.0, [])
+    page = "\n".join(c.source if c.cell_type == "markdown" else c.outputs[0].data["text/html"] for c in nb.cells)
+    source = re.search(r'<details class="report-source">(.*?)</details>', page, re.S).group(1)
+    assert "4 runs: network CNN; NF 16, 32; epochs 2; seed 0, 1; bf16; data fake: <code>run0 run1 run2 run3</code>" in source
+    assert "Made in <em>Width</em> (nf.ipynb) by the cell" in source and escape(code) in source
+    sources = next(c.source for c in nb.cells if c.cell_type == "markdown" and 'id="sources"' in c.source)
+    assert "<td>Figure&nbsp;1</td><td>Width</td><td>nf.ipynb</td><td>4 runs: network CNN; NF 16, 32" in sources
+    assert "run0" not in sources and str(tmp_path) not in page

@@ -91,7 +91,7 @@ def test_architecture_table_and_figures(data_dir):
     assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
     assert table.set_index("model").original["resnet"] == 70.5
     steps = stats.steps(table)
-    assert len(steps) == 3 and set(steps.verdict) == {"one seed: spread unknown"}
+    assert len(steps) == 3 and set(steps.verdict) == {"one seed: no interval"}
     legend = [t.get_text() for t in plots.accuracy_curves(grid).axes[0].get_legend().get_texts()]
     assert legend == ["CNN", "U-Net", "U-Net without skips", "residual network"]   # names from report.names
     rows = gallery.sample_rows(gallery.networks(grid.runs), n=3)   # from the pictures the runs stored: no data, no weights
@@ -138,8 +138,8 @@ def test_colour_metrics_per_architecture_and_what_rebalancing_changes(data_dir):
     assert len(table) == 4 and (table.runs == 2).all()
     assert table.pixel_acc.tolist() == pytest.approx(
         grid.table.groupby(["model", "value"], sort=False).val_acc.mean().tolist())   # the same network, the same split
-    effect = stats.rebalancing_effect(table)
-    assert len(effect) == 2 * 6 and set(effect.model) == {"cnn", "unet"}
+    effect = stats.rebalancing_effect(grid)
+    assert len(effect) == 2 * 6 and set(effect.model) == {"cnn", "unet"} and (effect.seeds == 2).all()
     row = effect[(effect.model == "cnn") & (effect.metric == "balanced_acc")].iloc[0]
     assert row.change == pytest.approx(row.rebalanced - row.plain)
 

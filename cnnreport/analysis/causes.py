@@ -23,7 +23,8 @@ def weighed(repro, first, training, precision, sizes, pairs):
     base = res[res.num_filters == 32]
     rows = [
         ("chance", "std over our seeds, per setting", span(final["std"]),
-         f"{int((final.verdict == 'within noise').sum())} of {len(final)} differences lie within twice it"),
+         f"{int((final.verdict == 'within noise').sum())} of {len(final)} differences lie within the prediction "
+         "interval of one more run of ours"),
         ("best against final epoch", "our best epoch − our final epoch, per setting", span(final.best_diff - final["diff"]),
          "moves every difference the same way, upwards"),
         ("the batch size", f"ours − the original's ({ORIGINAL_TRAINING['batch_size']} images)",
@@ -32,12 +33,12 @@ def weighed(repro, first, training, precision, sizes, pairs):
         ("the JPEG copy, at test time", "the same weights: originals − JPEG twins", span(first["diff"]),
          f"{int((first.verdict == 'clear').sum())} of {len(first)} networks whose 95 % interval excludes zero"),
         ("the JPEG copy, in training", "trained on originals − on twins, tested on originals", span(-training["diff"]),
-         f"{int((training.verdict == 'clear').sum())} of {len(training)} networks clear of twice their seed spread"),
+         f"{int((training.verdict == 'clear').sum())} of {len(training)} networks clear by the paired interval over seeds"),
         ("bf16 against float32", "bf16 − float32", span(precision["diff"]),
-         f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear of twice their seed spread"),
+         f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear by the paired interval over seeds"),
         ("the residual network's width", "best width − NF 32, residual network",
          span([res["mean"].max() - base["mean"].iloc[0]] if len(base) else []), "width does not reach the original's accuracy"
-         if len(base) and best_width_against_original(sizes)[1] == "ours lower" else "see the size section"),
+         if len(base) and best_width_against_original(sizes)[1].verdict == "ours lower" else "see the size section"),
         ("how the original measured", "its accuracy − ours at the same loss, per (loss, accuracy) pair", span(pairs.distance),
          f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation"),
     ]

@@ -1,84 +1,152 @@
-"""The report's rules for calling a difference real, in one place.
+"""The report's rules for calling a difference real, in one place: every difference gets a 95 %
+interval, printed as its two bounds at the precision of its unit, and the verdict is read off
+those printed bounds, so that a verdict never contradicts the numbers beside it.
 
-- Between settings (independent seeds): a difference is clear only when it exceeds twice the
-  larger of the two sides' std over seeds, and each side has at least two seeds; with one seed
-  the spread is unknown and nothing is ranked. The best of several settings is clearly best only
-  when it is clearly above the runner-up (`ranking`); a metric on which they all tie has no best. Against the original report's single number (one
-  run, no spread of its own) our std alone is the spread.
-- Paired measurements on the same images: the mean paired difference with its 95 % confidence
-  interval (normal approximation over the images); clear when the interval excludes zero.
-- Against a fitted relation: the distance in points, and whether it lies beyond twice the
-  relation's residual std.
+- Between two settings (means over seeds): Welch's t interval on the difference of the means, with
+  its fractional degrees of freedom (`welch`); where the runs pair by seed, sharing initial weights
+  and batch order (rebalancing, precision, the two copies of the images), the paired t interval
+  on the per-seed differences (`paired_seeds`). More seeds narrow it: at 3 seeds a side and equal
+  spreads its half-width is about 2.3 standard deviations, at 5 about 1.5.
+- Against a single number (the original report's one run): whether one more run of ours would land
+  there, the prediction interval t s sqrt(1 + 1/n) around our mean (`against_single`); it counts
+  the single number's own seed noise.
+- On the same images (one network on two copies of its test images): the interval of the mean
+  paired difference over the images (`paired`, normal approximation).
+- Both printed bounds of one sign: clear; of opposite signs: within noise; a bound that prints as
+  0.0 (or -0.0): borderline, counted as neither. One seed on a side: no interval, no verdict.
+- Against a fitted relation: the distance in points, off the relation beyond twice the relation's
+  residual standard deviation (`off_relation`).
 """
 import math
 import statistics
+from dataclasses import dataclass
+
+from scipy.stats import t as student_t
 
 Z95 = 1.959964   # the normal distribution's 97.5 % quantile: a two-sided 95 % interval
-
-# A colour metric's gap between networks at or below this is a tie, however small the seed spread:
-# those metrics barely move with the seed, and AuC sits near its ceiling for every network.
-TIE = 0.5
+ONE_SEED = "one seed: no interval"
+# The decimals each metric is printed at, in its unit (points, dB, colourfulness), which its verdicts are read at.
+DIGITS = {"val_acc": 1, "pixel_acc": 1, "balanced_acc": 1, "auc": 1, "psnr": 2, "colourfulness": 1,
+          "colourfulness_true": 1}
 
 # The rules in words, as the report's Setup states them.
-RULES = ("A difference between two settings is called clear only when it exceeds twice the larger of the two "
-         "standard deviations over seeds and each side has at least two seeds; with one seed the text says so "
-         "instead of ranking. The best of several settings is clearly best only when it is clearly above the "
-         "runner-up (★ in the tables); where none is, no setting is starred. On the colour metrics a gap of half a "
-         "point or less between networks is a tie, however small the spread. Against the original report's single "
-         "numbers, our standard deviation alone is the spread. A difference measured on the same images (paired) "
-         "carries its 95 % confidence interval over the images, and is clear when the interval excludes zero. A "
-         "distance from a fitted relation is given in points, and is off the relation beyond twice the relation's "
-         "residual standard deviation.")
+RULES = ("Every difference carries its 95 % interval, printed as [low, high] in its unit. Between two settings "
+         "it is Welch's t interval on the difference of the means over seeds, or, where the runs of the two "
+         "settings share their seeds (the same initial weights and batch order), the paired t interval on the "
+         "per-seed differences. Against a single number of the original report it is the prediction interval of "
+         "one more run of ours. A difference is clear when both printed bounds have one sign, within noise when "
+         "they have opposite signs, and borderline, counted as neither, when a bound prints as zero; with one "
+         "seed there is no interval and no verdict. The best of several settings is clearly best only when it "
+         "is clearly above the runner-up (★ in the tables). A difference measured on the same images carries "
+         "its 95 % interval over the images; a distance from a fitted relation is off the relation beyond "
+         "twice the relation's residual standard deviation.")
 
 
-def spread(std_a, std_b):
-    """The larger of two stds over seeds, ignoring a NaN (a side with one seed)."""
-    known = [s for s in (std_a, std_b) if not math.isnan(s)]
-    return max(known) if known else math.nan
+@dataclass(frozen=True)
+class Interval:
+    """A difference, its 95 % interval and the verdict its bounds give at `digits` decimals."""
+    diff: float
+    low: float
+    high: float
+    digits: int
+    verdict: str
+
+    def __str__(self):
+        """The bounds as printed, e.g. [-1.3, 0.4]; "–" without an interval."""
+        if math.isnan(self.low):
+            return "–"
+        return "[" + ", ".join(f"{round(b, self.digits) + 0.0:.{self.digits}f}" for b in (self.low, self.high)) + "]"
+
+    @property
+    def clear(self):
+        return self.verdict in ("clear", "ours higher", "ours lower")
 
 
-def between(diff, std_a, std_b, seeds_a=2, seeds_b=2):
-    """The verdict on a difference between two settings (see the module docstring)."""
+def decide(low, high, digits, clear="clear"):
+    """The verdict of an interval read off its bounds printed at `digits` decimals: `clear` when both
+    have one sign, "within noise" when they have opposite signs, "borderline" when one prints as zero."""
+    low, high = round(low, digits), round(high, digits)
+    if low == 0 or high == 0:
+        return "borderline"
+    return clear if (low > 0) == (high > 0) else "within noise"
+
+
+def _interval(diff, half, digits, clear="clear"):
+    return Interval(diff, diff - half, diff + half, digits, decide(diff - half, diff + half, digits, clear))
+
+
+def _none(diff, digits, verdict=ONE_SEED):
+    return Interval(diff, math.nan, math.nan, digits, verdict)
+
+
+def welch(mean_a, std_a, n_a, mean_b, std_b, n_b, digits=1):
+    """Welch's t interval on mean_b - mean_a of two settings measured over n_a and n_b seeds."""
+    diff = mean_b - mean_a
     if math.isnan(diff):
-        return "no difference: a side has no finished run"
-    if min(seeds_a, seeds_b) < 2:
-        return "one seed: spread unknown"
-    return "clear" if abs(diff) > 2 * spread(std_a, std_b) else "within seed noise"
+        return _none(diff, digits, "no difference: a side has no finished run")
+    if min(n_a, n_b) < 2:
+        return _none(diff, digits)
+    va, vb = std_a ** 2 / n_a, std_b ** 2 / n_b
+    if va + vb == 0:   # both sides identical over their seeds: the interval is the difference itself
+        return _interval(diff, 0.0, digits)
+    df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
+    return _interval(diff, student_t.ppf(0.975, df) * math.sqrt(va + vb), digits)
 
 
-def ranking(means, stds, seeds, tie=0.0):
-    """(index of the highest mean, of the runner-up, their gap, the spread, the verdict of `between`
-    on the gap) over settings given as sequences; NaN means (nothing finished) are left out. With
-    one setting the runner-up is None and the verdict "only one value finished"; a gap at or below
-    `tie` (TIE for the colour metrics) is "a tie"."""
+def paired_seeds(a, b, digits=1):
+    """The paired t interval on the mean of b - a over seeds, a and b aligned seed by seed."""
+    d = [y - x for x, y in zip(a, b, strict=True)]
+    if len(d) < 2:
+        return _none(statistics.fmean(d) if d else math.nan, digits)
+    mean = statistics.fmean(d)
+    return _interval(mean, student_t.ppf(0.975, len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d)), digits)
+
+
+def against_single(mean, std, n, single, digits=1):
+    """Our mean over n seeds (std over them) minus a single number, with the prediction interval of
+    one more run of ours, t s sqrt(1 + 1/n): "ours higher" or "ours lower" when it excludes the
+    single number, "within noise", "borderline"; no interval with one seed, none when every seed diverged."""
+    diff = mean - single
+    if n == 0:
+        return _none(diff, digits, "every seed diverged")
+    if n < 2 or math.isnan(std):
+        return _none(diff, digits)
+    interval = _interval(diff, student_t.ppf(0.975, n - 1) * std * math.sqrt(1 + 1 / n), digits)
+    if interval.verdict == "clear":
+        return Interval(diff, interval.low, interval.high, digits, "ours higher" if diff > 0 else "ours lower")
+    return interval
+
+
+def reproduced(committed, value, digits=1):
+    """Whether a retrained run's `value` lies where one more of the `committed` seeds' values would:
+    "within noise" inside their prediction interval (against_single), "outside noise" beyond it,
+    "borderline" on its edge; with one committed seed, no interval."""
+    n = len(committed)
+    std = statistics.stdev(committed) if n > 1 else math.nan
+    verdict = against_single(statistics.fmean(committed), std, n, value, digits).verdict
+    return "outside noise" if verdict in ("ours higher", "ours lower") else verdict
+
+
+def paired(a, b, digits=2):
+    """The mean of b - a over paired values (the images measured twice) with its 95 % interval
+    (normal approximation over the pairs)."""
+    d = [y - x for x, y in zip(a, b, strict=True)]
+    return _interval(statistics.fmean(d), Z95 * statistics.stdev(d) / math.sqrt(len(d)), digits)
+
+
+def ranking(means, stds, seeds, digits=1):
+    """(index of the highest mean, of the runner-up, the Interval of the runner-up against the best,
+    its verdict) over settings given as sequences; NaN means (nothing finished) are left out. With
+    one setting the runner-up and the interval are None and the verdict "only one value finished"."""
     order = sorted((i for i, m in enumerate(means) if not math.isnan(m)), key=lambda i: -means[i])
     if not order:
-        return None, None, math.nan, math.nan, "every run diverged"
+        return None, None, None, "every run diverged"
     first = order[0]
     if len(order) == 1:
-        return first, None, math.nan, stds[first], "only one value finished"
+        return first, None, None, "only one value finished"
     second = order[1]
-    gap = means[first] - means[second]
-    verdict = "a tie" if gap <= tie else between(gap, stds[first], stds[second], seeds[first], seeds[second])
-    return first, second, gap, spread(stds[first], stds[second]), verdict
-
-
-def against_single(diff, std, seeds, allowance=0.0):
-    """The verdict on our mean minus a single number of the original report (see the module
-    docstring); allowance: points the single number may itself move (its own repeats' range)."""
-    if seeds == 0:
-        return "every seed diverged"
-    if seeds < 2 or math.isnan(std):
-        return "one seed: spread unknown"
-    return "within noise" if abs(diff) <= 2 * std + allowance else "ours higher" if diff > 0 else "ours lower"
-
-
-def paired(a, b):
-    """(mean of b - a, lower and upper end of its 95 % interval, verdict) over paired values."""
-    d = [y - x for x, y in zip(a, b, strict=True)]
-    mean = statistics.fmean(d)
-    half = Z95 * statistics.stdev(d) / math.sqrt(len(d))
-    return mean, mean - half, mean + half, ("clear" if mean - half > 0 or mean + half < 0 else "within noise")
+    gap = welch(means[second], stds[second], seeds[second], means[first], stds[first], seeds[first], digits)
+    return first, second, gap, gap.verdict
 
 
 def off_relation(distance, residual_std):

@@ -30,36 +30,38 @@ def originals_effect(runs, originals, twins):
     rows = []
     for run in runs:
         a, b = on_test_sets(run, originals, twins)
-        diff, low, high, verdict = claims.paired(b, a)
-        rows.append(dict(model=run.config.model, images=len(a), twins=np.mean(b), originals=np.mean(a), diff=diff,
-                         low=low, high=high, verdict=verdict))
+        change = claims.paired(b, a)
+        rows.append(dict(model=run.config.model, images=len(a), twins=np.mean(b), originals=np.mean(a), diff=change.diff,
+                         interval=change, verdict=change.verdict))
     return pd.DataFrame(rows)
 
 
 def training_effect(arms, originals, twins):
     """Per network, the 2 x 2 of training on the original training images or on their JPEG twins
-    (arms: {"originals": Sweep, "twins": Sweep}) and testing on the original test images
-    or their twins: pixel accuracy mean and std over seeds; then what training on the JPEG copy
-    changes on the original test images (twins-trained - originals-trained) with its verdict."""
-    cells = []
+    (arms: {"originals": Sweep, "twins": Sweep}) and testing on the original test images or their
+    twins: pixel accuracy mean and std over seeds. Then, paired by seed (a seed's two runs share
+    their initial weights and batch order; claims.paired_seeds): `matched`, trained and tested on
+    the originals minus trained and tested on the twins, which says whether our results would hold
+    on the original pixels; and `diff`, what training on the twins costs on the original test images
+    (twins-trained - originals-trained)."""
+    cells = {}
     for arm, grid in arms.items():
         for run in (r for r in grid.runs if r.status == "finished"):
-            a, b = on_test_sets(run, originals, twins)
-            cells.append(dict(model=run.config.model, trained_on=arm, seed=run.config.seed, originals=np.mean(a),
-                              twins=np.mean(b)))
-    cells = pd.DataFrame(cells)
+            cells[run.config.model, arm, run.config.seed] = [np.mean(v) for v in on_test_sets(run, originals, twins)]
     rows = []
-    for model, g in cells.groupby("model", sort=False):
-        row = dict(model=model)
+    for model in dict.fromkeys(m for m, _, _ in cells):
+        seeds = sorted({s for m, arm, s in cells if m == model and arm == "originals"}
+                       & {s for m, arm, s in cells if m == model and arm == "twins"})
+        row = dict(model=model, seeds=len(seeds))
         for arm in arms:
-            for test in ("originals", "twins"):
-                values = g[g.trained_on == arm][test]
-                row[f"{arm}_on_{test}"], row[f"{arm}_on_{test}_std"] = values.mean(), values.std()
-                row[f"{arm}_seeds"] = len(values)
-        row["diff"] = row["twins_on_originals"] - row["originals_on_originals"]
-        row["verdict"] = claims.between(row["diff"], row["twins_on_originals_std"], row["originals_on_originals_std"],
-                                        row["twins_seeds"], row["originals_seeds"])
-        rows.append(row)
+            for i, test in enumerate(("originals", "twins")):
+                values = [cells[model, arm, s][i] for s in seeds]
+                row[f"{arm}_on_{test}"], row[f"{arm}_on_{test}_std"] = np.mean(values), np.std(values, ddof=1)
+        on = {(arm, i): [cells[model, arm, s][i] for s in seeds] for arm in arms for i in (0, 1)}
+        matched = claims.paired_seeds(on["twins", 1], on["originals", 0])
+        trained = claims.paired_seeds(on["originals", 0], on["twins", 0])
+        rows.append(dict(row, matched=matched.diff, matched_interval=matched, matched_verdict=matched.verdict,
+                         diff=trained.diff, interval=trained, verdict=trained.verdict))
     return pd.DataFrame(rows)
 
 
@@ -81,28 +83,43 @@ def jpeg_configs():
     return sweep_configs(**sweep_args(_jpeg_params()))
 
 
-def jpeg_measurements():
-    """(originals_effect, training_effect, palette_effect) of the paper profile's committed runs: the
-    measurements of 09_jpeg_copy, which need both copies of the images and so exist only there."""
+def jpeg_runs():
+    """(the first seed's Runs of 07_architectures, {arm: Sweep} of each network trained on the originals
+    and on their twins): the paper profile's committed runs that 09_jpeg_copy measures."""
     p = _jpeg_params()
-    originals, twins = p["arms"]["originals"], p["arms"]["twins"]
     store = committed_store("paper")
     first = lookup([c for c in profile_notebook_configs("paper", pending=True)["07_architectures"] if c.seed == 0], store)
-    arms = {arm: sweep(**sweep_args(p), store=replace(store, data=data), verbose=False) for arm, data in p["arms"].items()}
+    return first, {arm: sweep(**sweep_args(p), store=replace(store, data=data), verbose=False) for arm, data in p["arms"].items()}
+
+
+def jpeg_run_list():
+    """Every run of jpeg_runs(), in one list."""
+    first, arms = jpeg_runs()
+    return [*first, *(run for grid in arms.values() for run in grid.runs)]
+
+
+def jpeg_measurements():
+    """(originals_effect, training_effect, palette_effect) of jpeg_runs(): the measurements of
+    09_jpeg_copy, which need both copies of the images and so exist only in the paper profile."""
+    originals, twins = _jpeg_params()["arms"].values()
+    first, arms = jpeg_runs()
     return originals_effect(first, originals, twins), training_effect(arms, originals, twins), palette_effect()
 
 
 def precision_effect(sweep):
     """Per network, from a Sweep over amp (True: bf16, False: float32): the final val acc mean and
-    std of each, bf16 - float32 with its verdict, and float32's time over bf16's."""
+    std of each, bf16 - float32 with its paired interval and verdict (claims.paired_seeds: a seed's
+    two runs share their initial weights and batch order), and float32's time over bf16's."""
     table = summary(sweep, original={})
     rows = []
     for model, g in table.groupby("model", sort=False):
         bf16, fp32 = (g[g.value == v].iloc[0] for v in (True, False))
-        diff = bf16["mean"] - fp32["mean"]
+        arms = [{r.config.seed: r.final["val_acc"] for r in sweep.where(model=model, value=v).runs if r.status == "finished"}
+                for v in (False, True)]
+        seeds = sorted(set(arms[0]) & set(arms[1]))
+        change = claims.paired_seeds([arms[0][s] for s in seeds], [arms[1][s] for s in seeds])
         rows.append(dict(model=model, bf16=bf16["mean"], bf16_std=bf16["std"], float32=fp32["mean"], float32_std=fp32["std"],
-                         diff=diff, spread=claims.spread(bf16["std"], fp32["std"]),
-                         verdict=claims.between(diff, bf16["std"], fp32["std"], bf16.runs, fp32.runs),
+                         diff=change.diff, interval=change, verdict=change.verdict,
                          time_ratio=fp32["seconds"] / bf16["seconds"]))
     return pd.DataFrame(rows)
 
@@ -118,8 +135,8 @@ def size_table(sweep):
 
 
 def best_width_against_original(sizes):
-    """(the residual network's best width in a size_table, as its row; the verdict of
-    claims.against_single on its mean against the original report's residual network)."""
+    """(the residual network's best width in a size_table, as its row; claims.against_single of its
+    mean against the original report's residual network)."""
     res = sizes[sizes.model == "resnet"]
     top = res.loc[res["mean"].idxmax()]
-    return top, claims.against_single(top["mean"] - ORIGINAL["final"]["resnet"]["val_acc"], top["std"], top.seeds)
+    return top, claims.against_single(top["mean"], top["std"], top.seeds, ORIGINAL["final"]["resnet"]["val_acc"])

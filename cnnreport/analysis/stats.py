@@ -6,6 +6,7 @@ architecture comparison, the colour metrics, and every original number beside ou
     best_values(table)         # per model: the best value, the runner-up and whether the gap beats the noise
 """
 import math
+import statistics
 
 import pandas as pd
 
@@ -17,8 +18,8 @@ from cnnreport.science.metrics import DECODINGS, METRICS
 def summary(sweep, original=None):
     """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
     over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
-    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs with its verdict
-    (claims.against_single; None where the original gives no number), mean seconds, and
+    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs with its prediction
+    interval and verdict (claims.against_single; None where the original gives no number), mean seconds, and
     "best" marking each model's highest mean where it is clearly above the runner-up
     (claims.ranking). Diverged runs count in no mean.
 
@@ -40,9 +41,10 @@ def summary(sweep, original=None):
         theirs = original.get(model, math.nan)
         if isinstance(theirs, dict):
             theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+        against = None if math.isnan(theirs) else claims.against_single(mean, std, n, theirs)
         out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
                         original=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan,
-                        verdict=None if math.isnan(theirs) else claims.against_single(mean - theirs, std, n)))
+                        interval=against, verdict=against and against.verdict))
     table = pd.DataFrame(out)
     table["best"] = False
     for model, g in table.groupby("model", sort=False):
@@ -53,7 +55,7 @@ def summary(sweep, original=None):
 def _clearly_best(rows):
     """A mask over rows (mean, std, runs): True at the one whose mean is clearly the highest
     (claims.ranking), or at the only one that finished where the others diverged."""
-    first, _, _, _, verdict = claims.ranking(list(rows["mean"]), list(rows["std"]), list(rows.runs))
+    first, _, _, verdict = claims.ranking(list(rows["mean"]), list(rows["std"]), list(rows.runs))
     clear = verdict == "clear" or verdict == "only one value finished" and len(rows) > 1
     return [i == first and clear for i in range(len(rows))]
 
@@ -66,20 +68,19 @@ def _same(a, b):
 
 
 def best_values(table):
-    """Per model: the best value, the runner-up, the gap between their means and the seed spread
-    (the larger std of the two), with the verdict of claims.ranking in words."""
+    """Per model: the best value, the runner-up, the gap between their means with its interval
+    (claims.ranking: Welch's, the runner-up against the best) and the verdict in words."""
     out = []
     for model, g in table.groupby("model", sort=False):
         g = g.reset_index(drop=True)
-        first, second, gap, spread, rule = claims.ranking(list(g["mean"]), list(g["std"]), list(g.runs))
+        first, second, gap, rule = claims.ranking(list(g["mean"]), list(g["std"]), list(g.runs))
         verdict = (rule if second is None else
-                   f"one seed per value: a gap of {gap:.1f} points cannot be told from seed noise" if rule.startswith("one seed") else
-                   f"clear: the gap ({gap:.1f} points) is over twice the seed spread ({spread:.1f})" if rule == "clear" else
-                   f"not clear: the gap ({gap:.1f} points) is within twice the seed spread ({spread:.1f})")
+                   f"one seed per value: a gap of {gap.diff:.1f} points has no interval" if rule == claims.ONE_SEED else
+                   f"{rule}: the gap of {gap.diff:.1f} points has the 95 % interval {gap}")
         out.append(dict(model=model, best=None if first is None else g.value[first],
                         mean=math.nan if first is None else g["mean"][first],
-                        runner_up=None if second is None else g.value[second], gap=gap, spread=spread,
-                        clear=rule == "clear", verdict=verdict))
+                        runner_up=None if second is None else g.value[second], gap=math.nan if gap is None else gap.diff,
+                        interval=gap, clear=rule == "clear", verdict=verdict))
     return pd.DataFrame(out)
 
 
@@ -97,7 +98,7 @@ def architecture_table(sweep):
     table["original_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
     table["best"] = _clearly_best(table.reset_index(drop=True))   # one row per model: the best across models
     cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
-            "original", "diff", "verdict", "seconds", "original_epochs", "original_seconds", "best"]
+            "original", "diff", "interval", "verdict", "seconds", "original_epochs", "original_seconds", "best"]
     return table[cols]
 
 
@@ -110,15 +111,14 @@ STEPS = (("learned down/up-sampling", "cnn", "convtranspose", "pooling, upsampli
 def steps(table):
     """What each architectural change adds, measured as differences of mean final val acc:
     learned resampling (convtranspose - cnn), skips (unet - convtranspose), residual blocks
-    (resnet - unet). The spread is the larger std of the two, NaN with one seed; the verdict
-    calls a difference clear only beyond twice the spread, as best_values does."""
+    (resnet - unet), each with Welch's interval and its verdict (claims.welch)."""
     t = table.set_index("model")
     out = []
     for what, a, b, _ in STEPS:
         if a in t.index and b in t.index:
-            diff = t.loc[b, "mean"] - t.loc[a, "mean"]
-            out.append(dict(change=what, model=f"{b} - {a}", diff=diff, spread=claims.spread(t.loc[a, "std"], t.loc[b, "std"]),
-                            verdict=claims.between(diff, t.loc[a, "std"], t.loc[b, "std"], t.loc[a, "runs"], t.loc[b, "runs"])))
+            step = claims.welch(t.loc[a, "mean"], t.loc[a, "std"], t.loc[a, "runs"], t.loc[b, "mean"], t.loc[b, "std"],
+                                t.loc[b, "runs"])
+            out.append(dict(change=what, model=f"{b} - {a}", diff=step.diff, interval=step, verdict=step.verdict))
     return pd.DataFrame(out)
 
 
@@ -133,20 +133,24 @@ def metric_table(sweep):
     return table
 
 
-def rebalancing_effect(table):
-    """Per model, from a metric_table of a sweep over `rebalance` (False, True): what rebalancing
-    changes, rebalanced minus plain, for each metric, the larger seed std of the two and the verdict
-    of claims.between."""
+def rebalancing_effect(sweep):
+    """Per model, from a Sweep over `rebalance` (False, True): what rebalancing changes on each
+    metric, rebalanced minus plain, mean of each and the paired interval over the seeds both have
+    (claims.paired_seeds: a seed's two runs share their initial weights and batch order), at the
+    metric's printed precision (claims.DIGITS)."""
     out = []
-    for model, g in table.groupby("model", sort=False):
-        plain, balanced = (g[g.value == v] for v in (False, True))
-        if plain.empty or balanced.empty:
+    for model in dict.fromkeys(run.config.model for run in sweep.runs):
+        arms = [{r.config.seed: r for r in sweep.where(model=model, value=v).runs if r.status == "finished"}
+                for v in (False, True)]
+        seeds = sorted(set(arms[0]) & set(arms[1]))
+        if not seeds:
             continue
-        p, b = plain.iloc[0], balanced.iloc[0]
         for m in METRICS:
-            out.append(dict(model=model, metric=m, plain=p[m], rebalanced=b[m], change=b[m] - p[m],
-                            spread=claims.spread(p[f"{m}_std"], b[f"{m}_std"]),
-                            verdict=claims.between(b[m] - p[m], p[f"{m}_std"], b[f"{m}_std"], p.runs, b.runs)))
+            plain, balanced = ([arm[s].metrics[m] for s in seeds] for arm in arms)
+            change = claims.paired_seeds(plain, balanced, claims.DIGITS[m])
+            out.append(dict(model=model, metric=m, seeds=len(seeds), plain=statistics.fmean(plain),
+                            rebalanced=statistics.fmean(balanced), change=change.diff, interval=change,
+                            verdict=change.verdict))
     return pd.DataFrame(out)
 
 
@@ -181,11 +185,16 @@ def decodings(runs):
 EXPERIMENTS = {"04_num_filters": "NF sweep", "05_learning_rate": "learning-rate sweep", "07_architectures": "architectures"}
 
 
+def compared(sweeps):
+    """The runs `reproduction` reads: those of the sweeps that rerun the original report's numbers."""
+    return [run for notebook in EXPERIMENTS if notebook in sweeps for run in sweeps[notebook].runs]
+
+
 def reproduction(sweeps):
     """One row per number of the original report that a sweep reran: its number, which epoch it
     is (final, or the best one of its NF summary table), our runs' batch size, our mean over finished seeds of the same
     epoch, the spread (std over seeds), the difference, the difference had we compared our best
-    epochs, and a verdict: within noise when the difference is at most twice the spread.
+    epochs, and the prediction interval of one more run of ours with its verdict (claims.against_single).
 
     sweeps: {notebook: Sweep}, as profile_sweeps gives them; missing notebooks add no rows."""
     rows = []
@@ -204,9 +213,9 @@ def reproduction(sweeps):
             final, best = ok.val_acc.mean(), ok.best_val_acc.mean()
             mean = best if epoch == "best" else final
             std = (ok.best_val_acc if epoch == "best" else ok.val_acc).std() if len(ok) > 1 else math.nan
-            diff = mean - theirs
-            verdict = claims.against_single(diff, std, len(ok))
+            against = claims.against_single(mean, std, len(ok), theirs)
             rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
                              epochs=g.epochs.max(), batch_size=g.batch_size.iloc[0], epoch=epoch, original=theirs,
-                             runs=len(ok), mean=mean, std=std, diff=diff, best_diff=best - theirs, verdict=verdict))
+                             runs=len(ok), mean=mean, std=std, diff=against.diff, best_diff=best - theirs,
+                             interval=against, verdict=against.verdict))
     return pd.DataFrame(rows)

@@ -2,9 +2,8 @@
 
     findings(profile_sweeps("paper"))   # a numbered Markdown list; profile_sweeps: analysis.sweeps, {notebook: Sweep}
 
-Each finding reads one or two sweeps and is left out when they are missing. A difference is
-called clear only beyond twice the seed spread (the larger std over seeds of the two sides), as
-everywhere in the report.
+Each finding reads one or two sweeps and is left out when they are missing. Every verdict is
+cnnreport.analysis.claims', as everywhere in the report.
 """
 import math
 from collections import Counter
@@ -17,6 +16,7 @@ from cnnreport.analysis.consistency import consistency as consistency_of
 from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
 from cnnreport.report.names import MODELS, field_name
 from cnnreport.report.present import signed
+from cnnreport.report.sentences import said
 
 
 def _acc(row):
@@ -33,7 +33,7 @@ def architectures(table):
     top = stats.best_values(t.assign(value=t.model, model="all")).iloc[0]   # the networks ranked as a sweep's values are
     headline = (f"The {MODELS[first.model]} colours best." if top.clear else
                 f"The {MODELS[first.model]} scores highest, on one seed per network: no ranking." if top.verdict.startswith("one seed")
-                else f"The {MODELS[first.model]} scores highest, within seed noise of the {MODELS[top.runner_up]}.")
+                else f"The {MODELS[first.model]} scores highest, {top.interval.verdict} against the {MODELS[top.runner_up]}.")
     others = [f"{_acc(r)} for the {MODELS[r.model]}" + (f" after {r.epochs}" if r.epochs != first.epochs else "")
               for r in rest.itertuples()]
     others = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "no other network"
@@ -53,8 +53,7 @@ def steps(t):
         after, before = r.model.split(" - ")   # "unet - convtranspose": the later network first
         cost = (f"{by.loc[after, 'parameters'] / by.loc[before, 'parameters']:.1f}x the parameters, "
                 f"{by.loc[after, 'seconds'] / by.loc[before, 'seconds']:.1f}x the time per run")
-        spread = "" if math.isnan(r.spread) else f", seed spread {r.spread:.1f}"
-        parts.append(f"{r.change} {signed(r.diff)} points ({r.verdict}{spread}; {cost})")
+        parts.append(f"{r.change} {signed(r.diff)} points ({said(r.interval)}; {cost})")
     return "**What each change adds** to the final accuracy: " + "; ".join(parts) + "."
 
 
@@ -68,14 +67,9 @@ def choice(sweep, field):
             parts.append(f"{MODELS[r.model]}: {r.verdict}")
             continue
         text = f"{MODELS[r.model]}: best {name} {r.best:g} ({r.mean:.1f} %)"
-        if pd.isna(r.runner_up):
-            pass
-        elif r.verdict.startswith("one seed"):
-            text += f", {r.gap:.1f} points above {name} {r.runner_up:g} (one seed: spread unknown)"
-        elif r.clear:
-            text += f", clearly above {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
-        else:
-            text += f", within seed noise of {name} {r.runner_up:g} ({r.gap:.1f} points; seed spread {r.spread:.1f})"
+        if not pd.isna(r.runner_up):
+            how = "clearly above" if r.clear else "above"
+            text += f", {how} {name} {r.runner_up:g} by {r.gap:.1f} points ({said(r.interval)})"
         g = table[(table.model == r.model) & table["mean"].notna()]
         if len(g) > 2:
             text += f"; {name} {g.value.min():g} to {g.value.max():g} span {g['mean'].max() - g['mean'].min():.1f} points"
@@ -114,7 +108,7 @@ def rebalancing(sweep):
     """What class rebalancing changes, per network with its verdict (claims.between): pixel
     accuracy, balanced accuracy and colourfulness."""
     table = stats.metric_table(sweep)
-    effect = stats.rebalancing_effect(table)
+    effect = stats.rebalancing_effect(sweep)
     if effect.empty:
         return None
     e = effect.set_index(["metric", "model"])
@@ -126,7 +120,7 @@ def rebalancing(sweep):
     colour, cost = kept["colourfulness"], kept["pixel_acc"]
     head = ("Class rebalancing trades pixel accuracy for colour" if colour == n and cost == n else
             f"Class rebalancing clearly adds colour to {colour} of {n} networks" + (f"; its pixel-accuracy cost is clear for {cost}"
-                                                                             if cost else "; its pixel-accuracy cost is within seed noise for every one"))
+                                                                             if cost else "; its pixel-accuracy cost is clear for none"))
     truth = table.colourfulness_true.mean()
     return (f"**{head}.** Over the {n} networks it changes pixel accuracy by {changes('pixel_acc', ' points')}, "
             f"balanced accuracy (mean per-colour recall) by {changes('balanced_acc', ' points')} and colourfulness by "
@@ -140,9 +134,10 @@ def reproduction(sweeps):
     if r.empty:
         return None
     counts = r.verdict.value_counts()
-    classes = [(counts.get("within noise", 0), "lies", "lie", "within twice our seed spread"),
-               (counts.get("ours higher", 0), "is", "are", "below ours"), (counts.get("ours lower", 0), "is", "are", "above ours"),
-               (counts.get("one seed: spread unknown", 0), "rests", "rest", "on one seed of ours (no spread)"),
+    classes = [(counts.get("within noise", 0), "lies", "lie", "within the prediction interval of one more run of ours"),
+               (counts.get("borderline", 0), "lies", "lie", "on the edge of that interval (borderline)"),
+               (counts.get("ours higher", 0), "is", "are", "below it"), (counts.get("ours lower", 0), "is", "are", "above it"),
+               (counts.get(claims.ONE_SEED, 0), "rests", "rest", "on one seed of ours (no interval)"),
                (counts.get("every seed diverged", 0), "has", "have", "every seed of ours diverged")]
     told = [f"{n} {one if n == 1 else many} {what}" for n, one, many, what in classes if n]
     assert sum(c[0] for c in classes) == len(r), "every comparison in one class"
@@ -161,9 +156,12 @@ def _span(values, unit=" points"):
 
 
 def _verdicts(verdicts):
-    """How many comparisons fall in each class of claims.between, e.g. "2 clear, 1 within seed noise"."""
+    """How many comparisons fall in each class of the claims, e.g. "2 clear, 1 within noise"."""
     counts = Counter(verdicts)
     return ", ".join(f"{n} {'on one seed' if v.startswith('one seed') else v}" for v, n in counts.items())
+
+
+
 
 
 def precision(sweep):
@@ -171,7 +169,7 @@ def precision(sweep):
     effect = measurements.precision_effect(sweep)
     clear = effect[effect.verdict == "clear"]
     head = ("bf16 changes the accuracy of " + ", ".join(f"the {MODELS[m]}" for m in clear.model) if len(clear) else
-            "bf16 costs no accuracy here" if (effect.verdict == "within seed noise").all() else
+            "bf16 costs no accuracy here" if (effect.verdict == "within noise").all() else
             "bf16 against float32: too few seeds to tell")
     return (f"**{head}.** Against float32, the original report's precision, it changes final accuracy by "
             f"{_span(effect['diff'])} ({_verdicts(effect.verdict)}).")
@@ -185,8 +183,10 @@ def size(sweep):
         return None
     seed = ORIGINAL["final"]["resnet"]["val_acc"]
     diffs = [r - u for r, u in zip(res["mean"], unet["mean"])]
-    verdicts = [claims.between(r.mean - u.mean, r.std, u.std, r.seeds, u.seeds) for r, u in zip(res.itertuples(), unet.itertuples())]
-    top, verdict = measurements.best_width_against_original(sizes)
+    verdicts = [claims.welch(u.mean, u.std, u.seeds, r.mean, r.std, r.seeds).verdict
+                for r, u in zip(res.itertuples(), unet.itertuples())]
+    top, against = measurements.best_width_against_original(sizes)
+    verdict = against.verdict
     short = seed - top["mean"]
     head = ("The residual network's width against its gap to the original report (one seed: no verdict)" if verdict.startswith("one seed")
             else "Width does not explain the residual network's gap to the original report" if verdict == "ours lower"

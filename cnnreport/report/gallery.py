@@ -50,4 +50,4 @@ def own_image(runs, image=None, name=None):
     from cnnreport.science.data import load_image
     rows = sample_rows(networks(runs), n=1, images=None if image is None else load_image(image, name=name))
     return present.figure(plots.samples(rows), "fig:own", f"{name or 'The first test horse'}: grey input, truth, "
-                          "truth in the palette's colours and each network's colourization (argmax).")
+                          "truth in the palette's colours and each network's colourization (argmax).", runs=runs)

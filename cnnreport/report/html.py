@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 
 from cnnreport import __version__
-from cnnreport.contents import Section, split
+from cnnreport.contents import Section, split, title_of
+from cnnreport.report.citations import cite, references
 from cnnreport.params import ROOT, known_data, profile_store
 from cnnreport.report.present import KINDS
 from cnnreport.science.data import describe
@@ -46,11 +47,15 @@ NUMBER = re.compile(r'(<span class="report-number">)\d+(</span>)')
 REFERENCE = re.compile(r"@((fig|tab):[\w-]+)")
 
 
+RUNS = re.compile(r'data-runs="([^"]*)"')
+
+
 def number_figures(sections):
     """Number the figures and tables of every section, in order across the report, and replace
     each reference `@fig:name` / `@tab:name` in markdown (cells and Markdown outputs) by a link
     reading "Figure 3" / "Table 2". sections: [(notebook, cells)], changed in place. A label
-    used twice, or a reference to no label, stops the build naming the notebook."""
+    used twice, or a reference to no label, stops the build naming the notebook. Returns
+    {label: number}."""
     numbers, counts = {}, {"fig": 0, "tab": 0}
     for stem, cells in sections:
         for out in (o for c in cells if c.cell_type == "code" for o in c.outputs):
@@ -75,6 +80,54 @@ def number_figures(sections):
             for out in cell.get("outputs", []):
                 if "text/markdown" in out.get("data", {}):
                     out.data["text/markdown"] = REFERENCE.sub(link, out.data["text/markdown"])
+    return numbers
+
+
+def add_sources(sections, titles):
+    """Give each figure's and table's Source element (present._captioned: the runs it was computed
+    from) the notebook that made it, by title (titles: {notebook: title}) and file name, and the code
+    of the cell: the report stays one self-contained file, with no link into build/. Returns
+    [(label, the notebook's title, its file, the runs in words)] in order, for sources_table."""
+    found = []
+    for section, cells in sections:
+        notebook = section.split("/")[0]
+        for cell in cells:
+            for out in cell.get("outputs", []):
+                page = out.get("data", {}).get("text/html", "")
+                label, runs = LABELLED.search(page), RUNS.search(page)
+                if label and runs:
+                    code = (f'<p class="report-code">Made in <em>{html_text.escape(titles[notebook])}</em> '
+                            f"({notebook}.ipynb) by the cell</p><pre>{html_text.escape(cell.source)}</pre>")
+                    out.data["text/html"] = page.replace("</details>", code + "</details>", 1)
+                    found.append((label.group(1), titles[notebook], f"{notebook}.ipynb", html_text.unescape(runs.group(1))))
+    return found
+
+
+def sources_table(found, numbers):
+    """The appendix's table of where each figure and table comes from: its number, its section's
+    title, its notebook's file and its runs by count and settings (add_sources), as markdown."""
+    rows = "".join(f"<tr><td>{KINDS[label[:3]]}&nbsp;{numbers[label]}</td><td>{html_text.escape(title)}</td>"
+                   f"<td>{file}</td><td>{html_text.escape(runs)}</td></tr>" for label, title, file, runs in found)
+    return ('<div id="sources" class="report-section"></div>\n\n# Where each figure and table comes from\n\n'
+            "Each figure and table of this report, the notebook whose cell made it and the runs it was computed "
+            "from; in the HTML report, its Source (under its caption) also holds the cell's code and the runs' keys.\n\n"
+            '<table class="report-wrap report-sources"><thead><tr><th>figure or table</th><th>section</th>'
+            f"<th>notebook</th><th>runs</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def cite_all(sections):
+    """Render every citation of the sections' markdown and outputs (citations.cite), in place; the
+    keys cited, in order of first citation."""
+    cited = {}
+    for stem, cells in sections:
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = cite(cell.source, f"notebook {stem}", cited)
+            for out in cell.get("outputs", []):
+                for mime in ("text/markdown", "text/html"):
+                    if mime in out.get("data", {}):
+                        out.data[mime] = cite("".join(out.data[mime]), f"notebook {stem}", cited)
+    return cited
 
 
 def _inline(text):
@@ -197,12 +250,15 @@ def combine(executed, placed, profile, timings, started, runs):
     each a notebook or a part of one; a part that shows anything must be placed. runs: the
     profile's runs, whose data and versions the title and the build information name."""
     parts = {stem: split(stem, nbformat.read(path, as_version=4).cells) for stem, path in executed}
-    unplaced = [f"{stem}/{part}" if part else stem for stem, p in parts.items() for part, cells in p.items()
-                if Section(stem, part) not in placed and any(map(shown, cells))]
+    where = {(s.notebook, s.part) for s in placed}
+    unplaced = [str(Section(stem, part)) for stem, p in parts.items() for part, cells in p.items()
+                if (stem, part) not in where and any(map(shown, cells))]
     if unplaced:
         raise NotebookFailed(f"notebooks/contents.yaml places no section {', '.join(unplaced)}, which the report would show")
-    sections, contents = [], []
+    sections, contents, body_ends = [], [], None
     for i, section in enumerate((s for s in placed if s.notebook in parts), 1):
+        if section.appendix and body_ends is None:
+            body_ends = (len(sections), len(contents))   # where the references go
         cells, counter, tops = [], iter(range(1, 10**6)), iter(range(10**6))
 
         def anchor(level, text):
@@ -236,19 +292,30 @@ def combine(executed, placed, profile, timings, started, runs):
         if tail:
             cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
         sections.append((str(section), cells))
-    number_figures(sections)
+    numbers = number_figures(sections)
+    found = add_sources(sections, {stem: title_of([c for cells in p.values() for c in cells]) or stem
+                                   for stem, p in parts.items()})
+    cited = cite_all(sections)
+    if cited:   # the References, between the body and the appendix
+        at, entry = body_ends or (len(sections), len(contents))
+        sections.insert(at, ("references", [_md(f'<div id="references" class="report-section"></div>\n\n# References'
+                                                 f"\n\n{references(cited)}")]))
+        contents.insert(entry, (1, "References", "references"))
 
+    if found:   # after the appendix
+        sections.append(("sources", [_md(sources_table(found, numbers))]))
+        contents.append((1, "Where each figure and table comes from", "sources"))
     contents.append((1, "Build information", "build-information"))
     toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
                      f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
     data = data_sets(runs)
     trained_on = f" Trained on {describe(data[0][0], known_data())}." if data else ""
-    title = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
+    front = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
              f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
              f"**The cnnreport project**\n\n"
              f"Built {datetime.date.today().isoformat()} by cnnreport {__version__}: {PROFILE_NOTES[profile]}.{trained_on}"
              f"\n\n</div>")
-    cells = [_md(title), _md(f'<nav id="contents" class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
+    cells = [_md(front), _md(f'<nav id="contents" class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
     for _, body in sections:
         cells += body
     total = time.time() - started
@@ -290,9 +357,9 @@ def versions_note(runs):
 
 
 def git_commit():
-    """The checkout's commit, "-dirty" when tracked files differ from it, or "unknown" outside git.
-    The dirty check may run the notebooks' git filter (nbstripout) on each changed notebook: given
-    a minute, else said to be unchecked."""
+    """The checkout's commit and whether its tree was clean, in words: "abc1234, a clean tree",
+    "abc1234, with uncommitted changes", or "unknown" outside git. The check may run the
+    notebooks' git filter (nbstripout) on each changed notebook: given a minute, else said to be unchecked."""
     def git(*args, timeout):
         return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=timeout)
     try:
@@ -302,9 +369,10 @@ def git_commit():
     if not commit:
         return "unknown"
     try:
-        return commit + ("-dirty" if git("diff-index", "--quiet", "HEAD", "--", timeout=60).returncode else "")
+        dirty = git("diff-index", "--quiet", "HEAD", "--", timeout=60).returncode
     except subprocess.TimeoutExpired:
-        return commit + " (changes not checked)"
+        return f"{commit}, changes not checked"
+    return f"{commit}, {'with uncommitted changes' if dirty else 'a clean tree'}"
 
 
 def build_information(profile, timings, total, runs):
@@ -329,7 +397,7 @@ def build_information(profile, timings, total, runs):
         ("Python", f"{platform.python_version()} ({platform.platform()})"),
         ("torch / torchvision", f"{torch.__version__} / {torchvision.__version__} (the runs trained with torch "
                                 f"{', '.join(trained) or '-'})"),
-        ("cnnreport", f"{__version__} (git {commit})"),
+        ("cnnreport", f"{__version__}, git commit {commit}"),
         ("Built", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
         ("Total build time", f"{total:,.0f} s (executing the notebooks and assembling this document)")])
     return f"""

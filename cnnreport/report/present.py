@@ -1,8 +1,9 @@
 """How results read in the report: numbered, captioned figures and tables, formatted for reading.
 
-A notebook shows a figure with `figure(fig, "fig:lr-sweep", "caption")` and a table with
-`table(df, "tab:lr", "caption")` (or one of the tables below built on it); its markdown refers
-to them as `@fig:lr-sweep` and `@tab:lr`. Numbers given here count within one notebook;
+A notebook shows a figure with `figure(fig, "fig:lr-sweep", "caption", runs=grid)` and a table with
+`table(df, "tab:lr", "caption", runs=grid)` (or one of the report's tables built on it), naming
+the runs it was computed from (a Sweep, Runs, or () for none); its markdown refers to them as
+`@fig:lr-sweep` and `@tab:lr`. Numbers given here count within one notebook;
 `cnnreport.report` numbers every figure and table again across the whole report, in order, and
 replaces each reference by its "Figure 3" or "Table 2", linked to it.
 """
@@ -36,27 +37,61 @@ class Captioned:
         return self.text
 
 
-def _captioned(label, caption, body, long=False):
-    """`body` in a <figure> carrying the label (the report build finds and renumbers it) and its caption:
-    above a table, below a figure, as papers place them. A long table may break across pages
-    (the report's print style, report.css), so that it starts under its caption rather than on a new page."""
+def _captioned(label, caption, body, runs, long=False):
+    """`body` in a <figure> carrying the label (the report build finds and renumbers it), its
+    caption (above a table, below a figure, as papers place them) and under the caption a collapsed
+    "Source" naming the runs it was computed from (runs_summary; the build adds the cell's code).
+    A long table may break across pages (the report's print style, report.css), so that it starts
+    under its caption rather than on a new page."""
     if not LABEL.match(label):
         raise ValueError(f"label {label!r} must look like fig:name or tab:name (letters, digits, - and _)")
     kind = label[:3]
     n = _numbers[kind].setdefault(label, len(_numbers[kind]) + 1)
+    summary, keys = runs_summary(runs)
     cap = f'<figcaption><b>{KINDS[kind]} <span class="report-number">{n}</span>:</b> {caption}</figcaption>'
-    inner = cap + body if kind == "tab" else body + cap
+    source = (f'<details class="report-source"><summary>Source</summary><p class="report-runs">{html.escape(summary)}'
+              + (f': <code>{" ".join(keys)}</code>' if keys else "") + "</p></details>")
+    inner = cap + source + body if kind == "tab" else body + cap + source
     classes = f"report-{kind}" + (" report-long" if long else "")
-    return Captioned(f'<figure class="{classes}" id="{label.replace(":", "-")}" data-label="{label}">'
-                     f"{inner}</figure>", f"{KINDS[kind]} {n}: {re.sub(r'<[^>]+>', '', caption)}")
+    return Captioned(f'<figure class="{classes}" id="{label.replace(":", "-")}" data-label="{label}" '
+                     f'data-runs="{html.escape(summary)}">{inner}</figure>',
+                     f"{KINDS[kind]} {n}: {re.sub(r'<[^>]+>', '', caption)}")
 
 
-def figure(fig, label, caption, dpi=130):
-    """A matplotlib Figure as a numbered figure with a caption (HTML allowed in captions)."""
+def runs_summary(runs):
+    """(what a figure or table was computed from, in words: how many runs and their settings; the
+    run keys, their folders' names). runs: a Sweep, Runs, one Run, or () for none (computed from the
+    networks' definitions or other measurements, said so)."""
+    from cnnreport.analysis.sweeps import distinct
+    from cnnreport.report.names import MODELS
+    from cnnreport.training.config import Config
+    runs = [runs] if hasattr(runs, "config") else list(getattr(runs, "runs", runs))
+    if not runs:
+        return "computed from no run", []
+    runs = distinct(runs)
+    configs = [r.config for r in runs]
+
+    def values(name):
+        seen = sorted({getattr(c, name) for c in configs}, key=lambda v: (str(type(v)), v))
+        return ", ".join(MODELS.get(v, v) if name == "model" else ("yes" if v else "no") if isinstance(v, bool)
+                         else number(v) for v in seen)
+    defaults = Config()
+    shown = [f for f in Config.names() if f == "model" or len({getattr(c, f) for c in configs}) > 1
+             or getattr(configs[0], f) != getattr(defaults, f)]
+    precision = ", ".join(sorted({r.info["precision"] for r in runs}))
+    data = ", ".join(sorted({r.data["fingerprint"] for r in runs}))
+    settings = "; ".join(f"{field_name(f) if f != 'model' else 'network'} {values(f)}" for f in shown)
+    return (f"{len(runs)} run{'s' if len(runs) > 1 else ''}: {settings}; {precision}; data {data}",
+            [r.path.name for r in runs])
+
+
+def figure(fig, label, caption, *, runs, dpi=130):
+    """A matplotlib Figure as a numbered figure with a caption (HTML allowed in captions), made from
+    `runs` (see runs_summary)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     png = base64.b64encode(buf.getvalue()).decode()
-    return _captioned(label, caption, f'<img src="data:image/png;base64,{png}" alt="{html.escape(label)}">')
+    return _captioned(label, caption, f'<img src="data:image/png;base64,{png}" alt="{html.escape(label)}">', runs)
 
 # ----------------------------------------------------------------------------- cells
 
@@ -88,10 +123,10 @@ def _text(value):
     return "–" if value is None or isinstance(value, float) and math.isnan(value) else str(value)
 
 
-def table(df, label, caption, formats=None):
-    """A DataFrame as a numbered table: no index column, each column through formats[column] (a
-    function of the value; default `number` for numbers, str otherwise, "–" for a missing text),
-    numbers right-aligned."""
+def table(df, label, caption, formats=None, *, runs):
+    """A DataFrame as a numbered table made from `runs` (see runs_summary): no index column, each
+    column through formats[column] (a function of the value; default `number` for numbers, str
+    otherwise, "–" for a missing text), numbers right-aligned."""
     formats = formats or {}
     columns = list(df.columns)
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in columns}
@@ -101,7 +136,7 @@ def table(df, label, caption, formats=None):
     body = "".join("<tr>" + "".join(f'<td style="text-align:{align[c]}">{html.escape(fmt[c](v))}</td>'
                                     for c, v in zip(columns, values)) + "</tr>"
                    for values in df.itertuples(index=False))
-    return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+    return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", runs,
                       long=len(df) > LONG_TABLE)
 
 

@@ -31,9 +31,9 @@ def precision_sentence(effect, sweep):
     if bf16 != {"bf16"}:
         return ("This machine computes no bfloat16 natively, so both arms trained in float32 here: the comparison "
                 "needs a CPU with AVX512-BF16 or AMX, or a GPU.")
-    parts = [f"{_name(r.model)} {signed(r.diff)} points ({r.verdict})" for r in effect.itertuples()]
+    parts = [f"{_name(r.model)} {signed(r.diff)} points ({said(r.interval)})" for r in effect.itertuples()]
     clear = effect[effect.verdict == "clear"]
-    verdict = ("bf16 costs no accuracy that three seeds can tell apart" if clear.empty else
+    verdict = ("bf16 costs no accuracy that the seeds can tell apart" if clear.empty else
                "; ".join(f"the {_name(r.model)} is clearly {'better' if r['diff'] > 0 else 'worse'} in bf16"
                          for _, r in clear.iterrows()))
     return (f"Against float32, bf16 changes the final accuracy by {', '.join(parts)}: {verdict}. Float32 takes "
@@ -43,6 +43,11 @@ def precision_sentence(effect, sweep):
 
 def _name(model):
     return MODELS[model]
+
+
+def said(interval):
+    """An interval's verdict with its bounds, e.g. "clear, 95 % interval [0.4, 2.1]"; "one seed: no interval"."""
+    return interval.verdict if math.isnan(interval.low) else f"{interval.verdict}, 95 % interval {interval}"
 
 
 def size_sentence(table, reference=32):
@@ -55,19 +60,19 @@ def size_sentence(table, reference=32):
         return "These runs cover too few widths to say what size does."
     base = base.iloc[0]
     top, against_original = best_width_against_original(table)
-    gap = top["mean"] - base["mean"]
-    verdict = claims.between(gap, top["std"], base["std"], top.seeds, base.seeds)
+    gap = claims.welch(base["mean"], base["std"], base.seeds, top["mean"], top["std"], top.seeds)
     seed = ORIGINAL["final"]["resnet"]["val_acc"]
     text = (f"From NF {res.num_filters.min()} to NF {res.num_filters.max()} ({res.mult_adds.max() / base.mult_adds:.1f}x the "
             f"multiply-adds at NF {reference}) the residual network's accuracy moves between {res['mean'].min():.1f} and "
-            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap)} points from NF {reference} "
-            f"({verdict}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} %: "
-            + ("width does not explain the gap." if against_original == "ours lower" else "width could explain the gap."))
+            f"{res['mean'].max():.1f} %. Its best width, NF {top.num_filters}, is {signed(gap.diff)} points from NF {reference} "
+            f"({said(gap)}), and still {seed - top['mean']:.1f} points below the original report's {seed:.1f} % "
+            f"({said(against_original)}): "
+            + ("width does not explain the gap." if against_original.verdict == "ours lower" else
+               "width could explain the gap."))
     pairs = []
     for r, u in zip(res.itertuples(), unet.itertuples()):
-        diff = r.mean - u.mean
-        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {signed(diff)} points "
-                     f"({claims.between(diff, r.std, u.std, r.seeds, u.seeds)})")
+        step = claims.welch(u.mean, u.std, u.seeds, r.mean, r.std, r.seeds)
+        pairs.append(f"NF {r.num_filters} against the U-Net at NF {u.num_filters}: {signed(step.diff)} points ({said(step)})")
     if pairs:
         text += (" At matched multiply-adds, the residual network against the U-Net: " + "; ".join(pairs) + ".")
     return text
@@ -138,8 +143,8 @@ def kernel_claim(best):
         if r.best is None:
             return f"{MODELS[r.model]}: {r.verdict}"
         agrees = "agrees" if r.best == 3 else "disagrees"
-        how = "clearly" if r.clear else "but not clearly (within seed noise of the runner-up)" if r.verdict.startswith("not clear") \
-            else "on one seed (no spread)"
+        how = ("clearly" if r.clear else "on one seed (no interval)" if r.verdict.startswith("one seed")
+               else f"but not clearly ({said(r.interval)} against the runner-up)")
         return f"the {MODELS[r.model]}'s best is kernel {r.best:g}, which {agrees}, {how}"
     return "The original report finds kernel 3 best for both networks. Ours: " + "; ".join(map(answer, best.itertuples())) + "."
 
@@ -148,16 +153,17 @@ def quality_sentence(plain):
     """Which network is best on each colour metric, if one is clearly (claims.ranking), and how dull
     the predictions are (stats.metric_table rows)."""
     def best(metric, unit):
-        first, second, gap, spread, verdict = claims.ranking(list(plain[metric]), list(plain[f"{metric}_std"]), list(plain.runs),
-                                                             tie=claims.TIE)
+        digits = claims.DIGITS[metric]
+        first, second, gap, verdict = claims.ranking(list(plain[metric]), list(plain[f"{metric}_std"]), list(plain.runs),
+                                                     digits)
         row = plain.iloc[first]
         if verdict == "clear":
-            return f"the **{MODELS[row.model]}** ({row[metric]:.1f} {unit}, clearly)"
+            return (f"the **{MODELS[row.model]}** ({row[metric]:.{digits}f} {unit}, clearly: "
+                    f"{gap.diff:.{digits}f} above the {MODELS[plain.model.iloc[second]]}, 95 % interval {gap})")
         low, high = plain[metric].min(), plain[metric].max()
         why = ("one seed each, no ranking" if verdict.startswith("one seed") else
-               f"the {MODELS[row.model]} leads the {MODELS[plain.model.iloc[second]]} by {gap:.1f}, "
-               + ("a tie: this metric hardly separates them" if verdict == "a tie" else "within seed noise"))
-        return f"no network clearly ({low:.1f} to {high:.1f} {unit}; {why})"
+               f"the {MODELS[row.model]} leads the {MODELS[plain.model.iloc[second]]} by {gap.diff:.{digits}f}, {said(gap)}")
+        return f"no network clearly ({low:.{digits}f} to {high:.{digits}f} {unit}; {why})"
     true_colour = plain.colourfulness_true.iloc[0]
     dullest = plain.loc[plain.colourfulness.idxmin()]
     below = plain.pixel_acc - plain.balanced_acc
@@ -170,15 +176,15 @@ def quality_sentence(plain):
 
 
 def rebalancing_sentence(effect):
-    """What rebalancing changes for each network, with the verdict of claims.between on each change
+    """What rebalancing changes for each network, with the paired interval and verdict of each change
     (stats.rebalancing_effect), and whether it keeps its promise where the changes are clear."""
     parts = []
     for model, g in effect.groupby("model", sort=False):
         e = g.set_index("metric")
         parts.append(f"the {MODELS[model]}: pixel accuracy {signed(e.change['pixel_acc'])} points "
-                     f"({e.verdict['pixel_acc']}), balanced accuracy {signed(e.change['balanced_acc'])} points "
-                     f"({e.verdict['balanced_acc']}), colourfulness {signed(e.change['colourfulness'])} "
-                     f"({e.verdict['colourfulness']})")
+                     f"({said(e.interval['pixel_acc'])}), balanced accuracy {signed(e.change['balanced_acc'])} points "
+                     f"({said(e.interval['balanced_acc'])}), colourfulness {signed(e.change['colourfulness'])} "
+                     f"({said(e.interval['colourfulness'])})")
     return "Rebalancing changes, for " + "; for ".join(parts) + ". " + rebalancing_verdict(effect) + "."
 
 
@@ -188,8 +194,7 @@ def rebalancing_verdict(effect):
     from cnnreport.analysis.stats import promises_kept
     kept = promises_kept(effect)
     return (f"Its colour gain is clear for {kept['colourfulness']} of {effect.model.nunique()} networks, its balanced-accuracy "
-            f"gain for {kept['balanced_acc']} and its pixel-accuracy cost for {kept['pixel_acc']}; the other changes lie "
-            "within seed noise")
+            f"gain for {kept['balanced_acc']} and its pixel-accuracy cost for {kept['pixel_acc']}")
 
 
 def decodings_sentence(decoded):
@@ -211,18 +216,17 @@ def chance_sentence(repro):
     final = repro[repro.epoch == "final"]
     repeats = seed_repeats()
     ranges = {m: max(v) - min(v) for m, v in repeats.items()}
-    largest = max(ranges.values())
 
     def reads(m, v):
         if ranges[m] == 0:   # the same number each time: more likely one run quoted again than repeats
             return f"Its {MODELS[m]} reads {v[0]:.1f} % all {len(v)} times, more likely one run quoted again than {len(v)} runs."
         return f"Its {MODELS[m]} reads {', '.join(f'{a:.1f}' for a in v)} % (a range of {ranges[m]:.1f} points)."
-    verdicts = [claims.against_single(r.diff, r.std, r.runs, allowance=largest) for r in final.itertuples()]
-    beyond = [v for v in verdicts if v in ("ours higher", "ours lower")]
+    beyond = final[final.verdict.isin(["ours higher", "ours lower"])]
     return (" ".join(reads(m, v) for m, v in repeats.items())
             + f" Our std over seeds has a median of {final['std'].median():.1f} points over the settings of @tab:repro. "
-            f"{len(beyond)} of our {len(final)} final-epoch differences exceed twice our spread plus the largest range of "
-            f"the original report's own repeats ({largest:.1f} points): "
+            f"The prediction interval of one more run of ours, which counts the seed noise of the original report's "
+            f"single runs as well as ours, excludes its number for {len(beyond)} of the {len(final)} final-epoch "
+            f"settings (the verdicts of @tab:repro): "
             + ("chance alone does not explain those." if len(beyond) else "chance can explain every one."))
 
 

@@ -17,16 +17,16 @@ from cnnreport.science.data import describe
 # What each network is, in words (its layers: the appendix's layer tables).
 DESIGNS = {"cnn": "max-pooling down, nearest upsampling up, no skips",
            "convtranspose": "strided convolutions down, transposed convolutions up, no skips",
-           "unet": "as the U-Net without skips, plus two concatenated skips (Ronneberger et al. 2015)",
-           "resnet": "a U-Net of residual blocks (He et al. 2016), NF channels at full resolution"}
+           "unet": "as the U-Net without skips, plus two concatenated skips [@ronneberger2015]",
+           "resnet": "a U-Net of residual blocks [@he2016], NF channels at full resolution"}
 
 
 def task_and_data(runs):
     """The task and the images, from the runs' configs and data records."""
     c, d = runs[0].config, runs[0].data
-    return (f"Each {c.category} image of CIFAR-10 (Krizhevsky 2009), 32x32 pixels, is turned grey (the mean of red, "
+    return (f"Each {c.category} image of CIFAR-10 [@krizhevsky2009], 32x32 pixels, is turned grey (the mean of red, "
             f"green and blue), and a network predicts for every pixel one of {c.num_colours} colour categories: "
-            "colourization as classification, as in the assignment. The images are "
+            "colourization as classification, as in the assignment [@assignment]. The images are "
             f"{describe(d, known_data())}: {d['train_images']:,} training and {d['test_images']:,} test images. "
             "The test images serve as the validation set: every accuracy in this report is measured on them, and "
             "nothing is tuned on them beyond what each section's sweep reports.")
@@ -49,7 +49,7 @@ def networks_table(runs, label, caption):
         first.setdefault(run.config.model, run)
     rows = [dict(network=MODELS[m], design=DESIGNS[m], parameters=r.parameters,
                  **{"multiply-adds per image": mult_adds(r.config), "epochs": r.config.epochs}) for m, r in first.items()]
-    return table(pd.DataFrame(rows), label, caption)
+    return table(pd.DataFrame(rows), label, caption, runs=runs)
 
 
 def training_text(runs):
@@ -58,12 +58,12 @@ def training_text(runs):
     epochs = Counter(run.config.epochs for run in runs)
     longest = max(epochs, key=epochs.get)
     others = sorted({(MODELS[r.config.model], r.config.epochs) for r in runs if r.config.epochs != longest})
-    return (f"Every network trains with Adam (Kingma & Ba 2015) at learning rate {c.lr:g} on batches of {c.batch_size} "
+    return (f"Every network trains with Adam [@kingma2015] at learning rate {c.lr:g} on batches of {c.batch_size} "
             f"images, reshuffled every epoch, for {longest} epochs"
             + "".join(f" ({name}: {e})" for name, e in others)
             + ", minimising the cross-entropy of the true category averaged over every pixel. The residual network's "
             f"blocks drop whole channels with probability {runs[-1].config.dropout:g} between their two convolutions, as "
-            "wide residual networks do (Zagoruyko & Komodakis 2016); "
+            "wide residual networks do [@zagoruyko2016]; "
             "the other networks have no regularisation. No learning-rate schedule, augmentation or early stopping: "
             "the sweeps change one setting at a time.")
 

@@ -11,6 +11,7 @@ from cnnreport.analysis.sweeps import distinct
 from cnnreport.report import findings
 from cnnreport.report.names import MODELS, field_name
 from cnnreport.report.present import signed, table
+from cnnreport.report.sentences import said
 
 
 def _headline(text):
@@ -27,13 +28,13 @@ def results(sweeps, jpeg=True):
         arch = stats.architecture_table(sweeps["07_architectures"])
         out.append(_headline(findings.architectures(arch)))
         out.append("Measured one change at a time: " + ", ".join(
-            f"{r.change} {signed(r.diff)} points ({r.verdict})" for r in stats.steps(arch).itertuples()) + ".")
+            f"{r.change} {signed(r.diff)} points ({said(r.interval)})" for r in stats.steps(arch).itertuples()) + ".")
     repro = stats.reproduction(sweeps)
     final = repro[repro.epoch == "final"]
     if len(final):
         out.append(f"Of the original report's {len(final)} final accuracies that we reran, "
-                   f"{(final.verdict == 'within noise').sum()} lie within our seed noise; the median difference is "
-                   f"{signed(final['diff'].median())} points.")
+                   f"{(final.verdict == 'within noise').sum()} lie within the prediction interval of one more run of "
+                   f"ours; the median difference is {signed(final['diff'].median())} points.")
     parts = [findings.consistency(sweeps), findings.jpeg_copy() if jpeg else None,
              findings.precision(sweeps["10_precision"]) if "10_precision" in sweeps else None,
              findings.size(sweeps["11_size"]) if "11_size" in sweeps else None,
@@ -45,10 +46,10 @@ def abstract(sweeps, jpeg=True):
     """One paragraph: the task, how much was trained, and the results (see `results`)."""
     runs = distinct(run for s in sweeps.values() for run in s.runs)
     seeds = len({run.config.seed for run in runs})
-    return Markdown("We rerun and extend a student's deep-learning homework report on colourization as classification: "
+    return Markdown("We rerun and extend a student's deep-learning homework report [@original] on colourization as classification: "
                     f"grey CIFAR-10 horses in, one of {runs[0].config.num_colours} colour categories per pixel out, "
                     f"with a CNN, a U-Net, the U-Net without its skips and a residual network, over {len(runs)} training "
-                    f"runs with {seeds} seeds per setting. A difference counts only beyond twice the spread over seeds. "
+                    f"runs with {seeds} seeds per setting. A difference counts only where its 95 % interval excludes zero. "
                     + " ".join(results(sweeps, jpeg)))
 
 
@@ -69,7 +70,7 @@ def original_conclusions(sweeps, label, caption):
             if theirs is None or r.best is None:
                 continue
             verdict = ("confirmed" if r.clear and r.best == theirs else "contradicted" if r.clear else
-                       "not separable from the runner-up" if r.verdict.startswith("not clear") else "one seed: no verdict")
+                       "one seed: no verdict" if r.verdict.startswith("one seed") else "not separable from the runner-up")
             rows.append({"the original report": f"{MODELS[r.model]}: best {field_name(field)} {theirs:g}",
                          "we measure": f"best {r.best:g} ({r.mean:.1f} %), {r.runner_up:g} {r.gap:.1f} behind",
                          "verdict": verdict})
@@ -85,10 +86,13 @@ def original_conclusions(sweeps, label, caption):
         res = arch.set_index("model").loc["resnet"] if "resnet" in set(arch.model) else None
         if res is not None:
             theirs = ORIGINAL["final"]["resnet"]["val_acc"]
-            verdict = claims.against_single(res["mean"] - theirs, res["std"], res["runs"])
+            against = claims.against_single(res["mean"], res["std"], res["runs"], theirs)
             rows.append({"the original report": f"the residual network reaches {theirs:.1f} %",
-                         "we measure": f"{res['acc']} % at NF 32", "verdict": verdict})
-    return table(pd.DataFrame(rows), label, caption)
+                         "we measure": f"{res['acc']} % at NF 32, {res['epochs']} epochs",
+                         "verdict": f"{against.verdict} {against}".replace(" –", "")})
+    read = [run for nb in ("04_num_filters", "05_learning_rate", "06_kernel_size", "07_architectures") if nb in sweeps
+            for run in sweeps[nb].runs]
+    return table(pd.DataFrame(rows), label, caption, runs=read)
 
 
 def limitations(sweeps):
@@ -101,8 +105,8 @@ def limitations(sweeps):
         "hold for other classes, larger images or more data.",
         f"The {d['test_images']:,} test images are also the validation set, as in the assignment: the best epochs and "
         "the best values of each sweep are chosen on the images they are measured on, so they flatter a little.",
-        f"{seeds} seeds per setting estimate each spread from {seeds} numbers; the rule of twice the larger spread is a "
-        "rule of thumb, not a test at a stated error rate, and a difference just beyond it may not repeat.",
+        f"{seeds} seeds per setting estimate each spread from {seeds} numbers, so the intervals are wide; each is a 95 % "
+        "interval on its own, and among this many comparisons a few clear ones may be chance.",
         "We trained on a JPEG re-encoded copy of the images, and measured what that changes only on the subset whose "
         "lossless originals could be recovered.",
         "The original report states neither its residual network's width nor its exact evaluation; where our numbers "

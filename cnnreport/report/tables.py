@@ -10,22 +10,28 @@ from cnnreport.report.names import METRICS, MODELS, field_name
 from cnnreport.report.present import fixed, known, number, signed, table
 
 
+def _bounds(intervals):
+    """Intervals (claims.Interval, or None) as unbreakable cells: "[-1.3, 0.4]", "–"."""
+    return [None if i is None or i != i else str(i).replace(" ", "\u00a0") for i in intervals]
+
+
 def _star(text, best):
     """An accuracy cell, unbreakable ("45.3 ± 0.4"), starred when it is clearly the best."""
     return (f"{text} ★" if best else text).replace(" ", "\u00a0")
 
 
-def summary_table(summary, field, label, caption):
+def summary_table(summary, field, label, caption, *, runs):
     """A sweep's summary (stats.summary) over `field`: per network and value, our accuracy (★: the
-    network's clearly best), the original report's, the difference and its verdict where it gave
-    numbers, and the time per run."""
+    network's clearly best), the original report's, the difference with the prediction interval of
+    one more run of ours and its verdict where it gave numbers, and the time per run."""
     df = pd.DataFrame({"network": summary.model.map(MODELS), field_name(field): summary.value,
                        "val acc (%)": [_star(a, b) for a, b in zip(summary.acc, summary.best)],
                        "original report (%)": summary.original, "ours − original (points)": summary["diff"],
-                       "verdict": summary.verdict, "time per run (s)": summary.seconds})
+                       "95 % interval": _bounds(summary.interval), "verdict": summary.verdict,
+                       "time per run (s)": summary.seconds})
     return table(df[known(df, df.columns)], label, caption,
                  {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
-                  "time per run (s)": fixed(0)})
+                  "time per run (s)": fixed(0)}, runs=runs)
 
 
 def runs_table(sweep, label, caption):
@@ -39,30 +45,29 @@ def runs_table(sweep, label, caption):
                        "val loss": runs.val_loss, "time (s)": runs.seconds})
     shown = [c for c in known(df, df.columns) if c not in ("seed", "status", "epochs") or df[c].nunique() > 1]
     return table(df[shown], label, caption, {"final val acc (%)": fixed(1), "best val acc (%)": fixed(1),
-                                             "train loss": fixed(3), "val loss": fixed(3), "time (s)": fixed(0)})
+                                             "train loss": fixed(3), "val loss": fixed(3), "time (s)": fixed(0)}, runs=sweep)
 
 
-def architecture_table(arch, label, caption):
+def architecture_table(arch, label, caption, *, runs):
     """The architecture comparison (stats.architecture_table) beside the original report's, the
     difference with its verdict; time per run (mean over seeds). Losses are in runs_table: an A4
     page holds no more columns."""
     df = pd.DataFrame({"network": arch.model.map(MODELS), "epochs": arch.epochs, "parameters": arch.parameters,
                        "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
                        "original report (%)": arch.original, "ours − original (points)": arch["diff"],
-                       "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
+                       "95 % interval": _bounds(arch.interval), "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
                        "original time (s)": arch.original_seconds})
     return table(df[known(df, df.columns)], label, caption,
                  {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
-                  "time (s)": fixed(0), "original time (s)": fixed(0)})
+                  "time (s)": fixed(0), "original time (s)": fixed(0)}, runs=runs)
 
 
-def steps_table(steps, label, caption):
-    """What each architectural change adds (stats.steps), with its verdict."""
+def steps_table(steps, label, caption, *, runs):
+    """What each architectural change adds (stats.steps), with Welch's interval and its verdict."""
     later_minus_earlier = [" − ".join(MODELS[m] for m in pair.split(" - ")) for pair in steps.model]
     df = pd.DataFrame({"change": steps.change, "networks": later_minus_earlier, "difference (points)": steps["diff"],
-                       "seed spread (points)": steps.spread, "verdict": steps.verdict})
-    return table(df[known(df, df.columns)], label, caption,
-                 {"difference (points)": fixed(1, signed=True), "seed spread (points)": fixed(1)})
+                       "95 % interval": _bounds(steps.interval), "verdict": steps.verdict})
+    return table(df[known(df, df.columns)], label, caption, {"difference (points)": fixed(1, signed=True)}, runs=runs)
 
 
 def verdicts(best, field):
@@ -90,11 +95,10 @@ def layer_table(model, label, caption):
                        "RF textbook": [r["rf_textbook"] for r in rows]})
     rf = rows[-1]["rf"]
     return table(df, label, f"{caption} In all {total(rows, 'params'):,} parameters; an output pixel depends on "
-                            f"{rf} x {rf} input pixels.")
+                            f"{rf} x {rf} input pixels.", runs=())
 
 
-DIGITS = {"pixel_acc": 1, "balanced_acc": 1, "auc": 1, "psnr": 2, "colourfulness": 1, "colourfulness_true": 1}
-QUALITY = {m: (METRICS[m], DIGITS[m]) for m in DIGITS}   # a colour metric's column name and decimals
+QUALITY = {m: (METRICS[m], claims.DIGITS[m]) for m in METRICS}   # a colour metric's column name and decimals
 
 
 def _mean_std(mean, std, digits):
@@ -102,32 +106,34 @@ def _mean_std(mean, std, digits):
     return "–" if mean != mean else (f"{mean:.{digits}f}" + ("" if std != std else f" ± {std:.{digits}f}")).replace(" ", "\u00a0")
 
 
-def quality_table(quality, label, caption):
+def quality_table(quality, label, caption, *, runs):
     """Colour metrics per network (stats.metric_table rows), mean ± std over seeds; ★ marks
-    the network clearly best on a metric (claims.ranking), none where they tie. The truth's colourfulness, the same for every row, ends the caption."""
+    the network clearly best on a metric (claims.ranking, at the metric's printed precision), none where none is. The truth's colourfulness, the same for every row, ends the caption."""
     cols = {"network": quality.model.map(MODELS)}
     for m, (name, digits) in QUALITY.items():
         if m != "colourfulness_true":
-            first, _, _, _, verdict = claims.ranking(list(quality[m]), list(quality[f"{m}_std"]), list(quality.runs),
-                                                     tie=claims.TIE)
+            first, _, _, verdict = claims.ranking(list(quality[m]), list(quality[f"{m}_std"]), list(quality.runs), digits)
             cols[name] = [_star(_mean_std(a, s, digits), i == first and verdict == "clear")
                           for i, (a, s) in enumerate(zip(quality[m], quality[f"{m}_std"]))]
     return table(pd.DataFrame(cols), label, f"{caption} The true images' colourfulness: "
-                                            f"{quality.colourfulness_true.iloc[0]:.1f}.")
+                                            f"{quality.colourfulness_true.iloc[0]:.1f}.", runs=runs)
 
 
-def rebalancing_table(effect, label, caption):
+def rebalancing_table(effect, label, caption, *, runs):
     """What class rebalancing changes (stats.rebalancing_effect): per network and metric, the
-    plain and rebalanced means, the change, the seed spread and the verdict of claims.between."""
+    plain and rebalanced means, the change and its paired interval over seeds with its verdict,
+    each at the metric's printed precision."""
+    digits = [QUALITY[m][1] for m in effect.metric]
     df = pd.DataFrame({"network": effect.model.map(MODELS), "metric": [QUALITY[m][0] for m in effect.metric],
-                       "plain": effect.plain, "rebalanced": effect.rebalanced, "change": effect.change,
-                       "seed spread": effect.spread, "verdict": effect.verdict})
+                       "plain": [f"{v:.{d}f}" for v, d in zip(effect.plain, digits)],
+                       "rebalanced": [f"{v:.{d}f}" for v, d in zip(effect.rebalanced, digits)],
+                       "change": [signed(v, d) for v, d in zip(effect.change, digits)],
+                       "95 % interval": _bounds(effect.interval), "verdict": effect.verdict})
     df = df[effect.metric != "colourfulness_true"]
-    return table(df[known(df, df.columns)], label, caption,
-                 {"plain": fixed(2), "rebalanced": fixed(2), "change": fixed(2, signed=True), "seed spread": fixed(2)})
+    return table(df[known(df, df.columns)], label, caption, runs=runs)
 
 
-def decoding_table(decoded, label, caption):
+def decoding_table(decoded, label, caption, *, runs):
     """The colour metrics of stored weights under each decoding (stats.decodings),
     mean over the runs given."""
     shown = [m for m in QUALITY if m != "colourfulness_true"]   # the truth's: the same for every row
@@ -136,10 +142,10 @@ def decoding_table(decoded, label, caption):
                        "decoding": g.decoding, **{QUALITY[m][0]: g[m] for m in shown}})
     if df.rebalanced.nunique() == 1:
         df = df.drop(columns="rebalanced")
-    return table(df, label, caption, {QUALITY[m][0]: fixed(QUALITY[m][1]) for m in shown})
+    return table(df, label, caption, {QUALITY[m][0]: fixed(QUALITY[m][1]) for m in shown}, runs=runs)
 
 
-def reproduction_table(repro, label, caption):
+def reproduction_table(repro, label, caption, *, runs):
     """Every original-report number a sweep reran (stats.reproduction) beside ours: mean ± std
     over seeds of the same epoch, the difference, the difference had we taken our best epochs,
     and the verdict."""
@@ -148,23 +154,23 @@ def reproduction_table(repro, label, caption):
     df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": setting,
                        "epoch": repro.epoch, "original report (%)": repro.original,
                        "ours (%)": [_mean_std(m, s, 1) for m, s in zip(repro["mean"], repro["std"])],
-                       "ours − original (points)": repro["diff"], "with our best epoch": repro.best_diff,
-                       "verdict": repro.verdict})
+                       "ours − original (points)": repro["diff"], "95 % interval": _bounds(repro.interval),
+                       "verdict": repro.verdict, "with our best epoch": repro.best_diff})
     return table(df, label, caption, {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
-                                      "with our best epoch": fixed(1, signed=True)})
+                                      "with our best epoch": fixed(1, signed=True)}, runs=runs)
 
 
-def originals_table(effect, label, caption):
+def originals_table(effect, label, caption, *, runs):
     """The same weights on the original test images and on their JPEG twins (measurements.originals_effect)."""
     df = pd.DataFrame({"network": effect.model.map(MODELS), "on the JPEG twins (%)": effect.twins,
                        "on the originals (%)": effect.originals, "originals − twins (points)": effect["diff"],
-                       "95 % interval": [f"{signed(lo, 2)} to {signed(hi, 2)}".replace(" ", "\u00a0") for lo, hi in zip(effect.low, effect.high)],
+                       "95 % interval": _bounds(effect.interval),
                        "verdict": effect.verdict})
     return table(df, label, caption, {"on the JPEG twins (%)": fixed(2), "on the originals (%)": fixed(2),
-                                      "originals − twins (points)": fixed(2, signed=True)})
+                                      "originals − twins (points)": fixed(2, signed=True)}, runs=runs)
 
 
-def training_table(effect, label, caption):
+def training_table(effect, label, caption, *, runs):
     """The 2 x 2 of training and testing on the originals or their JPEG twins (measurements.training_effect)."""
     rows = []
     for r in effect.to_dict("records"):
@@ -172,36 +178,37 @@ def training_table(effect, label, caption):
             rows.append({"network": MODELS[r["model"]], "trained on": name,
                          "tested on the originals (%)": _mean_std(r[f"{arm}_on_originals"], r[f"{arm}_on_originals_std"], 1),
                          "tested on the JPEG twins (%)": _mean_std(r[f"{arm}_on_twins"], r[f"{arm}_on_twins_std"], 1)})
-    return table(pd.DataFrame(rows), label, caption)
+    return table(pd.DataFrame(rows), label, caption, runs=runs)
 
 
-def precision_table(effect, label, caption):
+def precision_table(effect, label, caption, *, runs):
     """bf16 against float32 per network (measurements.precision_effect)."""
     df = pd.DataFrame({"network": effect.model.map(MODELS), "bf16 (%)": [_mean_std(m, s, 1) for m, s in zip(effect.bf16, effect.bf16_std)],
                        "float32 (%)": [_mean_std(m, s, 1) for m, s in zip(effect.float32, effect.float32_std)],
-                       "bf16 − float32 (points)": effect["diff"], "verdict": effect.verdict,
+                       "bf16 − float32 (points)": effect["diff"], "95 % interval": _bounds(effect.interval),
+                       "verdict": effect.verdict,
                        "float32's time / bf16's": effect.time_ratio})
-    return table(df, label, caption, {"bf16 − float32 (points)": fixed(1, signed=True), "float32's time / bf16's": fixed(1)})
+    return table(df, label, caption, {"bf16 − float32 (points)": fixed(1, signed=True), "float32's time / bf16's": fixed(1)}, runs=runs)
 
 
-def consistency_table(pairs, label, caption):
+def consistency_table(pairs, label, caption, *, runs):
     """The original report's (loss, accuracy) pairs against our runs' relation (consistency.consistency)."""
     df = pd.DataFrame({"network": pairs.model.map(MODELS), "run": pairs.what.str.replace(" ", "\u00a0"), "val loss": pairs.val_loss,
                        "val acc (%)": pairs.val_acc, "ours at that loss (%)": pairs.expected,
                        "distance (points)": pairs.distance, "our scatter (points)": pairs.residual,
                        "verdict": [v + ("" if inside else ", beyond our losses") for v, inside in zip(pairs.verdict, pairs.within_range)]})
     return table(df, label, caption, {"val loss": fixed(4), "val acc (%)": fixed(1), "ours at that loss (%)": fixed(1),
-                                      "distance (points)": fixed(1, signed=True), "our scatter (points)": fixed(1)})
+                                      "distance (points)": fixed(1, signed=True), "our scatter (points)": fixed(1)}, runs=runs)
 
 
-def size_table(sizes, label, caption):
+def size_table(sizes, label, caption, *, runs):
     """Width against accuracy of the residual network and the U-Net (measurements.size_table)."""
     df = pd.DataFrame({"network": sizes.model.map(MODELS), "NF": sizes.num_filters, "parameters": sizes.parameters,
                        "multiply-adds per image (M)": sizes.mult_adds / 1e6, "training compute (TMAC)": sizes.compute / 1e12,
                        "val acc (%)": [_mean_std(m, s, 1) for m, s in zip(sizes["mean"], sizes["std"])],
                        "time per run (s)": sizes.seconds})
     return table(df, label, caption, {"multiply-adds per image (M)": fixed(1), "training compute (TMAC)": fixed(1),
-                                      "time per run (s)": fixed(0)})
+                                      "time per run (s)": fixed(0)}, runs=runs)
 
 
 def palette_table(palette, label, caption):
@@ -210,10 +217,10 @@ def palette_table(palette, label, caption):
                "pixels changing category, each its own palette (%)": "labels_changed_own_palettes",
                "… with one palette for both (%)": "labels_changed_one_palette"}
     return table(pd.DataFrame([{name: palette[key] for name, key in columns.items()}]), label, caption,
-                 {name: fixed(1) for name in columns})
+                 {name: fixed(1) for name in columns}, runs=())
 
 
-def weighed_table(causes, label, caption):
+def weighed_table(causes, label, caption, *, runs):
     """The causes of our differences from the original report, each with its measured size (causes.weighed)."""
     def size(lo, hi, cause):
         if lo != lo:
@@ -222,15 +229,15 @@ def weighed_table(causes, label, caption):
         return f"{fmt(lo)} to {fmt(hi)}".replace(" ", "\u00a0")
     size = [size(lo, hi, c) for lo, hi, c in zip(causes.low, causes.high, causes.cause)]
     return table(pd.DataFrame({"cause": causes.cause, "measured as": causes.measured, "effect (points)": size,
-                               "what it explains": causes.verdict}), label, caption)
+                               "what it explains": causes.verdict}), label, caption, runs=runs)
 
 
-def gaps_table(gaps, label, caption):
+def gaps_table(gaps, label, caption, *, runs):
     """Each network's gap to the original report beside the measured effects that move it (causes.architecture_gaps)."""
     df = pd.DataFrame({"network": gaps.model.map(MODELS), "ours − original (points)": gaps.gap,
                        "JPEG copy at test": gaps.test, "JPEG copy in training": gaps.training,
                        "measured differently": gaps.measurement, "together": gaps.together, "left unexplained": gaps.left})
-    return table(df, label, caption, {c: fixed(1, signed=True) for c in df.columns if c != "network"})
+    return table(df, label, caption, {c: fixed(1, signed=True) for c in df.columns if c != "network"}, runs=runs)
 
 
 def receptive_fields(kernels):
@@ -249,7 +256,7 @@ def receptive_field_table(kernels, label, caption):
     df = pd.DataFrame([{"kernel": k, **{MODELS[a]: f"{last[k, a]['rf']}" + ("" if last[k, a]["rf"] == last[k, a]["rf_textbook"]
                                                     else f" ({last[k, a]['rf_textbook']})") for a in ARCHITECTURES}}
                        for k in kernels])
-    return table(df, label, caption)
+    return table(df, label, caption, runs=())
 
 
 QUANTITIES = {"params": "weights", "outputs": "outputs", "mult_adds": "multiply-adds"}   # science.layers' totals
@@ -261,7 +268,7 @@ def formula_table(kernel, label, caption):
     from cnnreport.science.models import ARCHITECTURES
     return table(pd.DataFrame([{"network": MODELS[a], **{name: format_formula(count_formula(a, q, kernel))
                                                          for q, name in QUANTITIES.items()}} for a in ARCHITECTURES]),
-                 label, caption)
+                 label, caption, runs=())
 
 
 def count_table(kernel, num_filters, num_colours, label, caption):
@@ -271,13 +278,13 @@ def count_table(kernel, num_filters, num_colours, label, caption):
     from cnnreport.science.models import ARCHITECTURES, build_model
     return table(pd.DataFrame([{"network": MODELS[a], **{name: total(rows_of(build_model(a, kernel, num_filters, num_colours)), q)
                                                          for q, name in QUANTITIES.items()}} for a in ARCHITECTURES]),
-                 label, caption)
+                 label, caption, runs=())
 
 
 def design_table(label, caption):
     """The changes between neighbouring networks (stats.STEPS), by display name."""
     return table(pd.DataFrame([{"change": what, "from": MODELS[a], "to": MODELS[b], "what changes": how}
-                               for what, a, b, how in STEPS]), label, caption)
+                               for what, a, b, how in STEPS]), label, caption, runs=())
 
 
 def settings_table(experiments, label, caption):
@@ -296,4 +303,4 @@ def settings_table(experiments, label, caption):
                          "varied": f"{field_name(field)}: {values(mine, field)}" if field else "the network",
                          **{field_name(name): "" if name == field else values(mine, name) for name in differing(experiments)},
                          "seeds": values(mine, "seed")})
-    return table(pd.DataFrame(rows), label, caption)
+    return table(pd.DataFrame(rows), label, caption, runs=())
