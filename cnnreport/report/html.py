@@ -15,8 +15,8 @@ import nbformat
 
 from cnnreport import __version__
 from cnnreport.contents import Section, split, title_of
-from cnnreport.report.citations import cite, references
 from cnnreport.params import ROOT, known_data, profile_store
+from cnnreport.report.citations import cite, references
 from cnnreport.report.present import KINDS
 from cnnreport.science.data import describe
 
