@@ -1,5 +1,5 @@
 # cnnreport: `make setup`, `make report`, `make reproduce`, `make test`, `make lab`, `make runs`,
-# `make paper`, `make paper-runs`. Variables: PYTHON, DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA,
+# `make paper`, `make paper-runs`, `make diff`. Variables: PYTHON, DATA (image folder or CIFAR-10 root; default: $CNNREPORT_DATA,
 # else torchvision's download), RUNS (runs store), PROFILE (smoke, quick or paper; default: paper for
 # report and reproduce, quick for lab), WORKERS (sweeps train N runs at once in local processes;
 # default 2 on a CPU of 2 or more cores, else 1), SCHEDULER (sweeps train on the workers of the dask
@@ -24,7 +24,7 @@ ifdef SCHEDULER
 export CNNREPORT_SCHEDULER := $(SCHEDULER)
 endif
 
-.PHONY: setup test report paper reproduce paper-runs lab runs bench clean
+.PHONY: setup test report paper reproduce paper-runs diff lab runs bench clean
 
 setup: $(VENV)/.installed
 
@@ -67,6 +67,12 @@ reproduce: setup
 paper-runs: setup
 	$(if $(NOTEBOOK),,$(error give the notebook: make paper-runs NOTEBOOK=<name>))
 	exec $(BIN)/python -m cnnreport.paper_runs $(NOTEBOOK)
+
+# What differs between two runs (A, B: run folders), or between the runs of a store (A) or two (A, B)
+# paired by the one setting BY (e.g. BY=precision); HTML=page.html also writes it as a page.
+diff: setup
+	$(if $(A),,$(error give what to compare: make diff A=<run or store> [B=<run or store>] [BY=<setting>]))
+	$(BIN)/python -m cnnreport diff $(A) $(B) $(if $(BY),--by $(BY)) $(if $(HTML),--html $(HTML))
 
 # JupyterLab on notebooks/ at PORT, with this environment's kernel; notebooks run there use $(PROFILE)
 # and are saved without outputs. NO_BROWSER=1: no browser is opened (a remote machine, a container).

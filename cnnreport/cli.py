@@ -1,4 +1,4 @@
-"""Command line: `python -m cnnreport train ...`, `... colourize ...` and `... evaluate ...`."""
+"""Command line: `python -m cnnreport train ...`, `... colourize ...`, `... evaluate ...` and `... diff ...`."""
 import argparse
 import sys
 from pathlib import Path
@@ -55,6 +55,12 @@ def parser():
     e.add_argument("--data", help="the data the runs trained on (default: $CNNREPORT_DATA, else download)")
     e.add_argument("--on", nargs="*", default=[], metavar="FOLDER",
                    help="also measure the pixel accuracy, per image, on the test images of these data")
+    d = sub.add_parser("diff", help="what differs between two runs, or the runs of stores paired by one setting "
+                       "(cnnreport.diff; needs the report extra)")
+    d.add_argument("a", type=Path, help="a run folder, or a runs store")
+    d.add_argument("b", type=Path, nargs="?", help="another run folder, or runs store (optional with --by)")
+    d.add_argument("--by", help="pair the stores' runs that differ only in this setting (a Config field, precision or data)")
+    d.add_argument("--html", type=Path, help="also write the comparison to this HTML page")
     return p
 
 
@@ -72,6 +78,13 @@ def main(argv=None):
             print(f"{run.status}{' (loaded from the store)' if stored else ''}: val acc {f['val_acc']:.1f}%, "
                   f"val loss {f['val_loss']:.4f} after {f['epoch']} epochs", file=sys.stderr)
             print(run.path)
+        elif args.command == "diff":
+            from cnnreport import diff
+            parts = diff.diff(args.a, args.b, args.by)
+            print(diff.text(parts))
+            if args.html:
+                args.html.write_text(diff.page(parts, args.a, args.b), encoding="utf-8")
+                print(f"wrote {args.html}")
         elif args.command == "evaluate":
             for path in args.runs:
                 print(on_data(evaluate(path, args.data).path, args.on).path)
