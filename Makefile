@@ -45,15 +45,17 @@ test: setup
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval notebooks
 
-# Executes every notebook into build/report/$(PROFILE)/, then report.html and report.pdf there. The
-# paper profile (the default) renders the committed runs: no data, minutes, nothing trains. (`exec`:
-# a kill of make reaches the build, which stops everything it started.)
+# Executes every notebook into build/report/$(PROFILE)/ (again only where something it depends on
+# changed since the last build there; FORCE=1 executes all), then report.html and report.pdf there.
+# The paper profile (the default) renders the committed runs: no data, minutes, nothing trains.
+# (`exec`: a kill of make reaches the build, which stops everything it started.)
 report: setup
-	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(or $(PROFILE),paper)
+	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile $(or $(PROFILE),paper) $(if $(FORCE),--force)
 
-# The committed paper report, reports/paper/report.html and .pdf, rebuilt from the committed runs.
+# The committed paper report, reports/paper/report.html and .pdf, rebuilt from the committed runs,
+# every notebook executed afresh (--force).
 paper: setup
-	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile paper --out reports/paper
+	exec env TQDM_DISABLE=1 $(BIN)/python -m cnnreport.report --profile paper --out reports/paper --force
 
 # Retrains the chosen runs of $(PROFILE) on DATA into build/reproduce/$(PROFILE)/runs (or RUNS) and
 # compares them with the committed ones: build/reproduce/$(PROFILE)/comparison.csv and .html.

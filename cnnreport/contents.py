@@ -35,7 +35,7 @@ def sections(path=None):
     path = path or CONTENTS
     listed = yaml.safe_load(path.read_text())
     parts = {k: listed.get(k) for k in ("body", "appendix")} if isinstance(listed, dict) else {}
-    if set(listed or {}) - {"body", "appendix"} or not all(
+    if set(listed or {}) - {"author", "body", "appendix"} or not all(
             isinstance(v, list) and all(isinstance(e, str) for e in v) for v in parts.values() if v is not None):
         raise ValueError(f"{path} must hold `body:` and `appendix:`, each a list of notebook names (or notebook/part)")
     out = [Section(*e.split("/", 1), appendix=where == "appendix") for where in ("body", "appendix")
@@ -45,6 +45,11 @@ def sections(path=None):
     if doubles:
         raise ValueError(f"{path} places {', '.join(doubles)} more than once")
     return out
+
+
+def author(path=None):
+    """The title page's author line (`author:` in notebooks/contents.yaml), or None for none."""
+    return (yaml.safe_load((path or CONTENTS).read_text()) or {}).get("author") or None
 
 
 def notebooks(path=None):

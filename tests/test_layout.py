@@ -54,11 +54,6 @@ def test_section_ids_are_unique():
     assert len(set(ids)) == len(ids) and html.section_id(3, 0) == "s3" and html.section_id(3, 1) == "s3b"
 
 
-def test_paths_show_relative_to_the_repository_never_absolute(tmp_path):
-    assert html.repo_relative(ROOT / "reports" / "paper" / "runs") == "reports/paper/runs"
-    assert html.repo_relative(tmp_path / "runs") == "runs (outside the repository)"
-
-
 def test_combine_gives_unique_ids_and_keeps_a_heading_with_the_figure_below_it(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
     monkeypatch.setattr(html, "git_commit", lambda: "abc1234")
@@ -71,11 +66,11 @@ def test_combine_gives_unique_ids_and_keeps_a_heading_with_the_figure_below_it(t
              nbformat.v4.new_markdown_cell("## Next\n\nMore.")]
     path = tmp_path / "00_one.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
-    nb = html.combine([("00_one", path)], [Section("00_one")], "paper", {"00_one": 1.0}, 0.0, [])
+    nb = html.combine([("00_one", path)], [Section("00_one")], "paper", [])
     text = "\n".join(c.source if c.cell_type == "markdown" else c.outputs[0].data["text/html"] for c in nb.cells)
     ids = re.findall(r'<div id="([^"]+)"', text)
-    assert ids == ["s1", "s1b", "s1-1", "s1-2", "sources", "build-information"]
-    assert re.findall(r'href="#([^"]+)"', nb.cells[1].source) == ["s1", "s1b", "s1-1", "s1-2", "sources", "build-information"]
+    assert ids == ["s1", "s1b", "s1-1", "s1-2", "sources"]
+    assert re.findall(r'href="#([^"]+)"', nb.cells[1].source) == ["s1", "s1b", "s1-1", "s1-2", "sources"]
     assert nb.cells[3].cell_type == "code"
     kept = nb.cells[3].outputs[0].data["text/html"]   # the heading that ended the cell, now above the figure
     assert kept.startswith('<div class="report-keep"><div id="s1-1"></div><h2>') and "U-Net" in kept

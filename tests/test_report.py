@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import shutil
@@ -30,7 +31,7 @@ def report_sources(profile, cell_type):
 def section_titles():
     """Every notebook's title (its first '# ' heading) and its '## ' headings, in a smoke build."""
     titles = [t.strip() for text in report_sources("smoke", "markdown") for t in re.findall(r"^#{1,2}\s+(.+)$", text, re.M)]
-    return titles + ["Contents", "Build information"]
+    return titles + ["Contents", "Sources and provenance", "Provenance"]
 
 
 def plain(text):
@@ -227,7 +228,7 @@ def test_every_figure_and_table_leads_back_to_its_cell_notebook_and_runs(tmp_pat
     out = nbformat.v4.new_output("display_data", data={"text/html": shown.html, "text/plain": repr(shown)})
     cells = [nbformat.v4.new_markdown_cell("# Width\n\nSee @fig:made."), nbformat.v4.new_code_cell(code, outputs=[out])]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "nf.ipynb")
-    nb = html.combine([("nf", tmp_path / "nf.ipynb")], [Section("nf")], "smoke", {"nf": 1.0}, 0.0, [])
+    nb = html.combine([("nf", tmp_path / "nf.ipynb")], [Section("nf")], "smoke", [])
     page = "\n".join(c.source if c.cell_type == "markdown" else c.outputs[0].data["text/html"] for c in nb.cells)
     source = re.search(r'<details class="report-source">(.*?)</details>', page, re.S).group(1)
     assert "4 runs: network CNN; NF 16, 32; epochs 2; seed 0, 1; bf16; data fake: <code>run0 run1 run2 run3</code>" in source
@@ -235,3 +236,36 @@ def test_every_figure_and_table_leads_back_to_its_cell_notebook_and_runs(tmp_pat
     sources = next(c.source for c in nb.cells if c.cell_type == "markdown" and 'id="sources"' in c.source)
     assert "<td>Figure&nbsp;1</td><td>Width</td><td>nf.ipynb</td><td>4 runs: network CNN; NF 16, 32" in sources
     assert "run0" not in sources and str(tmp_path) not in page
+
+
+def test_a_rebuild_executes_only_what_changed_and_says_why(tmp_path, monkeypatch, data_dir):
+    """Prose edited: nothing executes, the new words appear; code edited: that notebook; a record it
+    read replaced by another valid one: that notebook; --force: all."""
+    from cnnreport.report import build as report
+    from cnnreport.training.train import Config, train
+
+    from conftest import FAST
+    run = train(Config(model="cnn", epochs=1, **FAST), data=str(data_dir), runs_dir=tmp_path / "runs", verbose=False)
+    one_notebook(tmp_path, f"from cnnreport.training.record import load_run\nprint(load_run({str(run.path)!r}).status)")
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    source = tmp_path / "notebooks" / "02_theory.ipynb"
+
+    def rebuild(**kwargs):
+        lines = []
+        report.build("smoke", tmp_path / "out", pdf=False, log=lambda *a, **k: lines.append(a[0]), **kwargs)
+        return [line for line in lines if "02_theory" in line][0]
+    assert rebuild().endswith("executing, no executed copy ...")
+    assert rebuild().endswith("reused, nothing it depends on changed")
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source = "# A section\n\nOther words."
+    nbformat.write(nb, source)
+    assert rebuild().endswith("reused, nothing it depends on changed")
+    assert "Other words." in (tmp_path / "out" / "report.html").read_text()
+    result = json.loads((run.path / "result.json").read_text())
+    del result["digest"]   # another valid record of the same run, as before records had a digest
+    (run.path / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    assert rebuild().endswith(f"executing, the record of a run it read changed ({run.path.name}) ...")
+    nb.cells[2].source = nb.cells[2].source.replace(".status", ".config.seed")
+    nbformat.write(nb, source)
+    assert rebuild().endswith("executing, its code cells changed ...")
+    assert rebuild(force=True).endswith("executing, --force ...")

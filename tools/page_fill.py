@@ -50,9 +50,9 @@ def page_fill(pdf, dpi=20):
 
 def section_starts(pdf):
     """The pages on which a report section starts: named destinations of its section anchors
-    (s1, s2, ..., s1-b for a second `#` heading, build-information), read with pdfinfo."""
+    (s1, s2, ..., s1-b for a second `#` heading, references, sources), read with pdfinfo."""
     listing = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return {int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(s\d+[a-z]?|contents|build-information)"$', listing, re.M)}
+    return {int(m.group(1)) for m in re.finditer(r'^\s*(\d+)\s+\[.*\]\s+"(s\d+[a-z]?|contents|references|sources)"$', listing, re.M)}
 
 
 def main(argv=None):

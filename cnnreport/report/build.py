@@ -1,7 +1,9 @@
 """Build the report: `python -m cnnreport.report --profile quick` (what `make report` runs).
 
 1. Executes every notebook that notebooks/contents.yaml lists with papermill (`-p profile <profile>`)
-   into build/report/<profile>/<notebook>.ipynb. A failing notebook stops the build, showing the failing
+   into build/report/<profile>/<notebook>.ipynb, unless nothing it depends on changed since it was
+   last executed there (cnnreport.report.cache: then its executed copy is reused, with the current
+   markdown; --force executes all). A failing notebook stops the build, showing the failing
    cell and its error; it is kept as <notebook>.failed.ipynb, and the last good output and the
    runs store (every finished training run) stay as they were, so a rerun continues from there.
 2. Joins their sections (notebooks, or parts of them) into one notebook in the order of
@@ -17,6 +19,7 @@
 """
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from cnnreport import contents
 from cnnreport.params import PROFILES, ROOT, default_profile, known_data, profile_settings, profile_store
+from cnnreport.report import cache
 from cnnreport.report.html import NotebookFailed, combine, export_html, versions_note
 from cnnreport.report.pdf import CDN_MATHJAX, LOCAL_MATHJAX, find_chromium, print_pdf, typeset
 from cnnreport.science.data import describe
@@ -136,7 +140,7 @@ def check_runs(profile, log):
 
 
 def profile_runs(profile):
-    """The stored runs of the profile's sweeps (those its notebooks read), for the build information:
+    """The stored runs of the profile's sweeps (those its notebooks read), for the title page and the provenance:
     found by what they record, so without loading any data ([] where a setting is stored on several data)."""
     from cnnreport.analysis.sweeps import profile_configs
     from cnnreport.training.executor import lookup
@@ -147,7 +151,7 @@ def profile_runs(profile):
     return [run for run in found if run is not None]
 
 
-def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, log=print):
+def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, force=False, log=print):
     started = time.time()
     out_dir = Path(out_dir) if out_dir else BUILD / profile
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -161,38 +165,60 @@ def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_
                              "(--allow-missing builds without them)")
     placed = [s for s in placed if s.notebook not in missing]
     with environment(kernel_environment(profile)):
-        return _build(profile, out_dir, placed, pdf, execute_notebooks, log, started)
+        return _build(profile, out_dir, placed, pdf, execute_notebooks, force, log, started)
 
 
-def _build(profile, out_dir, placed, pdf, execute_notebooks, log, started):
-    """build(), once the notebooks are known and the kernels' environment is set."""
-    timings, executed, present = {}, [], list(dict.fromkeys(s.notebook for s in placed))
-    if not execute_notebooks:   # re-assemble the notebooks executed last time
-        stored = json.loads((out_dir / "build.json").read_text())["seconds"] if (out_dir / "build.json").exists() else {}
-        for stem in present:
-            if not (out_dir / f"{stem}.ipynb").exists():
-                raise NotebookFailed(f"{out_dir / stem}.ipynb is missing: build once without --no-execute")
-            executed.append((stem, out_dir / f"{stem}.ipynb"))
-            timings[stem] = stored.get(stem, 0.0)
-        started -= sum(timings.values())   # the total counts the stored execution times
+def _build(profile, out_dir, placed, pdf, execute_notebooks, force, log, started):
+    """build(), once the notebooks are known and the kernels' environment is set: each notebook
+    executed again only where something it depends on changed (cnnreport.report.cache) or `force`,
+    else its last executed copy reused; none executed without `execute_notebooks`."""
+    present = list(dict.fromkeys(s.notebook for s in placed))
+    manifest_path = out_dir / "build.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    entries = manifest.get("notebooks", {}) if manifest.get("profile") == profile else {}
     if execute_notebooks:
         check_runs(profile, log)
-    for n, stem in enumerate(present if execute_notebooks else [], 1):
+    shared, executed = cache.shared_inputs(), []
+    for n, stem in enumerate(present, 1):
+        path = out_dir / f"{stem}.ipynb"
+        if not execute_notebooks:   # re-assemble the notebooks executed last time
+            if not path.exists():
+                raise NotebookFailed(f"{path} is missing: build once without --no-execute")
+            executed.append((stem, path))
+            continue
+        source = ROOT / "notebooks" / f"{stem}.ipynb"
+        now = cache.inputs(source, profile, shared)
+        why = "--force" if force else "no executed copy" if not path.exists() else cache.stale(entries.get(stem), now)
+        if why is None:
+            log(f"[{n}/{len(present)}] {stem} ({profile}): reused, nothing it depends on changed")
+            executed.append((stem, cache.with_current_markdown(path, source)))
+            continue
         t = time.time()
-        log(f"[{n}/{len(present)}] {stem} ({profile}) ...", end=" ", flush=True)
-        executed.append((stem, execute(stem, profile, out_dir)))
-        timings[stem] = time.time() - t
-        log(f"{timings[stem]:.0f} s")
+        log(f"[{n}/{len(present)}] {stem} ({profile}): executing, {why} ...", end=" ", flush=True)
+        listing = out_dir / f"{stem}.reads"
+        listing.unlink(missing_ok=True)
+        with environment({"CNNREPORT_READS": str(listing)}):
+            executed.append((stem, execute(stem, profile, out_dir)))
+        entries[stem] = dict(inputs=now, reads=cache.reads(listing))
+        listing.unlink(missing_ok=True)
+        manifest_path.write_text(json.dumps(dict(manifest, profile=profile, notebooks=entries), indent=1))
+        log(f"{time.time() - t:.0f} s")
     local = LOCAL_MATHJAX.exists() and find_chromium() is not None   # else the page loads MathJax from the web
-    html = export_html(combine(executed, placed, profile, timings, started, profile_runs(profile)), out_dir / "report.html",
+    author = contents.author(ROOT / "notebooks" / "contents.yaml")
+    page = export_html(combine(executed, placed, profile, profile_runs(profile), author),
                        LOCAL_MATHJAX.as_uri() if local else CDN_MATHJAX)
-    if pdf or find_chromium() is not None:
-        typeset(html)
-    log(f"wrote {html}")
-    if pdf:
-        log(f"wrote {print_pdf(html, out_dir / 'report.pdf', log)}")
-    (out_dir / "build.json").write_text(json.dumps(dict(profile=profile, seconds=timings,
-                                                        total_seconds=time.time() - started), indent=1))
+    html, pdf_path = out_dir / "report.html", out_dir / "report.pdf"
+    digest = hashlib.sha256(f"{page}{pdf}".encode()).hexdigest()
+    if digest == manifest.get("html") and html.exists() and (pdf_path.exists() or not pdf):
+        log(f"{html} and its PDF are as the last build left them")
+    else:
+        html.write_text(page, encoding="utf-8")
+        if pdf or find_chromium() is not None:
+            typeset(html)
+        log(f"wrote {html}")
+        if pdf:
+            log(f"wrote {print_pdf(html, pdf_path, log)}")
+    manifest_path.write_text(json.dumps(dict(profile=profile, notebooks=entries, html=digest), indent=1))
     log(f"report built in {time.time() - started:.0f} s")
     return out_dir
 
@@ -205,10 +231,13 @@ def main(argv=None):
     ap.add_argument("--no-pdf", action="store_true", help="stop after report.html")
     ap.add_argument("--no-execute", action="store_true",
                     help="re-assemble the notebooks executed last time (after a change of layout)")
+    ap.add_argument("--force", action="store_true",
+                    help="execute every notebook, even those whose code, params, package and runs read are unchanged")
     args = ap.parse_args(argv)
     stop_on_signals()
     try:
-        build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf, execute_notebooks=not args.no_execute)
+        build(args.profile, args.out, args.allow_missing, pdf=not args.no_pdf, execute_notebooks=not args.no_execute,
+              force=args.force)
     except (NotebookFailed, RuntimeError, DamagedRun) as e:
         print(f"\nreport: {e}", file=sys.stderr)
         return 1

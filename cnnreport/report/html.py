@@ -2,20 +2,17 @@
 notebook, the code hidden, a closing section of build information), their figures and tables
 numbered across the whole report and the notebooks' references to them resolved (`@fig:name`,
 `@tab:name`; see cnnreport.report.present), exported with nbconvert and styled by report.css."""
-import datetime
 import html as html_text
 import json
 import platform
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import nbformat
 
-from cnnreport import __version__
 from cnnreport.contents import Section, split, title_of
-from cnnreport.params import ROOT, known_data, profile_store
+from cnnreport.params import ROOT, known_data
 from cnnreport.report.citations import cite, references
 from cnnreport.report.present import KINDS
 from cnnreport.science.data import describe
@@ -26,7 +23,7 @@ STYLE = Path(__file__).with_name("report.css")   # the print style: pages, table
 PROFILE_NOTES = {
     "smoke": "the smoke profile: tiny runs that only prove the pipeline works; its numbers mean nothing",
     "quick": "the quick profile: the real data, few epochs; trends are real, absolute numbers below the paper's",
-    "paper": "every experiment at the original report's settings (30 epochs, full data), with three seeds",
+    "paper": "every experiment at the original report's settings, on the full data, with several seeds",
 }
 
 
@@ -103,16 +100,32 @@ def add_sources(sections, titles):
     return found
 
 
-def sources_table(found, numbers):
-    """The appendix's table of where each figure and table comes from: its number, its section's
-    title, its notebook's file and its runs by count and settings (add_sources), as markdown."""
+def sources_and_provenance(found, numbers, runs):
+    """The last appendix, as markdown: a table of where each figure and table comes from (its number,
+    its section's title, its notebook's file, its runs by count and settings: add_sources), and the
+    provenance, the build facts that matter for reproducing the report, in one paragraph."""
     rows = "".join(f"<tr><td>{KINDS[label[:3]]}&nbsp;{numbers[label]}</td><td>{html_text.escape(title)}</td>"
-                   f"<td>{file}</td><td>{html_text.escape(runs)}</td></tr>" for label, title, file, runs in found)
-    return ('<div id="sources" class="report-section"></div>\n\n# Where each figure and table comes from\n\n'
-            "Each figure and table of this report, the notebook whose cell made it and the runs it was computed "
-            "from; in the HTML report, its Source (under its caption) also holds the cell's code and the runs' keys.\n\n"
-            '<table class="report-wrap report-sources"><thead><tr><th>figure or table</th><th>section</th>'
-            f"<th>notebook</th><th>runs</th></tr></thead><tbody>{rows}</tbody></table>")
+                   f"<td>{file}</td><td>{html_text.escape(runs_said)}</td></tr>" for label, title, file, runs_said in found)
+    table = ("Each figure and table of this report, the notebook whose cell made it and the runs it was computed "
+             "from; in the HTML report, its Source (under its caption) also holds the cell's code and the runs' keys.\n\n"
+             '<table class="report-wrap report-sources"><thead><tr><th>figure or table</th><th>section</th>'
+             f"<th>notebook</th><th>runs</th></tr></thead><tbody>{rows}</tbody></table>") if found else ""
+    return ('<div id="sources" class="report-section"></div>\n\n# Sources and provenance\n\n'
+            f"## Where each figure and table comes from\n\n{table}\n\n## Provenance\n\n{provenance(runs)}")
+
+
+def provenance(runs):
+    """The data, the code, the software and the hardware of the runs and of this build, in one paragraph."""
+    import torch
+    machines = sorted({f"{r.info['cpu']} ({r.info['device'].upper() if r.info['device'] == 'cpu' else r.info['device']}, "
+                       f"{r.info['precision']})" for r in runs})
+    versions = sorted({f"torch {r.info['torch']}" + (f" and Python {r.info['python']}" if r.info.get("python") else "")
+                       for r in runs})
+    trained = (f"The runs trained on {describe_data(runs)}, with {', '.join(versions)}, on {' and '.join(machines)}. "
+               if runs else "")
+    return (trained + f"This report was built from commit {git_commit()} of the cnnreport repository, with torch "
+            f"{torch.__version__} and Python {platform.python_version()}; `make reproduce` retrains any of its runs and "
+            "compares them with these (Appendix D).")
 
 
 def cite_all(sections):
@@ -220,16 +233,6 @@ def section_id(notebook, n):
     return f"s{notebook}" if n == 0 else f"s{notebook}{chr(ord('a') + n)}" if n < 26 else f"s{notebook}z{n}"
 
 
-def repo_relative(path):
-    """A path as the report may show it: relative to the repository, or only its name (said to be
-    outside) for a path elsewhere: the report names no folder of the machine that built it."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(ROOT.resolve()).as_posix() or "."
-    except ValueError:
-        return f"{path.name} (outside the repository)"
-
-
 def shown(cell):
     """The cell as the report shows it, or None: parameters, cells tagged remove-cell (for the
     notebook's reader only, e.g. colourizing one's own image) and code cells with nothing to show
@@ -244,11 +247,12 @@ def shown(cell):
     return nbformat.from_dict(dict(cell, outputs=[nbformat.from_dict(o) for o in outputs])) if outputs else None
 
 
-def combine(executed, placed, profile, timings, started, runs):
-    """One notebook: title page, contents, the sections in order, build information. executed:
-    [(notebook, its executed file)]; placed: the sections (cnnreport.contents.Section), in order,
-    each a notebook or a part of one; a part that shows anything must be placed. runs: the
-    profile's runs, whose data and versions the title and the build information name."""
+def combine(executed, placed, profile, runs, author=None):
+    """One notebook: title page, contents, the sections in order, then the sources of the figures
+    and tables and the provenance. executed: [(notebook, its executed file)]; placed: the sections
+    (cnnreport.contents.Section), in order, each a notebook or a part of one; a part that shows
+    anything must be placed. runs: the profile's runs, whose data, versions and machines the title
+    and the provenance name. author: the title page's author line, if any."""
     parts = {stem: split(stem, nbformat.read(path, as_version=4).cells) for stem, path in executed}
     where = {(s.notebook, s.part) for s in placed}
     unplaced = [str(Section(stem, part)) for stem, p in parts.items() for part, cells in p.items()
@@ -302,24 +306,19 @@ def combine(executed, placed, profile, timings, started, runs):
                                                  f"\n\n{references(cited)}")]))
         contents.insert(entry, (1, "References", "references"))
 
-    if found:   # after the appendix
-        sections.append(("sources", [_md(sources_table(found, numbers))]))
-        contents.append((1, "Where each figure and table comes from", "sources"))
-    contents.append((1, "Build information", "build-information"))
+    sections.append(("sources", [_md(sources_and_provenance(found, numbers, runs))]))   # after the appendix
+    contents.append((1, "Sources and provenance", "sources"))
     toc = "\n".join(f'<li class="toc-{level}"><a href="#{ident}">{_inline(text)}</a>'
                      f'<span class="toc-page" data-for="{ident}"></span></li>' for level, text, ident in contents)
     data = data_sets(runs)
     trained_on = f" Trained on {describe(data[0][0], known_data())}." if data else ""
-    front = (f'<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
-             f"### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
-             f"**The cnnreport project**\n\n"
-             f"Built {datetime.date.today().isoformat()} by cnnreport {__version__}: {PROFILE_NOTES[profile]}.{trained_on}"
-             f"\n\n</div>")
+    front = ('<div class="report-title">\n\n# Colourization as classification on CIFAR-10 horses\n\n'
+             "### An experiment report, reproducing and extending a student's CSC321/CSC413 homework\n\n"
+             + (f"**{html_text.escape(author)}**\n\n" if author else "")
+             + f"{PROFILE_NOTES[profile][0].upper()}{PROFILE_NOTES[profile][1:]}.{trained_on}\n\n</div>")
     cells = [_md(front), _md(f'<nav id="contents" class="report-contents report-section">\n<h2>Contents</h2>\n<ul>\n{toc}\n</ul>\n</nav>')]
     for _, body in sections:
         cells += body
-    total = time.time() - started
-    cells.append(_md(build_information(profile, timings, total, runs)))
     for n, cell in enumerate(cells):
         cell.id = f"r{n:04d}"   # the notebooks' own ids collide across notebooks
     combined = nbformat.v4.new_notebook(cells=cells)
@@ -375,66 +374,14 @@ def git_commit():
     return f"{commit}, {'with uncommitted changes' if dirty else 'a clean tree'}"
 
 
-def build_information(profile, timings, total, runs):
-    import torch
-    import torchvision
-
-    from cnnreport.training.speed import cpu_name, usable_cores
-    cpu, cores = cpu_name(), usable_cores()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (ran on the CPU)"
-    commit = git_commit()
-    rows = "\n".join(f"| {stem} | {seconds:,.0f} |" for stem, seconds in timings.items())
-    store = profile_store(profile)
-    rebuild = (f"`make report PROFILE={profile}` (from the committed runs: no data needed, nothing trains)"
-               if not store.trains else f"`make report PROFILE={profile} DATA=<the folder of the data named above>`")
-    trained = sorted({run.info["torch"] for run in runs})
-    facts = definitions([
-        ("Profile", f"{profile} ({PROFILE_NOTES[profile]})"),
-        ("Data", describe_data(runs)),
-        ("Runs store", repo_relative(store.root)),
-        ("CPU", f"{cpu}, {cores} cores available"),
-        ("GPU", gpu),
-        ("Python", f"{platform.python_version()} ({platform.platform()})"),
-        ("torch / torchvision", f"{torch.__version__} / {torchvision.__version__} (the runs trained with torch "
-                                f"{', '.join(trained) or '-'})"),
-        ("cnnreport", f"{__version__}, git commit {commit}"),
-        ("Built", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
-        ("Total build time", f"{total:,.0f} s (executing the notebooks and assembling this document)")])
-    return f"""
-<div id="build-information" class="report-section"></div>
-
-# Build information
-
-{facts}
-
-Time per notebook (training runs already in the runs store are loaded, not trained again):
-
-| notebook | time (s) |
-|:--|--:|
-{rows}
-
-Rebuild with {rebuild}; the executed notebooks, with their code, are in the build folder
-(`build/report/{profile}/`). `make reproduce PROFILE={profile}` retrains runs on your data and machine and
-compares them with these.
-"""
-
-
-def definitions(pairs):
-    """(term, text) pairs as a description list: facts in prose, which may wrap (report.css), unlike table rows."""
-    items = "".join(f"<dt>{html_text.escape(term)}</dt><dd>{html_text.escape(text)}</dd>" for term, text in pairs)
-    return f'<dl class="report-facts">{items}</dl>'
-
-
-def export_html(nb, path, mathjax):
-    """The report as HTML, code hidden, loading MathJax from `mathjax` (typeset() then removes it)."""
+def export_html(nb, mathjax):
+    """The report as HTML text, code hidden, loading MathJax from `mathjax` (typeset() then removes it)."""
     from nbconvert import HTMLExporter
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, mathjax_url=mathjax + "?config=TeX-AMS_SVG-full,Safe",
                             exclude_anchor_links=True)
     html, _ = exporter.from_notebook_node(nb)
     html = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", html)   # no widgets: not needed
-    html = html.replace("</head>", f"<style>\n{STYLE.read_text()}</style>\n</head>", 1)
-    path.write_text(html, encoding="utf-8")
-    return path
+    return html.replace("</head>", f"<style>\n{STYLE.read_text()}</style>\n</head>", 1)
 
 

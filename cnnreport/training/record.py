@@ -1,5 +1,6 @@
 """A finished run as read back from the runs store (`load_run`), and colourizing with it."""
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,13 @@ class Run:
 
 
 def load_run(path):
-    """Load a finished run from its directory (ValueError if unfinished or damaged)."""
+    """Load a finished run from its directory (ValueError if unfinished or damaged). Where
+    $CNNREPORT_READS names a file, the run's folder is added to it: the report build learns which
+    runs a notebook read (cnnreport.report.cache)."""
     path = Path(path)
+    if os.environ.get("CNNREPORT_READS"):
+        with open(os.environ["CNNREPORT_READS"], "a") as listing:
+            listing.write(f"{path.resolve()}\n")
     result = load_result(path)
     if result is None:
         raise ValueError(f"{path} holds no finished run (no result.json)")

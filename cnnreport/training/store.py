@@ -248,6 +248,19 @@ def load_result(path):
     return result
 
 
+def record_digest(path):
+    """What identifies a run's record as it is now: its result's digest (the hash of result.json
+    where it has none), None where the run has no result."""
+    try:
+        text = (Path(path) / "result.json").read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(text).get("digest") or hashlib.sha256(text).hexdigest()
+    except ValueError:
+        return hashlib.sha256(text).hexdigest()
+
+
 def verify(path, committed=False):
     """Check a run folder as load_result does, its config.json too (DamagedRun). `committed`: a
     record of committed results, which must carry its digest."""
