@@ -24,6 +24,7 @@ PARAMS_DIR = ROOT / "params"
 # The keys a notebook's params may hold beside Config's fields, and their types.
 EXTRA = {
     "models": list,               # the networks a sweep trains, one of science.models.ARCHITECTURES each
+    "rows": dict,                 # or its rows, {name: {model: ..., and settings of the row's own}}
     "seeds": list,                # the seeds every setting of a sweep trains with
     "samples": int,               # test images a sweep shows as pictures: its first seed's runs keep their weights
     "arms": dict,                 # {arm: data fingerprint}: the sweep trains on each of these data sets instead

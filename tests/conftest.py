@@ -18,15 +18,16 @@ QUICK = dict(FAST, batch_size=64, epochs=1, train_images=128, test_images=32)
 
 
 def run_sweep(data_dir, field="num_filters", values=(4, 8), models=("cnn", "unet"), seeds=(0,), **base):
-    """A small sweep on the test data (analysis.sweeps.sweep), quietly."""
-    from cnnreport.analysis.sweeps import sweep
-    return sweep({**QUICK, **base}, field, list(values), list(models), list(seeds), data=str(data_dir), verbose=False)
+    """A small sweep of plain networks on the test data (analysis.sweeps.sweep), quietly."""
+    from cnnreport.analysis.sweeps import by_model, sweep
+    return sweep({**QUICK, **base}, field, list(values), by_model(models), list(seeds), data=str(data_dir), verbose=False)
 
 
 def fake_sweep(field, rows):
-    """A Sweep of in-memory runs, from (model, value, seed, status, final val acc, best val acc) rows,
-    each optionally with a dict of colour metrics that differ from the defaults below: what the
-    analysis reads of runs, without training any."""
+    """A Sweep of in-memory runs of 30 epochs (as the original report's: their two epochs of history
+    stand for them), from (model, value, seed, status, final val acc, best val acc) rows, each
+    optionally with a dict of colour metrics that differ from the defaults below: what the analysis
+    reads of runs, without training any."""
     from pathlib import Path
 
     from cnnreport.analysis.sweeps import Sweep
@@ -34,7 +35,7 @@ def fake_sweep(field, rows):
     from cnnreport.training.record import Run
     runs = []
     for i, (model, value, seed, status, final, best, *more) in enumerate(rows):
-        config = Config(model=model, seed=seed, epochs=2, **({field: value} if field else {}))
+        config = Config(model=model, seed=seed, epochs=30, **({field: value} if field else {}))   # as the original's runs
         history = [dict(epoch=1, train_loss=2.0, val_loss=2.0, val_acc=best, seconds=1.0),
                    dict(epoch=2, train_loss=1.5, val_loss=1.5 if status == "finished" else float("nan"),
                         val_acc=final if status == "finished" else 0.0, seconds=2.0)]

@@ -125,7 +125,7 @@ def test_the_causes_weigh_the_batch_size_of_the_runs_compared_with_the_original_
               "batch_size": fake_sweep("batch_size", [("cnn", b, s, "finished", 40.0, 40.0) for b in (25, 200) for s in (0, 1)])}
     repro = stats.reproduction(sweeps)
     assert set(repro.experiment) == {"NF sweep"} and set(repro.batch_size) == {100}
-    effect = pd.DataFrame(dict(diff=[0.5], verdict=["within noise"]))
+    effect = pd.DataFrame(dict(diff=[0.5], verdict=["within noise"], matched=[0.5], matched_verdict=["within noise"]))
     sizes = pd.DataFrame(dict(model=["resnet"], num_filters=[32], mean=[62.0], std=[0.5], seeds=[3]))
     pairs = pd.DataFrame(dict(distance=[1.0], verdict=["on the relation"]))
     table = causes.weighed(repro, effect, effect, effect, sizes, pairs).set_index("cause")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cnnreport.analysis.sweeps import sweep
+from cnnreport.analysis.sweeps import by_model, sweep
 from cnnreport.science.data import load_category
 from cnnreport.training import train as train_module
 from cnnreport.training.executor import train_all
@@ -48,7 +48,7 @@ def alone(config, data_dir, tmp_path):
 
 
 def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, client, data_dir, tmp_path):
-    grid = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
+    grid = sweep(FAST, "num_filters", [4, 8], by_model(["cnn", "unet"]), [0], data=str(data_dir), store=tmp_path / "runs",
                  verbose=False, scheduler=cluster.scheduler_address)
     names = {str(w["name"]) for w in client.scheduler_info()["workers"].values()}
     for run in grid.runs:
@@ -59,7 +59,7 @@ def test_a_cluster_sweep_stores_what_one_thread_in_this_process_trains(cluster, 
         assert all(a.equal(b) for a, b in zip(run.model().state_dict().values(), here.model().state_dict().values()))
         assert run.path.name == here.path.name and run.palette.equal(here.palette)
         assert run.info["threads"] == 1 and run.info["worker"] in names and here.info["worker"] is None
-    again = sweep(FAST, "num_filters", [4, 8], ["cnn", "unet"], [0], data=str(data_dir), store=tmp_path / "runs",
+    again = sweep(FAST, "num_filters", [4, 8], by_model(["cnn", "unet"]), [0], data=str(data_dir), store=tmp_path / "runs",
                   verbose=False, scheduler="tcp://127.0.0.1:9")  # all stored: no connection to this (nowhere)
     assert again.table.drop(columns="seconds").equals(grid.table.drop(columns="seconds"))
 
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir,
 
     watcher = threading.Thread(target=kill_at_first_checkpoint)
     watcher.start()
-    grid = sweep({**FAST, "epochs": 3, "train_images": 256}, "num_filters", [4, 8], ["cnn"], [0], data=str(data_dir),
+    grid = sweep({**FAST, "epochs": 3, "train_images": 256}, "num_filters", [4, 8], by_model(["cnn"]), [0], data=str(data_dir),
                  store=tmp_path / "runs", verbose=False, scheduler=cluster.scheduler_address)
     watcher.join()
     assert killed, "no run was caught mid-way"
@@ -96,9 +96,9 @@ def test_a_worker_killed_mid_run_loses_only_that_run(cluster, scratch, data_dir,
 def test_configuration_errors_come_before_anything_is_submitted(data_dir, tmp_path, monkeypatch):
     nowhere = "tcp://127.0.0.1:9"  # nothing listens: connecting would fail with another error, after seconds
     with pytest.raises(ValueError, match="kernel must be odd"):
-        sweep(FAST, "kernel", [3, 4], ["cnn"], data=str(data_dir), verbose=False, scheduler=nowhere)
+        sweep(FAST, "kernel", [3, 4], by_model(["cnn"]), data=str(data_dir), verbose=False, scheduler=nowhere)
     with pytest.raises(ValueError, match="does not exist"):
-        sweep(FAST, "kernel", [3], ["cnn"], data=str(tmp_path / "missing"), verbose=False, scheduler=nowhere)
+        sweep(FAST, "kernel", [3], by_model(["cnn"]), data=str(tmp_path / "missing"), verbose=False, scheduler=nowhere)
     config = train_module.Config(model="cnn", **FAST)
     with pytest.raises(ValueError, match="both workers=2 and a dask scheduler"):
         train_all([config], data=str(data_dir), workers=2, scheduler=nowhere)
@@ -120,7 +120,7 @@ def test_a_worker_with_other_data_fails_the_run_naming_both_fingerprints(cluster
         expected = (rf"run cnn nf=8 seed 0 failed: DataError: dask worker .* has other data than the client: "
                     rf".* fingerprint {theirs}, the client's data {ours}")
         with pytest.raises(RuntimeError, match=expected):
-            sweep(FAST, "num_filters", [8], ["cnn"], data=str(data_dir), store=tmp_path / "runs", verbose=False,
+            sweep(FAST, "num_filters", [8], by_model(["cnn"]), data=str(data_dir), store=tmp_path / "runs", verbose=False,
                   scheduler=cluster.scheduler_address)
     finally:
         client.run(set_data, "")

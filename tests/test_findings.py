@@ -7,7 +7,7 @@ import pytest
 from cnnreport.analysis import stats
 from cnnreport.analysis.original import ORIGINAL, seed_repeats
 from cnnreport.analysis.stats import reproduction, summary
-from cnnreport.analysis.sweeps import sweep
+from cnnreport.analysis.sweeps import by_model, sweep
 from cnnreport.report import findings, setup
 from cnnreport.report.names import MODELS
 
@@ -61,8 +61,8 @@ def test_the_original_reports_own_repeats_of_one_setting():
 
 def test_the_top_network_is_called_best_only_beyond_seed_noise():
     def table(resnet):
-        return pd.DataFrame([dict(model="resnet", mean=resnet, std=1.5, acc=f"{resnet} ± 1.5", epochs=25, runs=3),
-                             dict(model="unet", mean=60.3, std=0.3, acc="60.3 ± 0.3", epochs=30, runs=3)])
+        return pd.DataFrame([dict(row="resnet", model="resnet", mean=resnet, std=1.5, acc=f"{resnet} ± 1.5", epochs=25, runs=3),
+                             dict(row="unet", model="unet", mean=60.3, std=0.3, acc="60.3 ± 0.3", epochs=30, runs=3)])
     assert findings.architectures(table(63.2)).startswith(   # 2.9 points, Welch's interval [-0.7, 6.5]
         "**The residual network scores highest, within noise against the U-Net.** It gives 63.2 ± 1.5 %")
     clear = findings.architectures(table(66.0))   # 5.7 points, Welch's interval [2.1, 9.3]
@@ -71,7 +71,8 @@ def test_the_top_network_is_called_best_only_beyond_seed_noise():
 
 
 def test_findings_state_the_sweeps_numbers(data_dir):
-    arch = sweep(QUICK, None, [None], ["cnn", "convtranspose", "unet", "resnet"], [0, 1], data=str(data_dir), verbose=False)
+    arch = sweep(QUICK, None, [None], by_model(["cnn", "convtranspose", "unet", "resnet"]), [0, 1], data=str(data_dir),
+                 verbose=False)
     nf = run_sweep(data_dir, "num_filters", [4, 8, 16], models=("cnn",), seeds=(0, 1))
     text = findings.findings({"07_architectures": arch, "04_num_filters": nf}, jpeg=False).data
     table = stats.architecture_table(arch).sort_values("mean", ascending=False)
@@ -79,12 +80,12 @@ def test_findings_state_the_sweeps_numbers(data_dir):
     assert text.startswith(f"1. **The {MODELS[best.model]} ") and f"** It gives {best.acc} %" in text
     assert all(f"{acc} % for the {MODELS[m]}" in text for m, acc in zip(table.model[1:], table.acc[1:]))
     by = table.set_index("model")
-    residual = f"{by.loc['resnet', 'parameters'] / by.loc['unet', 'parameters']:.1f}x the parameters"
+    residual = f"{by.loc['resnet', 'seconds'] / by.loc['unet', 'seconds']:.1f}x the time per run"
     assert f"residual blocks {by.loc['resnet', 'mean'] - by.loc['unet', 'mean']:+.1f} points" in text and residual in text
     top = stats.best_values(summary(nf)).iloc[0]
     assert f"CNN: best NF {top.best:g} ({top['mean']:.1f} %)" in text and "the original report chose NF 96" in text
     assert "Learning rate" not in text and "rebalancing" not in text   # sweeps not given: no finding
-    assert text.count("\n") + 1 == 4   # architectures, their steps, width, against the original report
+    assert text.count("\n") + 1 == 3   # architectures, their effects, width; 1-epoch runs meet no number of the original's
     note = setup.hardware_text([*arch.runs, *nf.runs])
     assert note.startswith("The experiments that follow rest on 12 training runs")   # the CNN at NF 8 counts once, not twice
     assert f"{arch.table.epochs.sum() + nf.table.epochs.sum() - 2:,} epochs" in note and "thread" in note

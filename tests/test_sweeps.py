@@ -7,7 +7,7 @@ import torch
 from cnnreport.analysis import stats
 from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import best_values, summary
-from cnnreport.analysis.sweeps import sweep
+from cnnreport.analysis.sweeps import by_model, sweep
 from cnnreport.report import gallery, plots
 from cnnreport.science.data import load_category
 from cnnreport.training import speed
@@ -83,22 +83,27 @@ def test_the_original_reports_number_and_the_difference():
     assert math.isnan(at8.original) and math.isnan(at8["diff"])
 
 
-def test_architecture_table_and_figures(data_dir):
-    grid = sweep(QUICK, None, [None], ["cnn", "unet", "convtranspose", "resnet"], [0],
-                 per_model={"resnet": {"epochs": 2}}, data=str(data_dir), verbose=False)
+def test_architecture_table_and_figures(data_dir, monkeypatch):
+    monkeypatch.setitem(ORIGINAL["final"]["resnet"], "epochs", 2)   # the original report's residual network: 2 epochs
+    rows = {**by_model(["cnn", "unet", "convtranspose"]), "residual network, 2 epochs": {"model": "resnet", "epochs": 2}}
+    grid = sweep(QUICK, None, [None], rows, [0], data=str(data_dir), verbose=False)
     table = stats.architecture_table(grid)
-    assert list(table.model) == ["cnn", "unet", "convtranspose", "resnet"]
+    assert list(table.row) == list(rows) and list(table.model) == ["cnn", "unet", "convtranspose", "resnet"]
     assert list(table.epochs) == [1, 1, 1, 2] and (table.parameters > 0).all()
-    assert table.set_index("model").original["resnet"] == 70.5
-    steps = stats.steps(table)
-    assert len(steps) == 3 and set(steps.verdict) == {"one seed: no interval"}
+    compared = table.set_index("row").original   # beside the rows trained as long as the original's runs only
+    assert compared["residual network, 2 epochs"] == 70.5 and compared.drop("residual network, 2 epochs").isna().all()
+    effects = stats.effects(table)
+    assert list(effects.change) == ["learned down/up-sampling, without skips", "skips, with learned down/up-sampling",
+                                    "residual blocks"] and set(effects.verdict) == {"one seed: no interval"}
+    assert "residual sum 0 → 4" in effects.differs[2] and "; epochs 1 → 2; weights x" in effects.differs[2]   # all that differs
+    assert effects.differs[1].startswith("concatenated skip 0 → 2")
     legend = [t.get_text() for t in plots.accuracy_curves(grid).axes[0].get_legend().get_texts()]
-    assert legend == ["CNN", "U-Net", "U-Net without skips", "residual network"]   # names from report.names
-    rows = gallery.sample_rows(gallery.networks(grid.runs), n=3)   # from the pictures the runs stored: no data, no weights
+    assert legend == ["CNN", "U-Net", "U-Net without skips", "residual network, 2 epochs"]   # names from report.names
+    rows = gallery.sample_rows(gallery.networks(grid), n=3)   # from the pictures the runs stored: no data, no weights
     assert list(rows) == ["grey input", "truth", "truth in the palette's colours", *legend]
     assert all(r.shape == (3, 3, 32, 32) and 0 <= r.min() and r.max() <= 1 for r in rows.values())
     assert len(plots.samples(rows).axes) == (3 + 4) * 3
-    live = gallery.sample_rows(gallery.networks(grid.runs), images=load_category("horse", str(data_dir)).test[:3])
+    live = gallery.sample_rows(gallery.networks(grid), images=load_category("horse", str(data_dir)).test[:3])
     assert all(torch.allclose(rows[k], live[k], atol=1 / 255) for k in list(rows)[:3])   # the weights, now
     assert all((rows[m] - live[m]).abs().amax(1).le(1 / 255).float().mean() > 0.95 for m in legend)
 
@@ -116,7 +121,7 @@ def test_architecture_table_marks_the_best_model_only_when_it_is_clearly_best():
 
 def test_two_local_workers_train_what_one_process_on_their_share_of_threads_trains(data_dir, tmp_path):
     share = max(1, speed.usable_cores() // 2)
-    pooled = sweep(QUICK, "num_filters", [4, 8], ["cnn", "resnet"], [0], data=str(data_dir),
+    pooled = sweep(QUICK, "num_filters", [4, 8], by_model(["cnn", "resnet"]), [0], data=str(data_dir),
                    store=tmp_path / "pool", verbose=False, workers=2)
     assert [(r.config.model, r.config.num_filters) for r in pooled.runs] == [("cnn", 4), ("cnn", 8), ("resnet", 4), ("resnet", 8)]
     for run in pooled.runs:

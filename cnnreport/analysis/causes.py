@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 
+from cnnreport.analysis import claims
 from cnnreport.analysis.measurements import best_width_against_original
 from cnnreport.analysis.original import ORIGINAL_TRAINING
 
@@ -30,33 +31,41 @@ def weighed(repro, first, training, precision, sizes, pairs):
         ("the batch size", f"ours − the original's ({ORIGINAL_TRAINING['batch_size']} images)",
          span([b - ORIGINAL_TRAINING["batch_size"] for b in batch_sizes]), "the same batch size: not a cause"
          if set(batch_sizes) == {ORIGINAL_TRAINING["batch_size"]} else "a different batch size: not measured"),
-        ("the JPEG copy, at test time", "the same weights: originals − JPEG twins", span(first["diff"]),
+        ("the JPEG copy", "trained and tested on the originals − on the JPEG twins", span(training["matched"]),
+         f"{int((training.matched_verdict == 'clear').sum())} of {len(training)} networks clear by the paired interval "
+         "over seeds"),
+        ("the JPEG copy, at test time only", "the same weights: originals − JPEG twins", span(first["diff"]),
          f"{int((first.verdict == 'clear').sum())} of {len(first)} networks whose 95 % interval excludes zero"),
-        ("the JPEG copy, in training", "trained on originals − on twins, tested on originals", span(-training["diff"]),
-         f"{int((training.verdict == 'clear').sum())} of {len(training)} networks clear by the paired interval over seeds"),
         ("bf16 against float32", "bf16 − float32", span(precision["diff"]),
          f"{int((precision.verdict == 'clear').sum())} of {len(precision)} networks clear by the paired interval over seeds"),
         ("the residual network's width", "best width − NF 32, residual network",
          span([res["mean"].max() - base["mean"].iloc[0]] if len(base) else []), "width does not reach the original's accuracy"
          if len(base) and best_width_against_original(sizes)[1].verdict == "ours lower" else "see the size section"),
-        ("how the original measured", "its accuracy − ours at the same loss, per (loss, accuracy) pair", span(pairs.distance),
-         f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation"),
+        ("how the original measured (a hypothesis)", "its accuracy − ours at the same loss, per (loss, accuracy) pair",
+         span(pairs.distance), f"{int((pairs.verdict == 'off the relation').sum())} of {len(pairs)} pairs off our relation; "
+         "no measurement here tests the cause"),
     ]
     return pd.DataFrame([dict(cause=c, measured=m, low=lo, high=hi, verdict=v) for c, m, (lo, hi), v in rows])
 
 
-def architecture_gaps(repro, first, training, pairs):
-    """Per network the original report's final number names, our final accuracy minus its (the gap),
-    and the measured effects that would move ours towards its: the JPEG copy at test time and in
-    training (originals − twins) and how far its (loss, accuracy) pair lies above our relation;
-    their sum, were they additive, and the part of the gap left unexplained."""
-    final = repro[(repro.experiment == "architectures") & (repro.epoch == "final")].set_index("model")
-    test, train = first.set_index("model")["diff"], (-training.set_index("model")["diff"])
-    measured = pairs[pairs.what == "final"].set_index("model").distance
+def architecture_gaps(repro, training, precision):
+    """Per row of the architecture comparison that meets a number of the original report: ours minus
+    its (the gap, with the prediction interval of one more run of ours), and the measured effects
+    that would move ours to the original's conditions, each with its interval and verdict: its data
+    (trained and tested on the original images instead of our JPEG copy: training_effect's matched
+    comparison, the data effect counted once) and its precision (float32 instead of bf16:
+    -precision_effect). `counted` sums the clear ones (claims.summed: their half-widths propagated),
+    `left` is the gap that remains with them: gap + counted."""
+    final = repro[(repro.experiment == "architectures") & (repro.epoch == "final")]
+    data = training.set_index("model").matched_interval if len(training) else {}
+    cost = precision.set_index("model").interval if len(precision) else {}
     rows = []
-    for model, r in final.iterrows():
-        parts = {"at test": test.get(model, math.nan), "in training": train.get(model, math.nan), "measurement": measured.get(model, math.nan)}
-        known = sum(v for v in parts.values() if not math.isnan(v))
-        rows.append(dict(model=model, gap=r["diff"], test=parts["at test"], training=parts["in training"],
-                         measurement=parts["measurement"], together=known, left=-r["diff"] - known))
-    return pd.DataFrame(rows)
+    for r in final.itertuples():
+        effects = {"data": data.get(r.model), "precision": cost[r.model].negated() if r.model in cost else None}
+        counted = claims.summed([e for e in effects.values() if e is not None and e.clear])
+        gap = r.interval
+        left = claims.summed([gap, counted]) if not math.isnan(gap.low) else claims.Interval(
+            gap.diff + counted.diff, math.nan, math.nan, 1, gap.verdict)
+        rows.append(dict(model=r.model, gap=gap, data=effects["data"], precision=effects["precision"], counted=counted,
+                         left=left))
+    return pd.DataFrame(rows, columns=["model", "gap", "data", "precision", "counted", "left"])

@@ -61,6 +61,20 @@ class Interval:
     def clear(self):
         return self.verdict in ("clear", "ours higher", "ours lower")
 
+    def negated(self):
+        """The same interval on the opposite difference (a - b for b - a)."""
+        flip = {"ours higher": "ours lower", "ours lower": "ours higher"}
+        return Interval(-self.diff, -self.high, -self.low, self.digits, flip.get(self.verdict, self.verdict))
+
+
+def summed(intervals, digits=1):
+    """The sum of several intervals' differences, its half-width the root of the sum of their
+    half-widths squared (independent measurements), read as any interval is."""
+    if not intervals:
+        return _interval(0.0, 0.0, digits)
+    half = math.sqrt(sum(((i.high - i.low) / 2) ** 2 for i in intervals))
+    return _interval(sum(i.diff for i in intervals), half, digits)
+
 
 def decide(low, high, digits, clear="clear"):
     """The verdict of an interval read off its bounds printed at `digits` decimals: `clear` when both
@@ -81,16 +95,22 @@ def _none(diff, digits, verdict=ONE_SEED):
 
 def welch(mean_a, std_a, n_a, mean_b, std_b, n_b, digits=1):
     """Welch's t interval on mean_b - mean_a of two settings measured over n_a and n_b seeds."""
-    diff = mean_b - mean_a
-    if math.isnan(diff):
-        return _none(diff, digits, "no difference: a side has no finished run")
-    if min(n_a, n_b) < 2:
-        return _none(diff, digits)
-    va, vb = std_a ** 2 / n_a, std_b ** 2 / n_b
-    if va + vb == 0:   # both sides identical over their seeds: the interval is the difference itself
-        return _interval(diff, 0.0, digits)
-    df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
-    return _interval(diff, student_t.ppf(0.975, df) * math.sqrt(va + vb), digits)
+    return contrast([(-1, mean_a, std_a, n_a), (1, mean_b, std_b, n_b)], digits)
+
+
+def contrast(terms, digits=1):
+    """The 95 % interval of a sum of weighted means, terms [(weight, mean, std, n)], e.g. an
+    interaction (b - a) - (d - c) of four settings: Welch-Satterthwaite's degrees of freedom."""
+    value = sum(w * m for w, m, _, _ in terms)
+    if math.isnan(value):
+        return _none(value, digits, "no difference: a side has no finished run")
+    if min(n for _, _, _, n in terms) < 2:
+        return _none(value, digits)
+    parts = [w ** 2 * s ** 2 / n for w, _, s, n in terms]
+    if sum(parts) == 0:
+        return _interval(value, 0.0, digits)
+    df = sum(parts) ** 2 / sum(p ** 2 / (n - 1) for p, (_, _, _, n) in zip(parts, terms))
+    return _interval(value, student_t.ppf(0.975, df) * math.sqrt(sum(parts)), digits)
 
 
 def paired_seeds(a, b, digits=1):

@@ -10,21 +10,32 @@ from cnnreport.analysis import claims
 from cnnreport.analysis.original import seed_pairs
 from cnnreport.analysis.sweeps import distinct
 
-FAMILY = {"cnn": "cnn", "convtranspose": "unet", "unet": "unet", "resnet": "resnet"}   # one relation per family
+FAMILY = {"cnn": "cnn", "cnnskips": "cnn", "convtranspose": "unet", "unet": "unet", "resnet": "resnet"}   # one relation per family
 
 
 def learned(runs):
-    """The finished runs among `runs` (Runs, each counted once) whose final val loss is below 2, that is
-    that learned, as a table: model, val_loss, val_acc."""
+    """The finished runs among `runs` (Runs, each counted once) trained with the plain loss (the
+    rebalanced ones minimise another) whose final val loss is below 2, that is that learned, as a
+    table: model, val_loss, val_acc."""
     return pd.DataFrame([dict(model=r.config.model, val_loss=r.final["val_loss"], val_acc=r.final["val_acc"])
-                         for r in distinct(runs) if r.status == "finished" and r.final["val_loss"] < 2],
-                        columns=["model", "val_loss", "val_acc"])
+                         for r in distinct(runs) if r.status == "finished" and not r.config.rebalance
+                         and r.final["val_loss"] < 2], columns=["model", "val_loss", "val_acc"])
+
+
+def ours_off(runs):
+    """(how many of our runs that the relation is fitted on lie off it by the rule the original's pairs
+    are judged by, how many it is fitted on)."""
+    fits, ok = relation(runs), learned(runs)
+    ok = ok[ok.model.map(FAMILY).isin(fits)]
+    off = [claims.off_relation(r.val_acc - np.polyval(fits[FAMILY[r.model]][0], r.val_loss), fits[FAMILY[r.model]][1])
+           for r in ok.itertuples()]
+    return off.count("off the relation"), len(off)
 
 
 def relation(runs, degree=2):
     """Per network family (FAMILY), our runs' final val acc as a polynomial of their final val
-    loss, fitted over every run of `runs` (Runs) that learned: {family: (coefficients, residual
-    std, lowest and highest loss fitted)}."""
+    loss, fitted over every run of `runs` (Runs) that `learned` with the plain loss: {family:
+    (coefficients, residual std, lowest and highest loss fitted)}."""
     ok = learned(runs)
     fits = {}
     for family, g in ok.groupby(ok.model.map(FAMILY)):

@@ -35,6 +35,14 @@ ORIGINAL_TRAINING = {"optimiser": "Adam", "batch_size": 100, "precision": "float
 ORIGINAL_CHOICES = {"num_filters": {"cnn": 96, "unet": 64}, "kernel": {"cnn": 3, "unet": 3}, "lr": {"cnn": 0.01}}
 
 
+SWEEP_EPOCHS = 30   # the epochs of every run of the original report's sweeps
+
+
+def original_epochs(column, model):
+    """The epochs the original report trained the run behind its number in ORIGINAL[column] for `model`."""
+    return ORIGINAL["final"][model]["epochs"] if column == "final" else SWEEP_EPOCHS
+
+
 def original_numbers(field):
     """{model: {value: val acc}} of the original report for a swept field; for "final", {model: val acc}."""
     if field == "final":

@@ -11,26 +11,31 @@ import statistics
 import pandas as pd
 
 from cnnreport.analysis import claims
-from cnnreport.analysis.original import ORIGINAL, original_numbers
+from cnnreport.analysis.designs import differences
+from cnnreport.analysis.original import ORIGINAL, original_epochs, original_numbers
 from cnnreport.science.metrics import DECODINGS, METRICS
+from cnnreport.training.config import Config
 
 
 def summary(sweep, original=None):
-    """Per (model, value) of a Sweep: finished runs, diverged runs, mean and std of the final val acc
-    over finished seeds (std only with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or
-    "45.3 (1 of 3 diverged)"), the original report's number, ours minus theirs with its prediction
-    interval and verdict (claims.against_single; None where the original gives no number), mean seconds, and
-    "best" marking each model's highest mean where it is clearly above the runner-up
-    (claims.ranking). Diverged runs count in no mean.
+    """Per (row, value) of a Sweep (a row: a network, or a row the comparison names): its model,
+    finished runs, diverged runs, mean and std of the final val acc over finished seeds (std only
+    with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or "45.3 (1 of 3 diverged)"),
+    the original report's number, ours minus theirs with its prediction interval and verdict
+    (claims.against_single; None where the original gives no number), mean seconds, and "best"
+    marking each row's highest mean where it is clearly above the runner-up (claims.ranking).
+    Diverged runs count in no mean.
 
-    original: {model: {value: acc}} or {model: acc}; default: the original report's numbers for
-    the sweep's field."""
+    original: {model: {value: acc}} or {model: acc}; default: the original report's numbers for the
+    sweep's field (or, for a comparison of networks, of its final runs), beside the runs trained for
+    as many epochs as its (original.original_epochs)."""
+    column = None if original is not None else sweep.field or "final"
     if original is None:
-        original = original_numbers(sweep.field)
+        original = original_numbers(column)
     runs = sweep.table
     out = []
-    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
-        ok = g[g.status != "diverged"]
+    for (name, value), g in runs.groupby(["row", "value"], sort=False, dropna=False):
+        ok, model = g[g.status != "diverged"], g.model.iloc[0]
         n, bad = len(ok), len(g) - len(ok)
         mean = ok.val_acc.mean() if n else math.nan
         std = ok.val_acc.std() if n > 1 else math.nan
@@ -41,13 +46,15 @@ def summary(sweep, original=None):
         theirs = original.get(model, math.nan)
         if isinstance(theirs, dict):
             theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
+        if column and not math.isnan(theirs) and g.planned.iloc[0] != original_epochs(column, model):
+            theirs = math.nan   # the original's number is of a run of other epochs
         against = None if math.isnan(theirs) else claims.against_single(mean, std, n, theirs)
-        out.append(dict(model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
+        out.append(dict(row=name, model=model, value=value, runs=n, diverged=bad, mean=mean, std=std, acc=text,
                         original=theirs, diff=mean - theirs, seconds=ok.seconds.mean() if n else math.nan,
                         interval=against, verdict=against and against.verdict))
     table = pd.DataFrame(out)
     table["best"] = False
-    for model, g in table.groupby("model", sort=False):
+    for _, g in table.groupby("row", sort=False):
         table.loc[g.index, "best"] = _clearly_best(g)
     return table
 
@@ -68,16 +75,16 @@ def _same(a, b):
 
 
 def best_values(table):
-    """Per model: the best value, the runner-up, the gap between their means with its interval
-    (claims.ranking: Welch's, the runner-up against the best) and the verdict in words."""
+    """Per row of a summary (a network): the best value, the runner-up, the gap between their means
+    with its interval (claims.ranking: Welch's, the runner-up against the best) and the verdict in words."""
     out = []
-    for model, g in table.groupby("model", sort=False):
+    for row, g in table.groupby("row", sort=False):
         g = g.reset_index(drop=True)
         first, second, gap, rule = claims.ranking(list(g["mean"]), list(g["std"]), list(g.runs))
         verdict = (rule if second is None else
                    f"one seed per value: a gap of {gap.diff:.1f} points has no interval" if rule == claims.ONE_SEED else
                    f"{rule}: the gap of {gap.diff:.1f} points has the 95 % interval {gap}")
-        out.append(dict(model=model, best=None if first is None else g.value[first],
+        out.append(dict(row=row, model=g.model[0], best=None if first is None else g.value[first],
                         mean=math.nan if first is None else g["mean"][first],
                         runner_up=None if second is None else g.value[second], gap=math.nan if gap is None else gap.diff,
                         interval=gap, clear=rule == "clear", verdict=verdict))
@@ -85,40 +92,76 @@ def best_values(table):
 
 
 def architecture_table(sweep):
-    """The architecture comparison: summary(sweep) with losses, parameter counts and the original
-    report's final numbers (accuracy, epochs, seconds) beside ours."""
-    table, runs = summary(sweep, original=original_numbers("final")), sweep.table
-    ok = runs[runs.status != "diverged"].groupby("model", sort=False)
-    table["epochs"] = table.model.map(runs.groupby("model").epochs.max())
-    table["train_loss"] = table.model.map(ok.train_loss.mean())
-    table["val_loss"] = table.model.map(ok.val_loss.mean())
-    table["parameters"] = table.model.map(runs.groupby("model").parameters.first())
-    final = ORIGINAL["final"]
-    table["original_epochs"] = [final.get(m, {}).get("epochs", math.nan) for m in table.model]
-    table["original_seconds"] = [final.get(m, {}).get("seconds", math.nan) for m in table.model]
-    table["best"] = _clearly_best(table.reset_index(drop=True))   # one row per model: the best across models
-    cols = ["model", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc", "mean", "std",
-            "original", "diff", "interval", "verdict", "seconds", "original_epochs", "original_seconds", "best"]
+    """The comparison of networks, one row per row of the Sweep: summary(sweep) with its runs'
+    Config (seed aside), epochs, losses, parameters, and the original report's final numbers
+    (accuracy, epochs, seconds) beside the rows trained as long as its; `best` marks the row
+    clearly above every other (claims.ranking)."""
+    table, runs = summary(sweep), sweep.table
+    ok = runs[runs.status != "diverged"].groupby("row", sort=False)
+    table["config"] = [sweep.where(row=name).runs[0].config for name in table.row]
+    table["epochs"] = table.row.map(runs.groupby("row").planned.max())
+    table["train_loss"] = table.row.map(ok.train_loss.mean())
+    table["val_loss"] = table.row.map(ok.val_loss.mean())
+    table["parameters"] = table.row.map(runs.groupby("row").parameters.first())
+    final, compared = ORIGINAL["final"], table.original.notna()
+    table["original_epochs"] = [final[m]["epochs"] if c else math.nan for m, c in zip(table.model, compared)]
+    table["original_seconds"] = [final[m]["seconds"] if c else math.nan for m, c in zip(table.model, compared)]
+    table["best"] = _clearly_best(table.reset_index(drop=True))   # the best across rows
+    cols = ["row", "model", "config", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc",
+            "mean", "std", "original", "diff", "interval", "verdict", "seconds", "original_epochs", "original_seconds",
+            "best"]
     return table[cols]
 
 
-# The architectural changes between neighbouring networks: (change, from, to, what changes).
-STEPS = (("learned down/up-sampling", "cnn", "convtranspose", "pooling, upsampling → (transposed) strided convolutions"),
-         ("skip connections", "convtranspose", "unet", "encoder features and grey input concatenated"),
-         ("residual blocks", "unet", "resnet", "residual blocks, NF channels at full resolution"))
+# The 2x2 of the comparison: (resampling, skips) -> the network that has them.
+CELLS = {("fixed", "without"): "cnn", ("fixed", "with"): "cnnskips", ("learned", "without"): "convtranspose",
+         ("learned", "with"): "unet"}
+# The effects the comparison measures: (what, the row with it, the row without it), each row by its
+# network and its settings beside the comparison's own (None: whichever row of that network is there).
+EFFECTS = (("learned down/up-sampling, without skips", ("convtranspose", {}), ("cnn", {})),
+           ("learned down/up-sampling, with skips", ("unet", {}), ("cnnskips", {})),
+           ("skips, with fixed down/up-sampling", ("cnnskips", {}), ("cnn", {})),
+           ("skips, with learned down/up-sampling", ("unet", {}), ("convtranspose", {})),
+           ("residual blocks", ("resnet", None), ("unet", {})),
+           ("the residual network's channel dropout", ("resnet", {}), ("resnet", {"dropout": 0.0})),
+           ("30 epochs instead of 25", ("resnet", {"epochs": 30}), ("resnet", {"epochs": 25})))
 
 
-def steps(table):
-    """What each architectural change adds, measured as differences of mean final val acc:
-    learned resampling (convtranspose - cnn), skips (unet - convtranspose), residual blocks
-    (resnet - unet), each with Welch's interval and its verdict (claims.welch)."""
-    t = table.set_index("model")
+def _find(table, model, settings, main):
+    """The row of `table` (architecture_table) of `model` with `settings`, the others at the
+    comparison's (`main`: its most common epochs, the Config's default dropout); settings None:
+    the row of `model` nearest to those."""
+    rows = table[table.model == model]
+    want = {"epochs": main, "dropout": Config.dropout, **(settings or {})}
+    exact = [i for i, c in rows.config.items() if all(getattr(c, k) == v for k, v in want.items())]
+    if exact:
+        return rows.loc[exact[0]]
+    return rows.iloc[0] if settings is None and len(rows) else None
+
+
+def effects(table):
+    """What each change measured by the comparison (architecture_table) adds to the final val acc:
+    the rows with and without it (EFFECTS), the difference of their means with Welch's interval
+    and verdict, and all that differs between them (designs.differences); then the interaction of
+    down/up-sampling and skips, the 2x2 contrast with its interval. Effects whose rows the
+    comparison lacks are left out."""
+    main = table.epochs.mode().iloc[0]
     out = []
-    for what, a, b, _ in STEPS:
-        if a in t.index and b in t.index:
-            step = claims.welch(t.loc[a, "mean"], t.loc[a, "std"], t.loc[a, "runs"], t.loc[b, "mean"], t.loc[b, "std"],
-                                t.loc[b, "runs"])
-            out.append(dict(change=what, model=f"{b} - {a}", diff=step.diff, interval=step, verdict=step.verdict))
+    for what, (m_with, s_with), (m_without, s_without) in EFFECTS:
+        a, b = _find(table, m_without, s_without, main), _find(table, m_with, s_with, main)
+        if a is None or b is None or a.row == b.row:
+            continue
+        step = claims.welch(a["mean"], a["std"], a.runs, b["mean"], b["std"], b.runs)
+        out.append(dict(change=what, rows=(b.row, a.row), diff=step.diff, interval=step, verdict=step.verdict,
+                        differs=differences(a.config, b.config)))
+    cells = {k: _find(table, m, {}, main) for k, m in CELLS.items()}
+    if all(c is not None for c in cells.values()):
+        terms = [(w, c["mean"], c["std"], c.runs) for w, c in zip((1, -1, -1, 1), (cells["learned", "with"], cells["fixed", "with"],
+                                                                                    cells["learned", "without"], cells["fixed", "without"]))]
+        step = claims.contrast(terms)
+        out.append(dict(change="interaction: what learned down/up-sampling adds with skips beyond what it adds without",
+                        rows=tuple(c.row for c in cells.values()), diff=step.diff, interval=step, verdict=step.verdict,
+                        differs="the 2x2 contrast"))
     return pd.DataFrame(out)
 
 
@@ -196,19 +239,21 @@ def reproduction(sweeps):
     epoch, the spread (std over seeds), the difference, the difference had we compared our best
     epochs, and the prediction interval of one more run of ours with its verdict (claims.against_single).
 
-    sweeps: {notebook: Sweep}, as profile_sweeps gives them; missing notebooks add no rows."""
+    sweeps: {notebook: Sweep}, as profile_sweeps gives them; missing notebooks add no rows, nor runs
+    trained for other epochs than the original's."""
     rows = []
     for notebook, column, epoch in (("04_num_filters", "num_filters", "final"), ("04_num_filters", "num_filters_best", "best"),
                                     ("05_learning_rate", "lr", "final"), ("07_architectures", "final", "final")):
         if notebook not in sweeps:
             continue
         field = sweeps[notebook].field
-        for (model, value), g in sweeps[notebook].table.groupby(["model", "value"], sort=False, dropna=False):
+        for (_, value), g in sweeps[notebook].table.groupby(["row", "value"], sort=False, dropna=False):
+            model = g.model.iloc[0]
             theirs = original_numbers(column).get(model, math.nan)
             if isinstance(theirs, dict):
                 theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
-            if math.isnan(theirs):
-                continue
+            if math.isnan(theirs) or g.planned.iloc[0] != original_epochs(column, model):
+                continue   # no number of the original's, or one of a run of other epochs
             ok = g[g.status != "diverged"]
             final, best = ok.val_acc.mean(), ok.best_val_acc.mean()
             mean = best if epoch == "best" else final
@@ -218,4 +263,5 @@ def reproduction(sweeps):
                              epochs=g.epochs.max(), batch_size=g.batch_size.iloc[0], epoch=epoch, original=theirs,
                              runs=len(ok), mean=mean, std=std, diff=against.diff, best_diff=best - theirs,
                              interval=against, verdict=against.verdict))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["experiment", "model", "field", "value", "epochs", "batch_size", "epoch", "original",
+                                       "runs", "mean", "std", "diff", "best_diff", "interval", "verdict"])

@@ -24,25 +24,36 @@ from cnnreport.training.store import shown
 
 @dataclass(frozen=True)
 class Sweep:
-    """The runs of one sweep, in grid order, and the setting it varies (None: a comparison of models)."""
+    """The runs of one sweep, in grid order, the setting it varies (None: a comparison of networks)
+    and the row each run belongs to: its network's id, or the name a comparison gives the row
+    (params `rows`, e.g. "residual network, 25 epochs")."""
     field: str
     runs: tuple
+    rows: tuple = ()   # one name per run; empty: each run's model
 
     def value(self, run):
-        """The swept setting's value in `run` (None for a comparison of models)."""
+        """The swept setting's value in `run` (None for a comparison of networks)."""
         return getattr(run.config, self.field) if self.field else None
 
+    def row(self, run):
+        """The row `run` belongs to (see the class docstring)."""
+        return self.rows[self.runs.index(run)] if self.rows else run.config.model
+
     def where(self, **settings):
-        """The sweep of the runs whose settings match, e.g. where(model="cnn", seed=0); `value` is the swept one."""
-        return Sweep(self.field, tuple(r for r in self.runs if all(
-            (self.value(r) if k == "value" else getattr(r.config, k)) == v for k, v in settings.items())))
+        """The sweep of the runs whose settings match, e.g. where(model="cnn", seed=0); `value` is the
+        swept one, `row` the row."""
+        def get(r, k):
+            return self.value(r) if k == "value" else self.row(r) if k == "row" else getattr(r.config, k)
+        kept = [(r, self.row(r)) for r in self.runs if all(get(r, k) == v for k, v in settings.items())]
+        return Sweep(self.field, tuple(r for r, _ in kept), tuple(n for _, n in kept) if self.rows else ())
 
     @property
     def table(self):
-        """One row per run: model, value, seed, status, epochs, batch_size, train_loss, val_loss, val_acc
-        (final epoch), best_val_acc, seconds (training time of the run), parameters and the colour metrics
-        of cnnreport.science.metrics. Diverged runs: val_acc and the colour metrics are NaN."""
-        return pd.DataFrame([row(run, self.field) for run in self.runs])
+        """One row per run: row, model, value, seed, status, epochs (trained), planned (epochs set), batch_size, train_loss, val_loss,
+        val_acc (final epoch), best_val_acc, seconds (training time of the run), parameters, the colour
+        metrics of cnnreport.science.metrics and `collapsed`. Diverged runs: val_acc and the colour
+        metrics are NaN."""
+        return pd.DataFrame([dict(row=self.row(run), **row(run, self.field)) for run in self.runs])
 
 
 def distinct(runs):
@@ -50,41 +61,54 @@ def distinct(runs):
     return list({run.path: run for run in runs}.values())
 
 
-def sweep_configs(base, field, values, models, seeds=(0,), per_model=None):
-    """Every Config of the grid, built (and so validated) before anything trains.
+def by_model(models, per_model=None):
+    """The rows of a sweep of plain networks, each named by its model: {model: {"model": model, ...}},
+    with per_model's settings for it, e.g. by_model(["cnn", "resnet"], {"resnet": {"epochs": 25}})."""
+    return {m: {"model": m, **(per_model or {}).get(m, {})} for m in models}
 
-    values: a list, or {model: list} where models sweep different grids (the original report's LR sweeps).
-    per_model: {model: {field: value}} overrides, e.g. {"resnet": {"epochs": 25}}."""
-    per_model = per_model or {}
-    configs = []
-    for model in models:
-        grid = values[model] if isinstance(values, dict) else values
+
+def sweep_configs(base, field, values, rows, seeds=(0,)):
+    """Every Config of the grid, built (and so validated) before anything trains: for each row
+    ({name: its network and what it sets beside `base`}, see by_model), each value of `field`
+    (a list, or {row: list} where rows sweep different grids, as the original report's learning
+    rates) and each seed."""
+    return [config for _, config in _grid(base, field, values, rows, seeds)]
+
+
+def _grid(base, field, values, rows, seeds):
+    """[(row name, Config)] of sweep_configs."""
+    out = []
+    for name, settings in rows.items():
+        grid = values[name] if isinstance(values, dict) else values
         for value in grid:
             for seed in seeds:
-                settings = {**base, **per_model.get(model, {}), "model": model, "seed": seed}
-                if field is not None:
-                    settings[field] = value
-                configs.append(Config(**settings))
-    return configs
+                out.append((name, Config(**{**base, **settings, "seed": seed, **({field: value} if field else {})})))
+    return out
 
 
 def sweep_args(params):
-    """The sweep() arguments from a sweep notebook's params (params.load_params): `models`, `seeds`,
-    the values of the setting it varies (params.swept; a list, or {model: list}) and every other
-    Config field, one value or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}."""
-    field, models = swept(params), params["models"]
+    """The sweep() arguments from a sweep notebook's params (params.load_params): `seeds`, the values
+    of the setting it varies (params.swept; a list, or {row: list}), every other Config field (one
+    value, or {model: value}, e.g. epochs: {cnn: 30, resnet: 25}), and the rows: its `models`, each
+    a row named by its id, or its `rows`, {name: {model: ..., and any setting of its own}}."""
+    field = swept(params)
+    if ("models" in params) == ("rows" in params):
+        raise ValueError(f"a sweep names its networks by `models` or its rows by `rows`, one of the two; got {sorted(params)}")
+    names = params.get("models") or list(params["rows"])
     fields = {k: v for k, v in params.items() if k in Config.names() and k != field}
     for name, v in params.items():
-        if name in Config.names() and isinstance(v, dict) and set(v) != set(models):
-            raise ValueError(f"{name} is given per network for {', '.join(v)}, but the sweep trains {', '.join(models)}")
+        if name in Config.names() and isinstance(v, dict) and set(v) != set(names):
+            raise ValueError(f"{name} is given per network for {', '.join(v)}, but the sweep trains {', '.join(names)}")
+    per_row = {n: {k: v[n] for k, v in fields.items() if isinstance(v, dict)} for n in names}
+    rows = (by_model(params["models"], per_row) if "models" in params else
+            {n: {**per_row[n], **settings} for n, settings in params["rows"].items()})
     return dict(base={k: v for k, v in fields.items() if not isinstance(v, dict)}, field=field,
-                values=params[field] if field else [None], models=models, seeds=params["seeds"],
-                per_model={m: {k: v[m] for k, v in fields.items() if isinstance(v, dict)} for m in models})
+                values=params[field] if field else [None], rows=rows, seeds=params["seeds"])
 
 
 def trains(params):
-    """Whether a notebook's params declare runs to train: networks and seeds."""
-    return "models" in params and "seeds" in params
+    """Whether a notebook's params declare runs to train: networks (or rows) and seeds."""
+    return ("models" in params or "rows" in params) and "seeds" in params
 
 
 def is_sweep(params):
@@ -147,13 +171,13 @@ def profile_sweeps(profile, data=None, verbose=True):
     return {nb: sweep(**a, data=data, store=store, verbose=verbose) for nb, a in args.items()}
 
 
-def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, store=None, verbose=True,
-          workers=None, scheduler=None):
+def sweep(base, field, values, rows, seeds=(0,), data=None, store=None, verbose=True, workers=None, scheduler=None):
     """The Sweep of the grid, every run trained (or loaded), in grid order. store: a store.Store
     or folder (params.profile_store(profile) gives a profile's; a store of committed results is
     read without data and never trains); workers: train N runs side by side in local processes;
     scheduler: on the workers of the dask cluster at this address (see executor.train_all)."""
-    configs = sweep_configs(base, field, values, models, seeds, per_model)
+    grid = _grid(base, field, values, rows, seeds)
+    configs = [config for _, config in grid]
     name = dict(zip(configs, tell_apart(configs, always=[field]))).__getitem__
 
     started = time.time()
@@ -165,7 +189,7 @@ def sweep(base, field, values, models, seeds=(0,), per_model=None, data=None, st
         for c, run in trained:
             acc = "diverged" if run.status == "diverged" else f"val acc {run.final['val_acc']:5.1f} %"
             print(f"  {name(c):<32} {acc}  {len(run.history):>3} epochs  {run.final['seconds']:6.0f} s")
-    return Sweep(field, tuple(runs))
+    return Sweep(field, tuple(runs), tuple(n for n, _ in grid) if any(n != c.model for n, c in grid) else ())
 
 
 def row(run, field=None):
@@ -173,7 +197,7 @@ def row(run, field=None):
     final, diverged = run.final, run.status == "diverged"
     finite = [h["val_acc"] for h in run.history if math.isfinite(h["train_loss"]) and math.isfinite(h["val_loss"])]
     return dict(model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
-                status=run.status, epochs=len(run.history), batch_size=run.config.batch_size,
+                status=run.status, epochs=len(run.history), planned=run.config.epochs, batch_size=run.config.batch_size,
                 train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
                 best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], parameters=run.parameters,
                 **{m: math.nan if diverged else run.metrics[m] for m in METRICS})
@@ -181,21 +205,20 @@ def row(run, field=None):
 
 def check_sweep(sweep, table, params):
     """Assert what must hold for every sweep notebook's results under any profile: one row per
-    run and per (model, value), every model present, accuracies in range, diverged runs without
-    an accuracy and reading "diverged", at most one best value per model, finished runs complete.
+    run and per (row, value), every row present, accuracies in range, diverged runs without
+    an accuracy and reading "diverged", at most one best value per row, finished runs complete.
 
     table: stats.summary(sweep); params: the notebook's (params.load_params)."""
     args = sweep_args(params)
-    models, values = args["models"], args["values"]
+    rows, values = args["rows"], args["values"]
     runs = sweep.table
-    n_values = sum(len(values[m]) for m in models) if isinstance(values, dict) else len(values) * len(models)
-    assert len(runs) == n_values * len(args["seeds"]), "one row per (model, value, seed)"
-    assert len(table) == n_values, "one summary row per (model, value)"
-    assert set(runs.model) == set(table.model) == set(models), "every model present"
+    n_values = sum(len(values[r]) for r in rows) if isinstance(values, dict) else len(values) * len(rows)
+    assert len(runs) == n_values * len(args["seeds"]), "one row per (row, value, seed)"
+    assert len(table) == n_values, "one summary row per (row, value)"
+    assert set(runs.row) == set(table.row) == set(rows), "every row present"
     assert runs.val_acc.dropna().between(0, 100).all() and table["mean"].dropna().between(0, 100).all()
     assert runs.val_acc[runs.status == "diverged"].isna().all(), "a diverged run has no accuracy"
     assert (table.acc[table.runs == 0] == "diverged").all(), "a value whose every seed diverged reads 'diverged'"
-    assert (table.groupby("model").best.sum() <= 1).all()
+    assert (table.groupby("row").best.sum() <= 1).all()
     finished = runs[runs.status == "finished"]
-    epochs = {m: args["per_model"][m].get("epochs", args["base"].get("epochs", Config.epochs)) for m in models}
-    assert (finished.epochs == finished.model.map(epochs)).all(), "every finished run trained every epoch"
+    assert (finished.epochs == finished.planned).all(), "every finished run trained every epoch"

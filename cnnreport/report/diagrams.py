@@ -1,4 +1,4 @@
-"""The Setup section's figures: the palette's colours and the four networks' shapes, drawn from
+"""The Setup section's figures: the palette's colours and the networks' shapes, drawn from
 the runs' palette and the networks' stages (the layer tables in the appendix give every layer)."""
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -11,6 +11,8 @@ from cnnreport.report.plots import WIDTH, print_size
 STAGES = {
     "cnn": [("grey", "1", 32), ("conv, max-pool", "NF", 16), ("conv, max-pool", "2NF", 8), ("conv, upsample", "NF", 16),
             ("conv, upsample", "NC", 32), ("conv", "NC", 32)],
+    "cnnskips": [("grey", "1", 32), ("conv, max-pool", "NF", 16), ("conv, max-pool", "2NF", 8), ("conv, upsample", "NF", 16),
+                 ("conv, upsample", "NC", 32), ("conv", "NC", 32)],
     "convtranspose": [("grey", "1", 32), ("conv /2", "NF", 16), ("conv /2", "2NF", 8), ("tconv x2", "NF", 16),
                       ("tconv x2", "NC", 32), ("conv", "NC", 32)],
     "unet": [("grey", "1", 32), ("conv /2", "NF", 16), ("conv /2", "2NF", 8), ("tconv x2", "NF", 16),
@@ -18,12 +20,13 @@ STAGES = {
     "resnet": [("grey", "1", 32), ("conv", "NF", 32), ("res /2", "NF", 16), ("res /2", "2NF", 8),
                ("tconv x2, res", "NF", 16), ("tconv x2, res", "NF", 32), ("1x1 conv", "NC", 32)],
 }
-SKIPS = {"cnn": [], "convtranspose": [], "unet": [(1, 4), (0, 5)], "resnet": [(2, 4), (1, 5)]}   # (from, into)
+SKIPS = {"cnn": [], "cnnskips": [(1, 4), (0, 5)], "convtranspose": [], "unet": [(1, 4), (0, 5)],   # (from, into)
+         "resnet": [(2, 4), (1, 5)]}
 
 
 @print_size
-def networks(models=("cnn", "convtranspose", "unet", "resnet")):
-    """One row per network: a box per stage (taller for a larger side, labelled with its channels
+def networks(models):
+    """One row per network (`models`, by id): a box per stage (taller for a larger side, labelled with its channels
     and side; under it, the operation that made it), arcs for the concatenations that skip ahead;
     "res" marks residual blocks."""
     fig = Figure(figsize=(WIDTH, 1.5 * len(models)), layout="constrained")

@@ -1,7 +1,7 @@
 """Test images beside the colourizations of trained runs: the rows of the report's sample figures
 (drawn by plots.samples), read from the pictures each run stored when it finished (samples.png),
 so that a report renders without data or weights; only images of the reader's own need weights."""
-from cnnreport.report.names import MODELS
+from cnnreport.report.names import MODELS, network
 from cnnreport.science.data import greyscale
 from cnnreport.science.palette import labels, to_rgb
 from cnnreport.training.evaluate import ROWS, SAMPLES
@@ -32,7 +32,10 @@ def sample_rows(named_runs, n=SAMPLES, images=None):
 
 
 def networks(runs, decoding="argmax"):
-    """{network's display name: (run, decoding)} of `runs` (one run per network), for sample_rows."""
+    """{network's display name: (run, decoding)} of `runs`, for sample_rows: Runs (one per network),
+    or a Sweep's, each then named by its row (one run per row)."""
+    if hasattr(runs, "row"):
+        return {network(runs.row(run)): (run, decoding) for run in runs.runs}
     return {MODELS[run.config.model]: (run, decoding) for run in runs}
 
 

@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from cnnreport.analysis.consistency import FAMILY, learned
 from cnnreport.analysis.original import original_numbers
 from cnnreport.analysis.stats import summary
-from cnnreport.report.names import FIELDS, METRICS, MODELS, field_name
+from cnnreport.report.names import FIELDS, METRICS, MODELS, field_name, network
 
 LABELS = {**FIELDS, "num_filters": "NF (number of filters)", **METRICS}   # axis labels
 
@@ -120,12 +120,12 @@ def _mean_curves(sweep, metric, label):
     groups = {}
     for run in sweep.runs:
         if run.status != "diverged":
-            groups.setdefault((run.config.model, sweep.value(run)), []).append(run.history)
+            groups.setdefault((sweep.row(run), sweep.value(run)), []).append(run.history)
     curves = {}
-    for (model, value), histories in groups.items():
+    for (row, value), histories in groups.items():
         n = min(len(h) for h in histories)
         y = np.array([[row[metric] for row in h[:n]] for h in histories], dtype=float)
-        curves[label.format(model=MODELS[model], value=value)] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
+        curves[label.format(model=network(row), value=value)] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
     return curves
 
 
@@ -189,12 +189,12 @@ def loss_caption(sweep, what=None):
     """The caption of loss_curves(sweep): bands only when a setting has several finished seeds, and
     the diverged runs, which have no curve, named. what: the swept setting in words (None for a
     comparison of networks)."""
-    models = list(dict.fromkeys(run.config.model for run in sweep.runs))
+    models = list(dict.fromkeys(sweep.row(run) for run in sweep.runs))
     seeds = {}
     for run in sweep.runs:
         if run.status != "diverged":
-            seeds.setdefault((run.config.model, sweep.value(run)), set()).add(run.config.seed)
-    whose = f"The {MODELS[models[0]]}'s cross-entropy" if len(models) == 1 else "Cross-entropy"
+            seeds.setdefault((sweep.row(run), sweep.value(run)), set()).add(run.config.seed)
+    whose = f"The {network(models[0])}'s cross-entropy" if len(models) == 1 else "Cross-entropy"
     per = " and ".join(["network"] * (len(models) > 1 or not what) + [what] * bool(what))
     text = f"{whose} per pixel per epoch, one panel per {per}"
     text += ", log scale: training (solid) and validation (dashed)"
@@ -204,11 +204,11 @@ def loss_caption(sweep, what=None):
         text += " of one seed"
     runs = sweep.table
     gone = []
-    for (model, value), g in runs.groupby(["model", "value"], sort=False, dropna=False):
+    for (row, value), g in runs.groupby(["row", "value"], sort=False, dropna=False):
         k = (g.status == "diverged").sum()
         if k:
             at = (f" at {what} {value:g}" if isinstance(value, float) else f" at {what} {value}") if what else ""
-            gone.append(f"{MODELS[model]}{at} ({k} of {len(g)} seeds{', no panel' if k == len(g) else ''})")
+            gone.append(f"{network(row)}{at} ({k} of {len(g)} seeds{', no panel' if k == len(g) else ''})")
     if gone:
         text += "; runs that diverged are left out: " + ", ".join(gone)
     return text + "."
@@ -333,7 +333,8 @@ def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     return fig
 
 
-FAMILY_COLOURS = {"cnn": "tab:blue", "convtranspose": "tab:orange", "unet": "tab:green", "resnet": "tab:red"}
+FAMILY_COLOURS = {"cnn": "tab:blue", "cnnskips": "tab:purple", "convtranspose": "tab:orange", "unet": "tab:green",
+                  "resnet": "tab:red"}
 
 
 @print_size

@@ -123,19 +123,20 @@ def _text(value):
     return "–" if value is None or isinstance(value, float) and math.isnan(value) else str(value)
 
 
-def table(df, label, caption, formats=None, *, runs):
+def table(df, label, caption, formats=None, *, runs, prose=()):
     """A DataFrame as a numbered table made from `runs` (see runs_summary): no index column, each
     column through formats[column] (a function of the value; default `number` for numbers, str
-    otherwise, "–" for a missing text), numbers right-aligned."""
+    otherwise, "–" for a missing text), numbers right-aligned; the cells of the `prose` columns may
+    wrap (no other cell does: report.css)."""
     formats = formats or {}
     columns = list(df.columns)
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in columns}
     fmt = {c: formats.get(c, number if numeric[c] else _text) for c in columns}
-    align = {c: "right" if numeric[c] else "left" for c in columns}
-    head = "".join(f'<th style="text-align:{align[c]}">{html.escape(str(c))}</th>' for c in columns)
-    body = "".join("<tr>" + "".join(f'<td style="text-align:{align[c]}">{html.escape(fmt[c](v))}</td>'
-                                    for c, v in zip(columns, values)) + "</tr>"
-                   for values in df.itertuples(index=False))
+    cell = {c: ' class="report-prose" style="text-align:left"' if c in prose else
+            f' style="text-align:{"right" if numeric[c] else "left"}"' for c in columns}
+    head = "".join(f"<th{cell[c]}>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td{cell[c]}>{html.escape(fmt[c](v))}</td>" for c, v in zip(columns, values))
+                   + "</tr>" for values in df.itertuples(index=False))
     return _captioned(label, caption, f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", runs,
                       long=len(df) > LONG_TABLE)
 

@@ -97,8 +97,9 @@ def compute_sentence(table, on_frontier, seed):
     return text
 
 
-def consistency_sentence(pairs):
-    """What the original report's (loss, accuracy) pairs say against our relation (consistency), one paragraph."""
+def consistency_sentence(pairs, ours):
+    """What the original report's (loss, accuracy) pairs say against our relation (consistency), one
+    paragraph; ours: consistency.ours_off, our own runs off the relation by the same rule."""
     if pairs.distance.isna().all():
         return "Too few of these runs learned to fit a relation between loss and accuracy."
     parts = []
@@ -109,25 +110,35 @@ def consistency_sentence(pairs):
         beyond = "" if g.within_range.all() else " (partly at losses below any of ours, where the relation is extrapolated)"
         parts.append(f"its {_name(model)}'s {len(g)} pair{'s' if len(g) > 1 else ''} lie{'s' if len(g) == 1 else ''} "
                      f"{where} from our {_name(model)}s' relation, {off} beyond twice our scatter{beyond}")
+    off, fitted = ours
+    total = int(pairs.distance.notna().sum())
+    mine = int((pairs.verdict == "off the relation").sum())
     above = (pairs.distance.dropna() > 0).mean()
     return ("Against the accuracy our runs reach at the same validation loss, " + "; ".join(parts) + ". "
+            f"That is {mine} of the original's {total} pairs off the relation, against {off} of our own {fitted} runs "
+            f"({off / fitted:.0%}) by the same rule. "
             + (f"{above:.0%} of the original's pairs lie above our relation: at the same cross-entropy it counted more "
-               "pixels right than we do, which points to a difference in how accuracy was measured (another palette, other "
-               "images) rather than to a better network, which would move along the relation; the distance is how much "
-               "of a difference that alone accounts for."
-               if above > 0.5 else "Most of the original's pairs lie on or below our relation: its numbers were measured as ours are."))
+               "pixels right than we do. A difference in how accuracy was measured (another palette, other images) would "
+               "do that, and a better network would instead move along the relation; but no measurement here tests "
+               "either, so this is a hypothesis."
+               if above > 0.5 else "Most of the original's pairs lie on or below our relation."))
 
 
 def gaps_sentence(gaps):
-    """The architecture gaps and how much of each the measured effects account for, one paragraph."""
+    """The architecture gaps and what the clear measured effects account for, one paragraph (causes.architecture_gaps)."""
+    if gaps.empty:
+        return "No network of the comparison was trained as long as the original report's runs: no gap to weigh."
     parts = []
     for r in gaps.itertuples():
-        towards = r.together * -r.gap > 0   # the effects move ours towards the original's number
-        share = f", {r.together / -r.gap:.0%} of the way" if towards else ", away from it"
-        parts.append(f"the {_name(r.model)} is {signed(r.gap)} points from the original's; the measured effects would move "
-                     f"ours by {signed(r.together)}{share}, leaving {signed(r.left)} unexplained")
-    return ("Were the measured effects additive: " + "; ".join(parts) + ". What is left is not measured here: the "
-            "original report describes its training no further than its settings.")
+        clear = [name for name, e in (("the original images", r.data), ("float32", r.precision)) if e is not None and e.clear]
+        moved = (f"; of the measured effects only {' and '.join(clear)} would move ours, by {signed(r.counted.diff)} "
+                 f"points together, leaving {signed(r.left.diff)} ({said(r.left)})" if clear else
+                 "; no measured effect is clear, so none explains any of it")
+        parts.append(f"the {_name(r.model)} is {signed(r.gap.diff)} points from the original's ({said(r.gap)}){moved}")
+    return ("Against each network's number in the original report: " + "; ".join(parts) + ". The effects sum only where "
+            "each is clear, their intervals combined; the data are counted once, by the comparison trained and tested on "
+            "the original images. What is left is not measured here: the original report describes its training no "
+            "further than its settings.")
 
 
 def best_epoch_gap(grid):

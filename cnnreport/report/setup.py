@@ -16,6 +16,7 @@ from cnnreport.science.data import describe
 
 # What each network is, in words (its layers: the appendix's layer tables).
 DESIGNS = {"cnn": "max-pooling down, nearest upsampling up, no skips",
+           "cnnskips": "as the CNN, plus the U-Net's two concatenated skips",
            "convtranspose": "strided convolutions down, transposed convolutions up, no skips",
            "unet": "as the U-Net without skips, plus two concatenated skips [@ronneberger2015]",
            "resnet": "a U-Net of residual blocks [@he2016], NF channels at full resolution"}
@@ -43,12 +44,15 @@ def palette_text(runs):
 
 
 def networks_table(runs, label, caption):
-    """One row per network of the comparison: its design, parameters, multiply-adds per image and epochs."""
-    first = {}
+    """One row per network of the comparison: its design, parameters, multiply-adds per image and
+    the epochs it trains for."""
+    first, epochs = {}, {}
     for run in runs:
         first.setdefault(run.config.model, run)
+        epochs.setdefault(run.config.model, set()).add(run.config.epochs)
     rows = [dict(network=MODELS[m], design=DESIGNS[m], parameters=r.parameters,
-                 **{"multiply-adds per image": mult_adds(r.config), "epochs": r.config.epochs}) for m, r in first.items()]
+                 **{"multiply-adds per image": mult_adds(r.config), "epochs": ", ".join(map(str, sorted(epochs[m])))})
+            for m, r in first.items()]
     return table(pd.DataFrame(rows), label, caption, runs=runs)
 
 

@@ -27,8 +27,8 @@ def results(sweeps, jpeg=True):
     if "07_architectures" in sweeps:
         arch = stats.architecture_table(sweeps["07_architectures"])
         out.append(_headline(findings.architectures(arch)))
-        out.append("Measured one change at a time: " + ", ".join(
-            f"{r.change} {signed(r.diff)} points ({said(r.interval)})" for r in stats.steps(arch).itertuples()) + ".")
+        out.append("Measured change by change: " + ", ".join(
+            f"{r.change} {signed(r.diff)} points ({said(r.interval)})" for r in stats.effects(arch).itertuples()) + ".")
     repro = stats.reproduction(sweeps)
     final = repro[repro.epoch == "final"]
     if len(final):
@@ -76,14 +76,18 @@ def original_conclusions(sweeps, label, caption):
                          "verdict": verdict})
     if "07_architectures" in sweeps:
         arch = stats.architecture_table(sweeps["07_architectures"])
-        steps = stats.steps(arch).set_index("change")
-        if {"learned down/up-sampling", "skip connections"} <= set(steps.index):
-            resample, skips = steps.loc["learned down/up-sampling"], steps.loc["skip connections"]
+        steps = stats.effects(arch).set_index("change")
+        resampling = [r for c, r in steps.iterrows() if c.startswith("learned down/up-sampling")]
+        skipping = [r for c, r in steps.iterrows() if c.startswith("skips")]
+        if resampling and skipping:
+            both = resampling + skipping
             rows.append({"the original report": "the U-Net gains over the CNN by its skips",
-                         "we measure": f"resampling {signed(resample['diff'])}, skips {signed(skips['diff'])}",
-                         "verdict": "mostly by learned resampling" if resample["diff"] > skips["diff"] and
-                         resample.verdict == "clear" else "skips" if skips.verdict == "clear" else "not separable"})
-        res = arch.set_index("model").loc["resnet"] if "resnet" in set(arch.model) else None
+                         "we measure": ", ".join(f"{c} {signed(r['diff'])}" for c, r in steps.loc[[r.name for r in both]].iterrows()),
+                         "verdict": "mostly by learned resampling" if any(r.verdict == "clear" for r in resampling)
+                         and not any(r.verdict == "clear" for r in skipping) else
+                         "by its skips" if any(r.verdict == "clear" for r in skipping) else "not separable"})
+        compared = arch[(arch.model == "resnet") & arch.original.notna()]
+        res = compared.iloc[0] if len(compared) else None
         if res is not None:
             theirs = ORIGINAL["final"]["resnet"]["val_acc"]
             against = claims.against_single(res["mean"], res["std"], res["runs"], theirs)

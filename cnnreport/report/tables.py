@@ -4,9 +4,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cnnreport.analysis import claims
-from cnnreport.analysis.stats import STEPS
 from cnnreport.analysis.sweeps import differing
-from cnnreport.report.names import METRICS, MODELS, field_name
+from cnnreport.report.names import METRICS, MODELS, field_name, network
 from cnnreport.report.present import fixed, known, number, signed, table
 
 
@@ -52,7 +51,7 @@ def architecture_table(arch, label, caption, *, runs):
     """The architecture comparison (stats.architecture_table) beside the original report's, the
     difference with its verdict; time per run (mean over seeds). Losses are in runs_table: an A4
     page holds no more columns."""
-    df = pd.DataFrame({"network": arch.model.map(MODELS), "epochs": arch.epochs, "parameters": arch.parameters,
+    df = pd.DataFrame({"network": arch.row.map(network), "epochs": arch.epochs, "parameters": arch.parameters,
                        "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
                        "original report (%)": arch.original, "ours − original (points)": arch["diff"],
                        "95 % interval": _bounds(arch.interval), "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
@@ -62,12 +61,15 @@ def architecture_table(arch, label, caption, *, runs):
                   "time (s)": fixed(0), "original time (s)": fixed(0)}, runs=runs)
 
 
-def steps_table(steps, label, caption, *, runs):
-    """What each architectural change adds (stats.steps), with Welch's interval and its verdict."""
-    later_minus_earlier = [" − ".join(MODELS[m] for m in pair.split(" - ")) for pair in steps.model]
-    df = pd.DataFrame({"change": steps.change, "networks": later_minus_earlier, "difference (points)": steps["diff"],
-                       "95 % interval": _bounds(steps.interval), "verdict": steps.verdict})
-    return table(df[known(df, df.columns)], label, caption, {"difference (points)": fixed(1, signed=True)}, runs=runs)
+def effects_table(effects, label, caption, *, runs):
+    """What each change the comparison measures adds (stats.effects): the rows with and without it,
+    the difference with Welch's interval and its verdict, and all else that differs between them."""
+    df = pd.DataFrame({"change": effects.change, "networks": [" − ".join(map(network, r[:2])) if len(r) == 2
+                                                               else "the 2x2" for r in effects.rows],
+                       "difference (points)": effects["diff"], "95 % interval": _bounds(effects.interval),
+                       "verdict": effects.verdict, "all that differs": effects.differs})
+    return table(df, label, caption, {"difference (points)": fixed(1, signed=True)}, runs=runs,
+                 prose=("change", "all that differs"))
 
 
 def verdicts(best, field):
@@ -233,11 +235,15 @@ def weighed_table(causes, label, caption, *, runs):
 
 
 def gaps_table(gaps, label, caption, *, runs):
-    """Each network's gap to the original report beside the measured effects that move it (causes.architecture_gaps)."""
-    df = pd.DataFrame({"network": gaps.model.map(MODELS), "ours − original (points)": gaps.gap,
-                       "JPEG copy at test": gaps.test, "JPEG copy in training": gaps.training,
-                       "measured differently": gaps.measurement, "together": gaps.together, "left unexplained": gaps.left})
-    return table(df, label, caption, {c: fixed(1, signed=True) for c in df.columns if c != "network"}, runs=runs)
+    """Each network's gap to the original report beside the measured effects that would move it, each
+    with its interval and verdict, their sum where clear, and what is left (causes.architecture_gaps)."""
+    def cell(i):
+        return "–" if i is None else f"{signed(i.diff)} {i}".replace(" –", "").replace(" ", "\u00a0")
+    df = pd.DataFrame({"network": gaps.model.map(MODELS), "ours − original": gaps.gap.map(cell),
+                       "on the original images": gaps.data.map(cell), "data verdict": [i and i.verdict for i in gaps.data],
+                       "in float32": gaps.precision.map(cell), "precision verdict": [i and i.verdict for i in gaps.precision],
+                       "clear effects together": gaps.counted.map(cell), "left": gaps.left.map(cell)})
+    return table(df, label, caption, runs=runs)
 
 
 def receptive_fields(kernels):
@@ -279,12 +285,6 @@ def count_table(kernel, num_filters, num_colours, label, caption):
     return table(pd.DataFrame([{"network": MODELS[a], **{name: total(rows_of(build_model(a, kernel, num_filters, num_colours)), q)
                                                          for q, name in QUANTITIES.items()}} for a in ARCHITECTURES]),
                  label, caption, runs=())
-
-
-def design_table(label, caption):
-    """The changes between neighbouring networks (stats.STEPS), by display name."""
-    return table(pd.DataFrame([{"change": what, "from": MODELS[a], "to": MODELS[b], "what changes": how}
-                               for what, a, b, how in STEPS]), label, caption, runs=())
 
 
 def settings_table(experiments, label, caption):

@@ -6,15 +6,17 @@ comments are for a 32x32 input; NF is num_filters, NC num_colours.
 
 Layouts follow the University of Toronto CSC321/CSC413 colourization assignment (its 2021-22
 version, whose numbers the original report matches). `convtranspose` is ours: the U-Net without its
-skip connections, to separate what the skips add from what learned resampling adds. `resnet` is
-ours too (see `ResUNet`): the residual network the original report trains.
+skip connections, and `cnnskips`, the base CNN with the U-Net's skip connections: with the CNN and
+the U-Net they make a 2x2 of resampling (fixed or learned) and skips (without or with), so that
+each is measured both ways. `resnet` is ours too (see `ResUNet`): the residual network the
+original report trains.
 
 Plain torch.nn only: the trainer makes them fast (cnnreport.training.speed) without changing what they compute.
 """
 import torch
 from torch import nn
 
-ARCHITECTURES = ("cnn", "unet", "convtranspose", "resnet")
+ARCHITECTURES = ("cnn", "unet", "convtranspose", "resnet", "cnnskips")
 
 
 class CNN(nn.Module):
@@ -37,6 +39,32 @@ class CNN(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
+
+
+class SkipCNN(nn.Module):
+    """The base CNN with exactly the U-Net's two concatenations added and nothing else changed: its
+    16x16 encoder features joined to the decoder's before the last upsampling, and the grey input
+    to the last features before the final convolution. (The older assignment's U-Net also adds a
+    bottleneck; this network does not.)"""
+
+    def __init__(self, k, nf, nc):
+        super().__init__()
+        p = k // 2
+        self.down1 = nn.Sequential(nn.Conv2d(1, nf, k, padding=p), nn.MaxPool2d(2),                  # (N, NF, 16, 16)
+                                   nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
+        self.down2 = nn.Sequential(nn.Conv2d(nf, 2 * nf, k, padding=p), nn.MaxPool2d(2),             # (N, 2NF, 8, 8)
+                                   nn.BatchNorm2d(2 * nf), nn.ReLU(inplace=True))
+        self.up1 = nn.Sequential(nn.Conv2d(2 * nf, nf, k, padding=p), nn.Upsample(scale_factor=2),   # (N, NF, 16, 16)
+                                 nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
+        self.up2 = nn.Sequential(nn.Conv2d(2 * nf, nc, k, padding=p), nn.Upsample(scale_factor=2),   # on cat(up1, down1): (N, NC, 32, 32)
+                                 nn.BatchNorm2d(nc), nn.ReLU(inplace=True))
+        self.final = nn.Conv2d(nc + 1, nc, k, padding=p)                                              # on cat(up2, x): (N, NC, 32, 32)
+
+    def forward(self, x):
+        d1 = self.down1(x)                                       # (N, NF, 16, 16)
+        u1 = self.up1(self.down2(d1))                            # (N, NF, 16, 16)
+        u2 = self.up2(torch.cat([u1, d1], 1))                    # (N, NC, 32, 32)
+        return self.final(torch.cat([u2, x], 1))                 # (N, NC, 32, 32)
 
 
 class UNet(nn.Module):
@@ -142,6 +170,8 @@ def build_model(name, kernel=3, num_filters=32, num_colours=24, dropout=DROPOUT)
     k, nf, nc = kernel, num_filters, num_colours
     if name == "cnn":
         return CNN(k, nf, nc)
+    if name == "cnnskips":
+        return SkipCNN(k, nf, nc)
     if name == "resnet":
         return ResUNet(k, nf, nc, dropout)
     return UNet(k, nf, nc, skips=name == "unet")
