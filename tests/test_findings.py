@@ -1,5 +1,6 @@
 """The findings and the comparison with the original report: every number they state is the sweeps' own."""
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -7,9 +8,11 @@ import pytest
 from cnnreport.analysis import stats
 from cnnreport.analysis.original import ORIGINAL, seed_repeats
 from cnnreport.analysis.stats import reproduction, summary
-from cnnreport.analysis.sweeps import by_model, sweep
-from cnnreport.report import findings, setup
+from cnnreport.analysis.sweeps import Sweep, by_model, sweep
+from cnnreport.report import findings, sentences, setup
 from cnnreport.report.names import MODELS
+from cnnreport.training.config import Config
+from cnnreport.training.record import Run
 
 from conftest import QUICK, fake_sweep, run_sweep
 
@@ -39,9 +42,48 @@ def test_the_comparison_with_the_original_report_counts_every_number_in_one_clas
                          + [("unet", 32, s, "finished", a, a) for s, a in enumerate((60.0, 60.1, 60.2))])    # ours higher
     lr = fake_sweep("lr", [("unet", 10.0, s, "diverged", math.nan, math.nan) for s in range(3)])
     text = findings.reproduction({"04_num_filters": one_seed, "05_learning_rate": lr})
-    assert text.startswith("**Against the original report:** of its 6 final accuracies that we reran, 1 lies within the "
-                           "prediction interval of one more run of ours, 1 is below it, 3 rest on one seed of ours (no "
-                           "interval) and 1 has every seed of ours diverged.")
+    assert ("** Of its 6 final accuracies that we reran, 1 lies within the prediction interval of one more run of ours, "
+            "1 is below it, 3 rest on one seed of ours (no interval) and 1 has every seed of ours diverged;") in text
+
+
+def test_the_medians_against_the_original_report_are_per_network_and_count_a_shared_setting_once():
+    """NF 32 and learning rate 0.001 are one setting: its runs meet the original's two numbers for it once,
+    against their mean, and the CNN's median does not pool the U-Net's."""
+    shared = [("cnn", 32, s, "finished", 41.0, 41.0) for s in range(3)]
+    nf = fake_sweep("num_filters", shared + [("cnn", 16, s, "finished", 40.0, 40.0) for s in range(3)]
+                    + [("unet", 32, s, "finished", 60.0, 60.0) for s in range(3)])
+    lr = Sweep("lr", tuple(r for r in nf.runs if r.config.num_filters == 32 and r.config.model == "cnn"))   # the same runs
+    repro = reproduction({"04_num_filters": nf, "05_learning_rate": lr})
+    assert len(repro[repro.epoch == "final"]) == 4             # the original report's numbers: three NF, one lr
+    medians = stats.per_network(repro).set_index("model")
+    theirs = (ORIGINAL["num_filters"]["cnn"][32] + ORIGINAL["lr"]["cnn"][0.001]) / 2
+    assert medians.settings["cnn"] == 2 and medians.numbers["cnn"] == 3
+    assert medians["median"]["cnn"] == pytest.approx(((41.0 - theirs) + (40.0 - ORIGINAL["num_filters"]["cnn"][16])) / 2)
+    assert medians["median"]["unet"] == pytest.approx(60.0 - ORIGINAL["num_filters"]["unet"][32])
+
+
+def test_still_rising_and_overfitting_read_off_the_mean_curves():
+    """Still rising: the least-squares slope of the last five epochs, times four, above the std of the
+    epoch-to-epoch changes there; overfitting: validation loss lowest before them while training loss falls."""
+    def run(seed, acc, val_loss):
+        history = [dict(epoch=e + 1, train_loss=2.0 - 0.05 * e, val_loss=v, val_acc=a, seconds=1.0)
+                   for e, (a, v) in enumerate(zip(acc, val_loss))]
+        return Run(Config(model="cnn", seed=seed, epochs=len(acc)), Path(f"/fake/{seed}"), "finished", history, {}, None, 1, {})
+    steady = [40 + e for e in range(10)]                  # +1 a epoch: rising
+    noisy = [50, 50, 50, 50, 50, 49, 52, 48, 51, 50]       # flat within its noise: not rising
+    falling = [1.0 - 0.01 * e for e in range(10)]
+    turning = [1.0 - 0.05 * e for e in range(4)] + [0.85 + 0.02 * e for e in range(6)]   # lowest at epoch 4
+    facts = stats.curves(Sweep("kernel", (run(0, steady, falling), ))).iloc[0]
+    assert facts.rising and facts.lowest_epoch == 10 and facts.rise == 0
+    facts = stats.curves(Sweep("kernel", (run(0, noisy, turning), ))).iloc[0]
+    assert not facts.rising and facts.lowest_epoch == 4 and facts.rise == pytest.approx(0.1) and facts.train_change < 0
+    assert "overfitting, for the CNN at kernel size 3 (lowest at epoch 4" in sentences.curves_sentence(
+        stats.curves(Sweep("kernel", (run(0, noisy, turning), ))), "kernel size")
+
+
+def test_prose_numbers_are_never_in_e_notation():
+    from cnnreport.report.present import number
+    assert [number(x) for x in (1e-5, 0.001, 12345.0, 1 / 3, 1e-9)] == ["0.00001", "0.001", "12,345", "0.333333", "1e-09"]
 
 
 def test_differences_that_round_to_zero_read_without_a_minus_sign():

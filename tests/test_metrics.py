@@ -102,3 +102,16 @@ def test_rebalancing_weights_favour_rare_colours_and_average_one():
     assert w[0] < w[1] < w[2] < w[3]
     assert w.tolist() == pytest.approx((1 / (0.5 * freq + 0.5 / 4) / (freq @ (1 / (0.5 * freq + 0.5 / 4)))).tolist())
     assert rebalance_weights(torch.arange(4).repeat(5), PALETTE).tolist() == pytest.approx([1.0] * 4)
+
+
+def test_baselines_without_a_network_chance_the_majority_colour_and_a_colour_per_grey_level():
+    """Grey level 0 is colour 0 three times in four on the training pixels, level 1 always colour 1: the
+    lookup gives each level its most frequent colour, the majority colour is the training pixels' own."""
+    from cnnreport.science.metrics import baselines
+    x_train = torch.tensor([0, 0, 0, 0, 1, 1], dtype=torch.float).view(1, 1, 2, 3) / 765
+    y_train = torch.tensor([0, 0, 0, 2, 1, 1]).view(1, 2, 3)
+    x_test = torch.tensor([0, 1, 1, 2], dtype=torch.float).view(1, 1, 2, 2) / 765     # level 2: never seen, the majority
+    y_test = torch.tensor([0, 1, 2, 0]).view(1, 2, 2)
+    b = baselines(x_train, y_train, x_test, y_test, 4)
+    assert b["chance"] == 25 and b["majority"] == 50 and b["majority_of_test"] == 50
+    assert b["grey_lookup"] == 75   # 0 -> 0 right, 1 -> 1 right and wrong, 2 -> the majority 0 right

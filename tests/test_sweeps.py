@@ -67,6 +67,21 @@ def test_a_partly_diverged_value_averages_the_finished_seeds_only():
     assert row.acc.endswith("(1 of 3 diverged)")
 
 
+def test_a_run_that_paints_one_colour_everywhere_reads_collapsed(tmp_path):
+    """From its confusion matrix: 90 % or more of the test pixels given one colour (sweeps.COLLAPSED)."""
+    from cnnreport.report import tables
+    from cnnreport.training.store import matrix_csv
+    grid = fake_sweep("lr", [("cnn", 1.0, s, "finished", 7.0, 7.0) for s in range(2)]
+                      + [("cnn", 0.001, s, "finished", 41.0, 41.0) for s in range(2)])
+    for i, (run, one) in enumerate(zip(grid.runs, (95, 100, 44, 30))):
+        run.path = tmp_path / str(i)
+        run.path.mkdir()
+        (run.path / "confusion.csv").write_text(matrix_csv([[one, 0], [100 - one, 0]] if one > 50 else [[one, 100 - one], [0, 0]]))
+    assert grid.table.collapsed.tolist() == [True, True, False, False]
+    assert summary(grid).acc.tolist() == ["7.0 ± 0.0 (collapsed)", "41.0 ± 0.0"]
+    assert ">collapsed<" in tables.runs_table(grid, "tab:x", "c").html
+
+
 def test_mean_and_std_over_seeds():
     accs = [40.0, 41.0, 43.0]
     row = summary(fake_sweep("num_filters", [("cnn", 8, s, "finished", a, a) for s, a in enumerate(accs)])).iloc[0]

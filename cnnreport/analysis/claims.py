@@ -137,6 +137,18 @@ def against_single(mean, std, n, single, digits=1):
     return interval
 
 
+def against_exact(mean, std, n, exact, digits=1):
+    """Our mean over n seeds minus a number without seed noise (a baseline's, computed from the data),
+    with the t interval of our mean: "ours higher", "ours lower", "within noise", "borderline"."""
+    diff = mean - exact
+    if n < 2 or math.isnan(std):
+        return _none(diff, digits)
+    interval = _interval(diff, student_t.ppf(0.975, n - 1) * std / math.sqrt(n), digits)
+    if interval.verdict == "clear":
+        return Interval(diff, interval.low, interval.high, digits, "ours higher" if diff > 0 else "ours lower")
+    return interval
+
+
 def reproduced(committed, value, digits=1):
     """Whether a retrained run's `value` lies where one more of the `committed` seeds' values would:
     "within noise" inside their prediction interval (against_single), "outside noise" beyond it,

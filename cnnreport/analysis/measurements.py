@@ -14,7 +14,10 @@ from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import summary
 from cnnreport.analysis.sweeps import profile_notebook_configs, sweep, sweep_args, sweep_configs
 from cnnreport.params import ROOT, committed_store, load_params
+from cnnreport.science import metrics
+from cnnreport.science.data import DataError, prepare
 from cnnreport.training.executor import lookup
+from cnnreport.training.store import resolve_store
 
 
 def on_test_sets(run, originals, twins):
@@ -72,6 +75,33 @@ def palette_effect(path=PALETTE):
     """What fitting the palette on the originals rather than on their JPEG twins changes (the
     summary of palette.compare_palettes, as tools/jpeg_copy.py stored it)."""
     return json.loads(Path(path).read_text())["summary"]
+
+
+BASELINES = ROOT / "reports" / "paper" / "measurements" / "baselines.json"   # tools/baselines.py
+
+
+def baselines(run, path=BASELINES):
+    """Pixel accuracy (%) of the predictors without a network (metrics.baselines: chance, the majority
+    colour and its ceiling, the per-grey-level lookup) on the test pixels of the data `run` trained on,
+    labelled with its palette: the committed measurement for the committed runs' data (the paper
+    renders without data), else computed from the data at hand if it is the run's; None if not."""
+    stored = json.loads(Path(path).read_text())
+    if stored["data"]["fingerprint"] == run.data["fingerprint"]:
+        return {k: v for k, v in stored.items() if k != "data"}
+    return measure_baselines(run)
+
+
+def measure_baselines(run, data=None):
+    """metrics.baselines on the data at hand (`data`, else $CNNREPORT_DATA), labelled with `run`'s
+    palette, if those are the data the run trained on (None if not, or if there are none)."""
+    c = run.config
+    try:
+        t = prepare(c.category, data, c.num_colours, resolve_store() / "palettes", palette=run.palette)
+    except DataError:
+        return None
+    if t["data"]["fingerprint"] != run.data["fingerprint"]:
+        return None
+    return dict(metrics.baselines(t["x_train"], t["y_train"], t["x_test"], t["y_test"], c.num_colours), data=t["data"])
 
 
 def _jpeg_params():

@@ -8,6 +8,7 @@ architecture comparison, the colour metrics, and every original number beside ou
 import math
 import statistics
 
+import numpy as np
 import pandas as pd
 
 from cnnreport.analysis import claims
@@ -20,7 +21,8 @@ from cnnreport.training.config import Config
 def summary(sweep, original=None):
     """Per (row, value) of a Sweep (a row: a network, or a row the comparison names): its model,
     finished runs, diverged runs, mean and std of the final val acc over finished seeds (std only
-    with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", or "45.3 (1 of 3 diverged)"),
+    with 2+), a printable "acc" column ("45.3 ± 0.4", "diverged", "45.3 (1 of 3 diverged)", or
+    "6.9 ± 0.5 (collapsed)" where its runs paint one colour everywhere: sweeps.COLLAPSED),
     the original report's number, ours minus theirs with its prediction interval and verdict
     (claims.against_single; None where the original gives no number), mean seconds, and "best"
     marking each row's highest mean where it is clearly above the runner-up (claims.ranking).
@@ -42,7 +44,9 @@ def summary(sweep, original=None):
         if n == 0:
             text = "diverged"
         else:
-            text = f"{mean:.1f}" + (f" ± {std:.1f}" if n > 1 else "") + (f" ({bad} of {len(g)} diverged)" if bad else "")
+            flat = int(ok.collapsed.sum())
+            text = (f"{mean:.1f}" + (f" ± {std:.1f}" if n > 1 else "") + (f" ({bad} of {len(g)} diverged)" if bad else "")
+                    + ("" if not flat else " (collapsed)" if flat == n else f" ({flat} of {n} collapsed)"))
         theirs = original.get(model, math.nan)
         if isinstance(theirs, dict):
             theirs = next((v for k, v in theirs.items() if _same(k, value)), math.nan)
@@ -165,6 +169,36 @@ def effects(table):
     return pd.DataFrame(out)
 
 
+RISING_EPOCHS = 5   # the last epochs over which "still rising" is judged (curves)
+
+
+def curves(sweep):
+    """What the curves of a Sweep show, per (row, value), from the mean over its finished seeds: the
+    epoch of lowest validation loss (where overfitting would begin) and how much the validation loss
+    rose after it (`rise`) while the training loss changed by `train_change`; and whether validation
+    accuracy was still rising at the end: its least-squares slope over the last RISING_EPOCHS epochs,
+    times RISING_EPOCHS - 1 (`gain`, the rise across them), exceeds the std of its epoch-to-epoch
+    changes there (`noise`)."""
+    groups = {}
+    for run in sweep.runs:
+        if run.status != "diverged":
+            groups.setdefault((sweep.row(run), sweep.value(run)), []).append(run)
+    out = []
+    for (row, value), runs in groups.items():
+        n = min(len(r.history) for r in runs)
+        mean = {k: np.mean([[h[k] for h in r.history[:n]] for r in runs], axis=0) for k in ("train_loss", "val_loss", "val_acc")}
+        low = int(np.argmin(mean["val_loss"]))
+        tail = mean["val_acc"][-RISING_EPOCHS:]
+        gain = np.polyfit(np.arange(len(tail)), tail, 1)[0] * (len(tail) - 1) if len(tail) > 1 else math.nan
+        noise = np.std(np.diff(tail), ddof=1) if len(tail) > 2 else math.nan
+        out.append(dict(row=row, model=runs[0].config.model, value=value, epochs=n, lowest_epoch=low + 1,
+                        rise=mean["val_loss"][-1] - mean["val_loss"][low],
+                        train_change=mean["train_loss"][-1] - mean["train_loss"][low],
+                        gain=gain, noise=noise, rising=bool(gain > noise)))
+    return pd.DataFrame(out, columns=["row", "model", "value", "epochs", "lowest_epoch", "rise", "train_change", "gain",
+                                      "noise", "rising"])
+
+
 def metric_table(sweep):
     """Per (model, value) of a Sweep: the colour metrics of the finished seeds, mean and std (std
     only with 2+ seeds), as columns <metric> and <metric>_std; diverged runs count in no mean."""
@@ -234,7 +268,8 @@ def compared(sweeps):
 
 
 def reproduction(sweeps):
-    """One row per number of the original report that a sweep reran: its number, which epoch it
+    """One row per number of the original report that a sweep reran: its number, our runs (setting:
+    the set of their folders, one for every sweep that shares them), which epoch it
     is (final, or the best one of its NF summary table), our runs' batch size, our mean over finished seeds of the same
     epoch, the spread (std over seeds), the difference, the difference had we compared our best
     epochs, and the prediction interval of one more run of ours with its verdict (claims.against_single).
@@ -259,9 +294,22 @@ def reproduction(sweeps):
             mean = best if epoch == "best" else final
             std = (ok.best_val_acc if epoch == "best" else ok.val_acc).std() if len(ok) > 1 else math.nan
             against = claims.against_single(mean, std, len(ok), theirs)
-            rows.append(dict(experiment=EXPERIMENTS[notebook], model=model, field=field, value=value,
+            rows.append(dict(experiment=EXPERIMENTS[notebook], setting=frozenset(g.run), model=model, field=field, value=value,
                              epochs=g.epochs.max(), batch_size=g.batch_size.iloc[0], epoch=epoch, original=theirs,
                              runs=len(ok), mean=mean, std=std, diff=against.diff, best_diff=best - theirs,
                              interval=against, verdict=against.verdict))
-    return pd.DataFrame(rows, columns=["experiment", "model", "field", "value", "epochs", "batch_size", "epoch", "original",
-                                       "runs", "mean", "std", "diff", "best_diff", "interval", "verdict"])
+    return pd.DataFrame(rows, columns=["experiment", "setting", "model", "field", "value", "epochs", "batch_size", "epoch",
+                                       "original", "runs", "mean", "std", "diff", "best_diff", "interval", "verdict"])
+
+
+def per_network(repro):
+    """Per network, how our final accuracies stand against the original report's, each distinct setting
+    once (one setting that several sweeps share, as NF 32 = learning rate 0.001 = the comparison's row,
+    is one set of our runs against the original's repeats of it, averaged): the settings, the original's
+    numbers, and the median over settings of ours minus theirs (repro: reproduction)."""
+    final = repro[repro.epoch == "final"]
+    settings = final.groupby("setting", sort=False).agg(model=("model", "first"), mean=("mean", "first"),
+                                                        original=("original", "mean"), numbers=("original", "size"))
+    settings["diff"] = settings["mean"] - settings.original
+    return settings.groupby("model", sort=False).agg(settings=("diff", "size"), numbers=("numbers", "sum"),
+                                                    median=("diff", "median")).reset_index()

@@ -49,10 +49,11 @@ class Sweep:
 
     @property
     def table(self):
-        """One row per run: row, model, value, seed, status, epochs (trained), planned (epochs set), batch_size, train_loss, val_loss,
+        """One row per run: row, run (its folder's name), model, value, seed, status, epochs (trained), planned (epochs set), batch_size, train_loss, val_loss,
         val_acc (final epoch), best_val_acc, seconds (training time of the run), parameters, the colour
-        metrics of cnnreport.science.metrics and `collapsed`. Diverged runs: val_acc and the colour
-        metrics are NaN."""
+        metrics of cnnreport.science.metrics, one_colour (the share of test pixels given the most
+        frequent colour) and collapsed (one_colour >= COLLAPSED). Diverged runs: val_acc and the
+        colour metrics are NaN."""
         return pd.DataFrame([dict(row=self.row(run), **row(run, self.field)) for run in self.runs])
 
 
@@ -192,14 +193,27 @@ def sweep(base, field, values, rows, seeds=(0,), data=None, store=None, verbose=
     return Sweep(field, tuple(runs), tuple(n for n, _ in grid) if any(n != c.model for n, c in grid) else ())
 
 
+COLLAPSED = 90   # % of the test pixels given one colour from which a run reads "collapsed": it paints one colour everywhere
+
+
+def one_colour(run):
+    """The share (%) of the test pixels that the run's final network gives its most frequent colour,
+    from its confusion matrix (NaN for a run that keeps none: a diverged one)."""
+    if not (run.path / "confusion.csv").exists():
+        return math.nan
+    matrix = run.confusion()
+    return 100 * matrix.sum(0).max().item() / matrix.sum().item()
+
+
 def row(run, field=None):
     """One run as a table row (see Sweep.table)."""
-    final, diverged = run.final, run.status == "diverged"
+    final, diverged, share = run.final, run.status == "diverged", one_colour(run)
     finite = [h["val_acc"] for h in run.history if math.isfinite(h["train_loss"]) and math.isfinite(h["val_loss"])]
-    return dict(model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
+    return dict(run=run.path.name, model=run.config.model, value=getattr(run.config, field) if field else None, seed=run.config.seed,
                 status=run.status, epochs=len(run.history), planned=run.config.epochs, batch_size=run.config.batch_size,
                 train_loss=final["train_loss"], val_loss=final["val_loss"], val_acc=math.nan if diverged else final["val_acc"],
                 best_val_acc=max(finite, default=math.nan), seconds=final["seconds"], parameters=run.parameters,
+                one_colour=share, collapsed=share >= COLLAPSED,
                 **{m: math.nan if diverged else run.metrics[m] for m in METRICS})
 
 

@@ -14,6 +14,7 @@ import math
 import numbers
 import re
 
+import numpy as np
 import pandas as pd
 
 from cnnreport.report.names import field_name
@@ -97,13 +98,16 @@ def figure(fig, label, caption, *, runs, dpi=130):
 
 
 def number(x):
-    """A plain number as people write it: 0.001, 1e-05 and 1e+30 at the extremes, 12,345 for integers."""
+    """A plain number as people write it: 0.001, 0.00001, 12,345 for integers; 1e+30 and 1e-09 only
+    beyond a million or below a millionth."""
     if isinstance(x, numbers.Integral) and not isinstance(x, bool):
         return f"{x:,}"
     if x is None or isinstance(x, float) and math.isnan(x):
         return "–"
     if float(x).is_integer() and abs(x) < 1e6:
         return f"{int(x):,}"
+    if 1e-6 <= abs(x) < 1e6:
+        return np.format_float_positional(float(f"{x:.6g}"), trim="-")
     return f"{x:g}"
 
 

@@ -2,21 +2,29 @@
 number taken from the results and every verdict from cnnreport.analysis.claims."""
 import math
 
+import torch
+
 from cnnreport.analysis import claims
 from cnnreport.analysis.original import ORIGINAL
-from cnnreport.report.names import MODELS, field_name
-from cnnreport.report.present import signed
+from cnnreport.report.names import MODELS, field_name, network
+from cnnreport.report.present import number, signed
 
 
 def jpeg_sentence(first, training, palette):
-    """What the JPEG copy does to our numbers, in one paragraph: from originals_effect (first),
-    training_effect (training) and palette_effect (palette)."""
+    """What the JPEG copy does to our numbers, in one paragraph: the matched comparison first (training_effect:
+    trained and tested on the originals against on their twins), then the mismatched ones (originals_effect
+    (first): the same weights on both test versions; training_effect: trained on either, tested on the
+    originals) and the palette (palette_effect)."""
     def span(values):
         return f"{signed(min(values))} to {signed(max(values))}" if len(values) > 1 else signed(values[0])
     clear = first[first.verdict == "clear"]
-    text = (f"Tested on the original images instead of their JPEG twins, the same weights score {span(list(first['diff']))} "
-            f"points (original − twin; for {len(clear)} of {len(first)} networks the 95 % interval excludes zero). ")
-    text += ("Trained on the originals instead of the twins, and tested on the originals, the networks score "
+    text = ("Trained and tested on the original images, against trained and tested on their JPEG twins (paired by seed), "
+            "the networks score " + "; ".join(f"{_name(r.model)} {signed(r.matched)} points ({said(r.matched_interval)})"
+                                              for r in training.itertuples())
+            + ": the matched comparison, which says whether our results would hold on the original pixels. ")
+    text += (f"Mismatched, tested on the original images instead of their twins, the same weights score "
+             f"{span(list(first['diff']))} points (original − twin; for {len(clear)} of {len(first)} networks the 95 % "
+             "interval excludes zero); trained on the originals instead of the twins and tested on the originals, "
              + "; ".join(f"{_name(r.model)} {signed(-r.diff)} points ({r.verdict})" for r in training.itertuples()) + ". ")
     text += (f"Fitted on the originals rather than on their twins, the palette's colours move by a median of "
              f"{palette['median_delta_e']:.1f} CIELAB units (at most {palette['max_delta_e']:.1f}), and "
@@ -50,6 +58,72 @@ def said(interval):
     return interval.verdict if math.isnan(interval.low) else f"{interval.verdict}, 95 % interval {interval}"
 
 
+def listed(names):
+    """"a", "a and b", "a, b and c"."""
+    names = list(names)
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def beside_lookup(arch, base):
+    """Which rows of the comparison (stats.architecture_table) score above the per-grey-level lookup
+    (measurements.baselines), level with it and below it, each by the 95 % interval of its mean
+    (claims.against_exact): "the U-Net above it; the CNN and the U-Net without skips below it"."""
+    side = {}
+    for _, r in arch.dropna(subset=["mean"]).iterrows():
+        verdict = claims.against_exact(r["mean"], r["std"], r.runs, base["grey_lookup"]).verdict
+        side.setdefault({"ours higher": "above it", "ours lower": "below it"}.get(verdict, "level with it"), []).append(
+            f"the {network(r.row)}")
+    return "; ".join(f"{listed(side[where])} {where}" for where in ("above it", "level with it", "below it") if where in side)
+
+
+def baselines_sentence(arch, base):
+    """What the predictors without a network score (measurements.baselines) and where the rows of the
+    comparison stand against the per-grey-level lookup (beside_lookup)."""
+    ceiling = ("no one colour scores more on the test pixels" if math.isclose(base["majority"], base["majority_of_test"])
+               else f"the test pixels' own most frequent colour, its ceiling, gives {base['majority_of_test']:.1f} %")
+    return (f"Without a network, chance scores {base['chance']:.1f} % and painting every pixel the colour most frequent "
+            f"on the training pixels {base['majority']:.1f} % ({ceiling}). Giving each grey level the colour most "
+            f"frequent at that level on the training pixels, a lookup that sees one pixel and no context, scores "
+            f"{base['grey_lookup']:.1f} %: {beside_lookup(arch, base)} (by the 95 % interval of each network's mean).")
+
+
+def _settings(rows, what):
+    """Rows of stats.curves named, grouped by network: "the CNN at kernel size 7 and 9" (what: the swept
+    setting in words; None for a comparison of networks: "the CNN and the U-Net")."""
+    if not what:
+        return listed(f"the {network(r)}" for r in dict.fromkeys(rows.row))
+    return listed(f"the {network(row)} at {what} {listed(number(v) for v in g.value)}"
+                  for row, g in rows.groupby("row", sort=False))
+
+
+def curves_sentence(facts, what=None):
+    """What a sweep's curves show (stats.curves): where validation loss is lowest, which settings
+    overfit (lowest before the last epochs, then higher while the training loss kept falling) and
+    which were still rising in validation accuracy at the last epoch."""
+    from cnnreport.analysis.stats import RISING_EPOCHS as last
+    if facts.empty:
+        return "No run finished, so there is no curve to read."
+    early = facts[facts.lowest_epoch <= facts.epochs - last]
+    overfit, level = early[early.train_change < 0], early[early.train_change >= 0]
+    parts = []
+    if len(overfit):
+        parts.append(f"validation loss is lowest before the last {last} epochs and higher at the end while the training "
+                     "loss falls, the mark of overfitting, for " + listed(
+                         f"{_settings(g, what)} (lowest at epoch{'s' if len(g) > 1 else ''} {listed(map(str, g.lowest_epoch))}, "
+                         f"then up {listed(f'{r:.3f}' for r in g.rise)} by the last epoch)" for _, g in overfit.groupby("row", sort=False)))
+    if len(level):
+        parts.append(f"validation loss is lowest earlier, with the training loss no lower since, for {_settings(level, what)}")
+    if len(early) < len(facts):
+        parts.append(f"validation loss is lowest within the last {last} epochs for "
+                     + ("every setting" if early.empty else "the others"))
+    rising = facts[facts.rising]
+    parts.append(f"validation accuracy is still rising at the last epoch (its least-squares slope over the last {last} "
+                 f"epochs, times {last - 1}, above the std of its epoch-to-epoch changes there) for "
+                 + ("every setting" if len(rising) == len(facts) else _settings(rising, what) if len(rising) else "none"))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
 def size_sentence(table, reference=32):
     """Whether width explains the residual network's gap to the original report, and whether the
     residual block pays at equal compute, from size_table."""
@@ -81,7 +155,7 @@ def size_sentence(table, reference=32):
 def compute_sentence(table, on_frontier, seed):
     """What the accuracy-against-compute figure shows, from settings(), frontier() and original_compute()."""
     best = table[on_frontier].sort_values("compute")
-    names = [f"{_name(r.model)} NF {r.num_filters} kernel {r.kernel}" + (f" lr {r.lr:g}" if r.lr != 0.001 else "")
+    names = [f"{_name(r.model)} NF {r.num_filters} kernel {r.kernel}" + (f" lr {number(r.lr)}" if r.lr != 0.001 else "")
              + (" rebalanced" if r.rebalance else "") for r in best.itertuples()]
     text = (f"Of {len(table)} settings, {len(best)} lie on the efficient frontier (none cheaper is as accurate): "
             f"{', '.join(names)}.")
@@ -156,8 +230,99 @@ def kernel_claim(best):
         agrees = "agrees" if r.best == 3 else "disagrees"
         how = ("clearly" if r.clear else "on one seed (no interval)" if r.verdict.startswith("one seed")
                else f"but not clearly ({said(r.interval)} against the runner-up)")
-        return f"the {MODELS[r.model]}'s best is kernel {r.best:g}, which {agrees}, {how}"
+        return f"the {MODELS[r.model]}'s best is kernel {number(r.best)}, which {agrees}, {how}"
     return "The original report finds kernel 3 best for both networks. Ours: " + "; ".join(map(answer, best.itertuples())) + "."
+
+
+def kernel_weighing(best, facts):
+    """Per network, its best kernel against the larger ones, weighing the two readings of why those score
+    lower: the receptive field each kernel gives an output pixel (larger: more context) against
+    overfitting as its curves show it (stats.curves). best: stats.best_values of the kernel sweep."""
+    from cnnreport.analysis.stats import RISING_EPOCHS
+    from cnnreport.report.tables import receptive_fields
+    field = receptive_fields(sorted(set(facts.value)))
+    parts = []
+    for r in best.dropna(subset=["best"]).itertuples():
+        f = facts[facts.model == r.model].set_index("value")
+        larger = f[f.index > r.best]
+        if larger.empty:
+            continue
+        over = larger[(larger.lowest_epoch <= larger.epochs - RISING_EPOCHS) & (larger.train_change < 0)]
+        rf = {k: field[k, r.model]["rf"] for k in [r.best, *larger.index]}
+        text = (f"for the {MODELS[r.model]}, kernel{'s' if len(larger) > 1 else ''} {listed(number(k) for k in larger.index)} "
+                f"give an output pixel a field of {listed(str(rf[k]) for k in larger.index)} pixels a side against kernel "
+                f"{number(r.best)}'s {rf[r.best]}, yet score lower")
+        if len(over):
+            text += (f"; {listed(number(k) for k in over.index)} overfit (validation loss lowest at epoch"
+                     f"{'s' if len(over) > 1 else ''} {listed(map(str, over.lowest_epoch))} of {int(over.epochs.iloc[0])}, "
+                     "higher at the end while the training loss falls): overfitting, not too small a field, is what the "
+                     "curves show" + ("" if len(over) == len(larger) else
+                                       f"; {listed(number(k) for k in larger.index.difference(over.index))} do"
+                                       f"{'es' if len(larger) - len(over) == 1 else ''} not overfit, and why "
+                                       f"{'it scores' if len(larger) - len(over) == 1 else 'they score'} lower is not measured here"))
+        else:
+            text += "; none overfits by its curves, so overfitting does not explain the difference"
+        parts.append(text)
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return "Why larger kernels score lower, read off the curves and the receptive fields: " + text + "."
+
+
+def samples_sentence(rows):
+    """What a grid of colourizations (gallery.sample_rows: grey input, truth, truth in the palette, then
+    one row per network or decoding) shows: per row, the share of the shown pixels given their true
+    colour category (the palette truth's colour) and the colourfulness of its images against the truth's."""
+    from cnnreport.science.colour import colourfulness
+    from cnnreport.training.evaluate import ROWS
+    truth, palette_truth = rows[ROWS[1]], rows[ROWS[2]]
+    named = {name: images for name, images in rows.items() if name not in ROWS[:3]}
+    right = {name: 100 * ((images - palette_truth).abs().amax(1) < 1.5 / 255).double().mean().item()
+             for name, images in named.items()}
+    vivid = {name: colourfulness(images).mean().item() for name, images in named.items()}
+    return (f"In these {len(truth)} images the share of pixels given their true colour category is "
+            + listed(f"{right[name]:.0f} % ({name})" for name in sorted(named, key=right.get, reverse=True))
+            + "; the colourfulness of the colours is "
+            + listed(f"{vivid[name]:.0f} ({name})" for name in sorted(named, key=vivid.get, reverse=True))
+            + f", against {colourfulness(truth).mean().item():.0f} for the true images.")
+
+
+def confusion_sentence(matrix, near=2):
+    """What a confusion matrix (rows true, columns predicted; palette sorted dark to light) shows: how
+    many of the wrongly coloured pixels get a category at most `near` places from the true one in that
+    order (a near miss in brightness), how many colours it hardly ever predicts, and its favourite's share."""
+    m = matrix.double()
+    n, total = len(m), m.sum().item()
+    i = torch.arange(n)
+    wrong = total - m.diag().sum().item()
+    gap = (i[:, None] - i[None, :]).abs()
+    close = m[(gap >= 1) & (gap <= near)].sum().item()
+    recall = m.diag() / m.sum(1).clamp(min=1)
+    rare = int(((recall < 0.01) & (m.sum(1) > 0)).sum())
+    return (f"Of the test pixels it colours wrongly, {100 * close / wrong:.0f} % get a category at most {near} places from "
+            f"the true one in the palette's dark-to-light order, near misses in brightness; {rare} of the {n} colours "
+            f"get fewer than 1 % of their own pixels right, and its most predicted colour takes "
+            f"{100 * m.sum(0).max().item() / total:.0f} % of all pixels, against {100 * m.sum(1).max().item() / total:.0f} % "
+            "for the most frequent true colour.")
+
+
+def sweep_sentence(table, what):
+    """What a sweep's accuracy plot (plots.sweep_plot) shows, per network (stats.summary): where the
+    mean peaks, the span over the values, and on which side of the original report's numbers ours lie."""
+    parts = []
+    for row, g in table.dropna(subset=["mean"]).groupby("row", sort=False):
+        peak = g.loc[g["mean"].idxmax()]
+        text = (f"the {network(row)}'s mean peaks at {what} {number(peak.value)} ({peak['mean']:.1f} %) and spans "
+                f"{g['mean'].max() - g['mean'].min():.1f} points")
+        theirs = g.dropna(subset=["original"])
+        if len(theirs):
+            diff = theirs["diff"]
+            side = (f"above the original report's at every {what}" if (diff > 0).all() else
+                    f"below the original report's at every {what}" if (diff < 0).all() else "on both sides of the original report's")
+            text += f", ours {side} ({signed(diff.min())} to {signed(diff.max())} points)"
+        parts.append(text)
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "." if text else ""
 
 
 def quality_sentence(plain):
@@ -261,11 +426,12 @@ def receptive_field_sentence(kernels):
     blind = max(f for (kernel, _), f in field.items() if kernel == smallest)
     return (f"Two things stand out. With a {k}x{k} kernel the base CNN's output pixel sees {cnn}x{cnn} of the 32x32 "
             f"input, while the U-Net's sees only {unet}x{unet}; the architecture comparison measures which colours better, "
-            "and how much of the difference its learned down- and up-sampling and its skips each account for. A larger "
-            "field is not what decides here: local grey levels and textures decide most colours. The residual network combines a "
+            "and how much of the difference its learned down- and up-sampling and its skips each account for, so a "
+            "larger field is not by itself an advantage. The residual network combines a "
             f"{resnet}x{resnet} field {'(larger than the image) ' if resnet > 32 else ''}with full-resolution features. And a "
             f"{smallest}x{smallest} kernel leaves every network with a field of at most {blind} pixels, nearly blind to "
-            "context, which is why such networks cannot tell a brown horse from equally grey grass.")
+            "context: what one pixel's grey level alone can do is measured by the per-grey-level lookup of the "
+            "architecture section.")
 
 
 def residual_cost_sentence(kernel, num_filters, num_colours):
@@ -322,7 +488,7 @@ def shared_runs_sentence(sweeps):
     for run, nbs in shared:
         c = run.config
         settings.setdefault((MODELS[c.model], c.num_filters, c.kernel, c.lr, len(nbs)), []).append(c.seed)
-    listed = "; ".join(f"the {m} at NF {nf}, kernel {k}, learning rate {lr:g} ({len(seeds)} seeds, in {n} tables)"
+    listed = "; ".join(f"the {m} at NF {nf}, kernel {k}, learning rate {number(lr)} ({len(seeds)} seeds, in {n} tables)"
                        for (m, nf, k, lr, n), seeds in settings.items())
     return (f"{len(shared)} of these {len(seen)} runs appear in more than one table, trained once and shown wherever "
             f"their setting belongs: {listed}.")

@@ -10,7 +10,7 @@ from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
 from cnnreport.analysis.sweeps import distinct
 from cnnreport.report import findings
 from cnnreport.report.names import MODELS, field_name
-from cnnreport.report.present import signed, table
+from cnnreport.report.present import number, signed, table
 from cnnreport.report.sentences import said
 
 
@@ -34,7 +34,7 @@ def results(sweeps, jpeg=True):
     if len(final):
         out.append(f"Of the original report's {len(final)} final accuracies that we reran, "
                    f"{(final.verdict == 'within noise').sum()} lie within the prediction interval of one more run of "
-                   f"ours; the median difference is {signed(final['diff'].median())} points.")
+                   f"ours; {findings.medians(stats.per_network(repro))}.")
     parts = [findings.consistency(sweeps), findings.jpeg_copy() if jpeg else None,
              findings.precision(sweeps["10_precision"]) if "10_precision" in sweeps else None,
              findings.size(sweeps["11_size"]) if "11_size" in sweeps else None,
@@ -71,8 +71,8 @@ def original_conclusions(sweeps, label, caption):
                 continue
             verdict = ("confirmed" if r.clear and r.best == theirs else "contradicted" if r.clear else
                        "one seed: no verdict" if r.verdict.startswith("one seed") else "not separable from the runner-up")
-            rows.append({"the original report": f"{MODELS[r.model]}: best {field_name(field)} {theirs:g}",
-                         "we measure": f"best {r.best:g} ({r.mean:.1f} %), {r.runner_up:g} {r.gap:.1f} behind",
+            rows.append({"the original report": f"{MODELS[r.model]}: best {field_name(field)} {number(theirs)}",
+                         "we measure": f"best {number(r.best)} ({r.mean:.1f} %), {number(r.runner_up)} {r.gap:.1f} behind",
                          "verdict": verdict})
     if "07_architectures" in sweeps:
         arch = stats.architecture_table(sweeps["07_architectures"])

@@ -35,11 +35,12 @@ def summary_table(summary, field, label, caption, *, runs):
 
 def runs_table(sweep, label, caption):
     """Every run of a Sweep, one row each: final and best-epoch accuracy, losses and time. The seed
-    and status columns appear only where they tell runs apart."""
+    and status columns (finished, diverged, or collapsed: sweeps.COLLAPSED) appear only where they
+    tell runs apart."""
     runs = sweep.table
     df = pd.DataFrame({"network": runs.model.map(MODELS), field_name(sweep.field) if sweep.field else "value": runs.value,
                        "seed": runs.seed,
-                       "status": runs.status, "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
+                       "status": runs.status.where(~runs.collapsed, "collapsed"), "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
                        "best val acc (%)": runs.best_val_acc, "train loss": runs.train_loss,
                        "val loss": runs.val_loss, "time (s)": runs.seconds})
     shown = [c for c in known(df, df.columns) if c not in ("seed", "status", "epochs") or df[c].nunique() > 1]
@@ -47,15 +48,23 @@ def runs_table(sweep, label, caption):
                                              "train loss": fixed(3), "val loss": fixed(3), "time (s)": fixed(0)}, runs=sweep)
 
 
-def architecture_table(arch, label, caption, *, runs):
+BASELINES = {"chance": "baseline: chance", "majority": "baseline: the majority colour",
+             "grey_lookup": "baseline: a colour per grey level"}
+
+
+def architecture_table(arch, label, caption, *, runs, baselines=None):
     """The architecture comparison (stats.architecture_table) beside the original report's, the
-    difference with its verdict; time per run (mean over seeds). Losses are in runs_table: an A4
-    page holds no more columns."""
+    difference with its verdict; time per run (mean over seeds); then, if given, the predictors
+    without a network (measurements.baselines). Losses are in runs_table: an A4 page holds no more
+    columns."""
     df = pd.DataFrame({"network": arch.row.map(network), "epochs": arch.epochs, "parameters": arch.parameters,
                        "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
                        "original report (%)": arch.original, "ours − original (points)": arch["diff"],
                        "95 % interval": _bounds(arch.interval), "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
                        "original time (s)": arch.original_seconds})
+    if baselines:
+        df = pd.concat([df, pd.DataFrame({"network": list(BASELINES.values()),
+                                          "val acc (%)": [f"{baselines[k]:.1f}" for k in BASELINES]})], ignore_index=True)
     return table(df[known(df, df.columns)], label, caption,
                  {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
                   "time (s)": fixed(0), "original time (s)": fixed(0)}, runs=runs)

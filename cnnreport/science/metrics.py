@@ -91,3 +91,22 @@ def quality(model, x, y, rgb, palette, autocast=None, decoding="argmax", tempera
         colourful_true.append(colourfulness(true).cpu())
     confusion = confusion.view(nc, nc).cpu()
     return _summarise(confusion, within.cumsum(0)[:AUC_MAX + 1].cpu(), psnrs, colourful, colourful_true), confusion
+
+
+def baselines(x_train, y_train, x_test, y_test, num_colours):
+    """Pixel accuracy (%) on the test pixels of predictors without a network: chance (1/NC); the
+    majority colour, the most frequent colour of the training pixels; its ceiling, the most frequent
+    colour of the test pixels themselves; and the per-grey-level lookup, each grey level's most
+    frequent colour on the training pixels (the majority colour where a level never occurs there):
+    what a network that sees one pixel and no context can do. x: grey (N, 1, H, W) in [0, 1], the
+    mean of R, G and B, so 766 levels; y: (N, H, W) colour categories."""
+    level_train, level_test = ((x * 765).round().long().flatten() for x in (x_train, x_test))   # 0..765
+    y_train, y_test = y_train.flatten(), y_test.flatten()
+    majority = torch.bincount(y_train, minlength=num_colours).argmax()
+    counts = torch.bincount(level_train * num_colours + y_train, minlength=766 * num_colours).view(766, num_colours)
+    lookup = torch.where(counts.sum(1) > 0, counts.argmax(1), majority)     # (766,) a colour per grey level
+    def acc(predicted):
+        return 100 * (predicted == y_test).double().mean().item()
+    return dict(chance=100 / num_colours, majority=acc(majority),
+                majority_of_test=acc(torch.bincount(y_test, minlength=num_colours).argmax()),
+                grey_lookup=acc(lookup[level_test]))
