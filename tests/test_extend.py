@@ -81,7 +81,10 @@ def test_a_new_family_is_one_notebook_its_params_and_one_line(shared_horses, tmp
     page = (out / "report.html").read_text()
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert 'data-label="tab:bs"' in page and 'data-label="fig:bs"' in page
-    assert text.index("Kernel size") < text.index("Batch size") < text.index("Architectures: CNN")   # where the list puts it
+    headings = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h1[^>]*>(.*?)</h1>", page, re.S)]
+    where = {name: next(i for i, h in enumerate(headings) if name in h) for name in
+             ("Kernel size", "Batch size", "Architectures: curves")}
+    assert where["Kernel size"] < where["Batch size"] < where["Architectures: curves"]   # where the list puts it
     cause = re.search(r"the batch size (.{0,120}?)(not a cause|not measured)", text)
     assert cause and cause.group(2) == "not a cause", "the causes table reads the runs compared with the original"
     assert "Every run of the experiment Batch size" in text and re.search(r"Batch size CNN batch size: 25, 50", text)

@@ -19,7 +19,7 @@ def anchors():
 
     def anchor(level, text):
         given.append((level, text))
-        return (f"a{len(given)}", ("report-section",) if level == 1 else ()) if level < 3 else (None, ())
+        return (f"a{len(given)}", ("report-section",) if level == 1 else (), text) if level < 3 else (None, (), text)
     return anchor, given
 
 
@@ -94,23 +94,26 @@ def page(table_style):
 
 @pytest.mark.slow
 @pytest.mark.skipif(find_chromium() is None, reason="no Chromium to lay the page out")
-def test_table_rows_finds_wrapped_rows_and_tables_wider_than_the_text(tmp_path):
+def test_table_rows_finds_wrapped_rows_tables_wider_than_the_text_and_tables_shrunk_to_fit(tmp_path):
     tool = table_rows()
-    wrapping, wide, fitting = (tmp_path / f"{n}.html" for n in ("wrapping", "wide", "fitting"))
+    wrapping, wide, tiny, legible = (tmp_path / f"{n}.html" for n in ("wrapping", "wide", "tiny", "legible"))
     wrapping.write_text(page("white-space: normal"))
     wide.write_text(page("white-space: nowrap"))
-    fitting.write_text(page("white-space: nowrap; font-size: 5px"))
+    tiny.write_text(page("white-space: nowrap; font-size: 5px"))      # fits the text only at 3.75 pt
+    legible.write_text(page("white-space: nowrap; font-size: 11px").replace("a rather long cell of words, ", ""))
     found = tool.measure(wrapping)
     assert found["tables"] == 1 and found["wide"] == [] and len(found["rows"]) == 1
     assert found["rows"][0]["table"].startswith("#tab-wide Table 1") and found["rows"][0]["lines"] >= 2
     found = tool.measure(wide)
     assert found["rows"] == [] and found["wide"][0]["width"] > found["wide"][0]["room"]
-    assert tool.measure(fitting) == {"rows": [], "wide": [], "tables": 1}
-    assert tool.main([str(wrapping)]) == 1 and tool.main([str(fitting)]) == 0
+    found = tool.measure(tiny)
+    assert found["rows"] == found["wide"] == [] and found["small"][0]["pt"] < tool.BODY_PT
+    assert tool.measure(legible) == {"rows": [], "wide": [], "small": [], "tables": 1}
+    assert tool.main([str(wrapping)]) == tool.main([str(tiny)]) == 1 and tool.main([str(legible)]) == 0
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(find_chromium() is None, reason="no Chromium to lay the page out")
 def test_no_row_of_the_committed_paper_report_is_taller_than_one_line():
     found = table_rows().measure(ROOT / "reports" / "paper" / "report.html")
-    assert found["tables"] > 30 and found["rows"] == [] and found["wide"] == []
+    assert found["tables"] > 30 and found["rows"] == [] and found["wide"] == [] and found["small"] == []

@@ -4,6 +4,7 @@ of machine and one data set, their numbers are those they were committed with (t
 by run folder, kept through every change of record form; `make paper-runs` adds those of new runs),
 each carries its digest, and the code on main retrains them bit for bit."""
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -103,7 +104,58 @@ DEVELOPER_ONLY = [r"cnnreport\.", r"numel", r"tests/", r"count_formula", r"ORIGI
 def test_the_committed_paper_report_shows_no_developer_only_text_and_no_machine_path():
     text = subprocess.run(["pdftotext", "-layout", str(PAPER_RUNS.parent / "report.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    body = text[:text.rindex("D. Reproducing this report")]
+    body = text[:text.rindex("Reproducing this report")]   # the appendix of reproducing commands, and what follows it
     found = {p: re.findall(rf".{{0,40}}{p}.{{0,40}}", body) for p in DEVELOPER_ONLY}
     assert not {p: hits for p, hits in found.items() if hits}
     assert not re.findall(r"(?:^|[\s(])/(?:home|work|tmp|root|opt|var|usr|mnt|Users)/\S*", text, re.M)
+
+
+def test_no_panel_of_a_figure_of_curves_or_sweeps_is_flattened_by_its_axis(monkeypatch):
+    """In every loss-curve figure of the paper report and in the sweeps' figure, each panel's data span
+    at least a third of its y axis (on the log axes, a third of its decades): no axis shared with a
+    panel of much larger numbers flattens it."""
+    from cnnreport.analysis.sweeps import profile_sweeps
+    from cnnreport.report import plots
+    monkeypatch.delenv("CNNREPORT_RUNS")   # the committed runs
+    sweeps = profile_sweeps("paper", verbose=False)
+    figures = [plots.loss_curves(grid) for grid in sweeps.values()]
+    figures.append(plots.sweeps_plot({what: sweeps[nb] for what, nb in (("NF", "04_num_filters"),
+                                      ("learning rate", "05_learning_rate"), ("kernel size", "06_kernel_size"))}))
+    for fig in figures:
+        for ax in fig.axes:
+            ys = [y for line in ax.get_lines() for y in line.get_ydata() if math.isfinite(y)]
+            if len(ys) < 2:
+                continue
+            log = ax.get_yscale() == "log"
+            scale = (lambda v: math.log10(v)) if log else (lambda v: v)
+            low, high = map(scale, ax.get_ylim())
+            assert scale(max(ys)) - scale(min(ys)) >= (high - low) / 3, ax.get_title()
+
+
+def body_pages(pdf):
+    """[(page number, [(font size in pt, word)])] of a report PDF's main body: from the page with the
+    Abstract heading (after the contents) to the page before the References heading; a word's size is
+    its box height / 1.164, DejaVu's ascent plus descent (the report's fonts)."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for n, page in enumerate(re.findall(r"<page[^>]*>(.*?)</page>", xml, re.S), 1):
+        pages.append((n, [((float(b) - float(a)) / 1.164, w) for a, b, w in
+                          re.findall(r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">(.*?)</word>', page)]))
+    first = next(n for n, words in pages if n > 1 and words and words[0][1] == "Abstract")
+    last = next(n for n, words in pages if n > first and words and words[0][1] == "References") - 1
+    return pages[first - 1:last]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (Debian: poppler-utils)")
+def test_the_committed_paper_reads_in_twenty_minutes():
+    """A main body of at most 14 pages set at a median of at least 10 pt, at most 2 % of its words
+    below 7.5 pt; an abstract of at most 200 words; no software as author, no build information, and
+    no sentence that does not apply (one seed per value, where every setting has several)."""
+    body = body_pages(PAPER_RUNS.parent / "report.pdf")
+    sizes = sorted(size for _, words in body for size, _ in words)
+    assert len(body) <= 14 and sizes[len(sizes) // 2] >= 10
+    assert sum(size < 7.5 for size in sizes) <= 0.02 * len(sizes)
+    text = " ".join(w for _, words in body for _, w in words)
+    abstract = text[len("Abstract "):text.index(" Setup ")]
+    assert len(abstract.split()) <= 200
+    assert not [s for s in ("one seed per value", "The cnnreport project", "Build information") if s in text]

@@ -8,7 +8,7 @@ from cnnreport.analysis import stats
 from cnnreport.analysis.original import ORIGINAL
 from cnnreport.analysis.stats import best_values, summary
 from cnnreport.analysis.sweeps import by_model, sweep
-from cnnreport.report import gallery, plots
+from cnnreport.report import gallery, plots, sentences
 from cnnreport.science.data import load_category
 from cnnreport.training import speed
 from cnnreport.training import train as train_module
@@ -112,6 +112,10 @@ def test_architecture_table_and_figures(data_dir, monkeypatch):
                                     "residual blocks"] and set(effects.verdict) == {"one seed: no interval"}
     assert "residual sum 0 → 4" in effects.differs[2] and "; epochs 1 → 2; weights x" in effects.differs[2]   # all that differs
     assert effects.differs[1].startswith("concatenated skip 0 → 2")
+    unmeasured = stats.unmeasured(table)   # said under the table, so no reader takes residual blocks' +x for theirs alone
+    assert unmeasured == ["learned down/up-sampling, with skips", "skips, with fixed down/up-sampling",
+                          "the residual network's channel dropout", "30 epochs instead of 25", "their interaction"]
+    assert "measure learned down/up-sampling with skips, skips with fixed" in sentences.unmeasured_sentence(unmeasured)
     legend = [t.get_text() for t in plots.accuracy_curves(grid).axes[0].get_legend().get_texts()]
     assert legend == ["CNN", "U-Net", "U-Net without skips", "residual network, 2 epochs"]   # names from report.names
     rows = gallery.sample_rows(gallery.networks(grid), n=3)   # from the pictures the runs stored: no data, no weights

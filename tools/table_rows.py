@@ -1,10 +1,14 @@
-"""Table rows taller than one line: `python tools/table_rows.py report.html [--width-mm 186]`.
+"""Table rows taller than one line, tables too wide or too small: `python tools/table_rows.py report.html
+[--width-mm 186]`.
 
 Opens the report's HTML in headless Chromium at print width (an A4 page's text width: 210 mm less
 the 2 x 12 mm side margins of report.css's @page, 186 mm) with print media, and measures every
-table row's height against one line of its own text (the cells' line height). Prints each row
-taller than one line (the table's caption or id, and the row's text) and each table wider than the
-text (which would print clipped or overflow the page), and exits 1 when there is one.
+body row's height against one line of its own text (the cells' line height). Prints each row
+taller than one line outside its prose columns (report-prose, which wrap by design, as headers may), with the
+table's caption or id and the row's text; each table wider than the text (which would print
+clipped or overflow the page); and each table set below 8 pt in the body or 7.5 pt in the
+appendix (after the references), or shrunk to fit by a font size of its own. Exits 1 when there
+is one.
 
 Uses Playwright for Python with the system's Chromium when installed (no browser download);
 otherwise `chromium --headless --dump-dom` on a copy of the page with the measuring script
@@ -24,8 +28,10 @@ from cnnreport.report.pdf import find_chromium  # noqa: E402
 
 A4_TEXT_MM = 210 - 2 * 12   # A4 less report.css's @page side margins
 TOLERANCE = 1.4             # a row up to 1.4 lines tall still counts as one line (inline maths, sub- and superscripts)
+BODY_PT, APPENDIX_PT = 8, 7.5   # the smallest type a table may be set in: in the body, and after the references
 
-# Returns {rows: [{table, row, lines, cells}], wide: [{table, width, room}], tables: n}.
+# Returns {rows: [{table, row, lines, cells}], wide: [{table, width, room}], small: [{table, pt, least, shrunk}],
+# tables: n}.
 MEASURE = r"""
 (() => {
   const tolerance = %(tolerance)s;
@@ -49,15 +55,21 @@ MEASURE = r"""
     probe.remove();
     return h;
   };
-  const rows = [], wide = [];
+  const rows = [], wide = [], small = [];
   const tables = [...document.querySelectorAll('table')];
+  const refs = document.getElementById('references');   // the appendix follows the references
   tables.forEach((t, i) => {
+    const appendix = !!refs && !!(refs.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
+    const sizes = [t, ...t.querySelectorAll('td, th')].map((e) => px(getComputedStyle(e).fontSize));
+    const pt = 0.75 * Math.min(...sizes), least = appendix ? %(appendix_pt)s : %(body_pt)s;   // its smallest cell
+    if (pt < least - 0.01 || t.style.fontSize)   // too small, or shrunk to fit (an inline font size)
+      small.push({table: name(t, i), pt: Math.round(100 * pt) / 100, least, shrunk: !!t.style.fontSize});
     const box = (t.closest('figure') || t).parentElement;
     const cs = getComputedStyle(box);
     const room = box.clientWidth - px(cs.paddingLeft) - px(cs.paddingRight);
     const width = t.getBoundingClientRect().width;
     if (width > room + 1) wide.push({table: name(t, i), width: Math.round(width), room: Math.round(room)});
-    for (const tr of t.rows) {
+    for (const tr of t.tBodies.length ? [...t.tBodies].flatMap((b) => [...b.rows]) : t.rows) {   // a header may wrap
       const cells = [...tr.cells];
       if (!cells.length) continue;
       let line = 0, inset = 0;
@@ -71,15 +83,20 @@ MEASURE = r"""
         const wrapped = cells.filter((c) => {
           const r = document.createRange(); r.selectNodeContents(c);
           return r.getBoundingClientRect().height > tolerance * oneLine(c);
-        }).map((c) => c.textContent.replace(/\s+/g, ' ').trim());
-        rows.push({table: name(t, i), row: tr.textContent.replace(/\s+/g, ' ').trim().slice(0, 160),
-                   lines: Math.round(10 * height / line) / 10, cells: wrapped});
+        });
+        if (wrapped.some((c) => !c.classList.contains('report-prose')))   // a column of prose may wrap
+          rows.push({table: name(t, i), row: tr.textContent.replace(/\s+/g, ' ').trim().slice(0, 160),
+                     lines: Math.round(10 * height / line) / 10,
+                     cells: wrapped.map((c) => c.textContent.replace(/\s+/g, ' ').trim())});
       }
     }
   });
-  return {rows, wide, tables: tables.length};
+  return {rows, wide, small, tables: tables.length};
 })()
 """
+
+
+PARAMETERS = {"tolerance": TOLERANCE, "body_pt": BODY_PT, "appendix_pt": APPENDIX_PT}
 
 
 def px(mm):
@@ -94,7 +111,7 @@ def measure_playwright(html, width):
             page = browser.new_page(viewport={"width": width, "height": 1100})
             page.emulate_media(media="print")
             page.goto(Path(html).resolve().as_uri(), wait_until="load", timeout=120_000)
-            return page.evaluate(MEASURE % {"tolerance": TOLERANCE})
+            return page.evaluate(MEASURE % PARAMETERS)
         finally:
             browser.close()
 
@@ -105,7 +122,7 @@ def measure_dump_dom(html, width):
     text = Path(html).read_text(encoding="utf-8")
     text = re.sub(r"@media\s+print\b", "@media all", text)
     text = re.sub(r"@media\s+screen\b", "@media not all", text)
-    script = ("<script>window.addEventListener('load', () => { const r = " + MEASURE % {"tolerance": TOLERANCE} +
+    script = ("<script>window.addEventListener('load', () => { const r = " + MEASURE % PARAMETERS +
               "; const pre = document.createElement('pre'); pre.id = 'table-rows-result';"
               " pre.textContent = JSON.stringify(r); document.body.appendChild(pre); });</script>")
     text = text.replace("</body>", script + "</body>", 1) if "</body>" in text else text + script
@@ -148,9 +165,12 @@ def main(argv=None):
               + (f"\n    wrapped: {' | '.join(row['cells'])}" if row["cells"] else ""))
     for t in found["wide"]:
         print(f"{t['table']}: {t['width']} px wide, the text {t['room']} px")
+    for t in found["small"]:
+        print(f"{t['table']}: set in {t['pt']} pt" + (", shrunk to fit" if t["shrunk"] else "") + f" (at least {t['least']} pt)")
     print(f"{found['tables']} tables; {len(found['rows'])} rows taller than one line, "
-          f"{len(found['wide'])} tables wider than the text ({args.width_mm:g} mm)")
-    return 1 if found["rows"] or found["wide"] else 0
+          f"{len(found['wide'])} tables wider than the text ({args.width_mm:g} mm), {len(found['small'])} set too small "
+          f"(below {BODY_PT} pt in the body, {APPENDIX_PT} pt in the appendix) or shrunk to fit")
+    return 1 if found["rows"] or found["wide"] or found["small"] else 0
 
 
 if __name__ == "__main__":

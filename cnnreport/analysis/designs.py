@@ -20,10 +20,10 @@ def kinds(config):
     net = build_model(config.model, config.kernel, config.num_filters, config.num_colours, config.dropout)
     counts = Counter()
     for row in layer_table(net):
-        op, strided = row["op"], row["op"].endswith("/2")
-        kind = ("transposed convolution" if op.startswith("ConvTranspose2d") else
-                f"{'strided ' if strided else ''}{op.split()[2]} convolution" if op.startswith("Conv2d") else
-                "max-pooling" if op.startswith("MaxPool2d") else "nearest upsampling" if op.startswith("Upsample") else
+        op, strided = row["op"], "stride" in row["op"]
+        kind = ("transposed convolution" if "transposed convolution" in op else
+                f"{'strided ' if strided else ''}{op.split()[0]} convolution" if " convolution," in op else
+                "max-pooling" if "max-pooling" in op else "nearest upsampling" if "nearest upsampling" in op else
                 "concatenated skip" if row["layer"] == "cat" else "residual sum" if row["layer"] == "add" else None)
         if kind:
             counts[kind] += 1

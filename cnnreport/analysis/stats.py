@@ -13,7 +13,7 @@ import pandas as pd
 
 from cnnreport.analysis import claims
 from cnnreport.analysis.designs import differences
-from cnnreport.analysis.original import ORIGINAL, original_epochs, original_numbers
+from cnnreport.analysis.original import original_epochs, original_numbers
 from cnnreport.science.metrics import DECODINGS, METRICS
 from cnnreport.training.config import Config
 
@@ -78,6 +78,13 @@ def _same(a, b):
         return a == b
 
 
+def spans(sweep):
+    """Per row of a Sweep, how far its values move the mean final accuracy: the highest mean minus the
+    lowest (a Series by row)."""
+    means = summary(sweep).dropna(subset=["mean"])
+    return means.groupby("row", sort=False)["mean"].agg(lambda m: m.max() - m.min())
+
+
 def best_values(table):
     """Per row of a summary (a network): the best value, the runner-up, the gap between their means
     with its interval (claims.ranking: Welch's, the runner-up against the best) and the verdict in words."""
@@ -97,8 +104,8 @@ def best_values(table):
 
 def architecture_table(sweep):
     """The comparison of networks, one row per row of the Sweep: summary(sweep) with its runs'
-    Config (seed aside), epochs, losses, parameters, and the original report's final numbers
-    (accuracy, epochs, seconds) beside the rows trained as long as its; `best` marks the row
+    Config (seed aside), epochs, losses, parameters, and the original report's final accuracy beside
+    the rows trained as long as its run; `best` marks the row
     clearly above every other (claims.ranking)."""
     table, runs = summary(sweep), sweep.table
     ok = runs[runs.status != "diverged"].groupby("row", sort=False)
@@ -107,13 +114,9 @@ def architecture_table(sweep):
     table["train_loss"] = table.row.map(ok.train_loss.mean())
     table["val_loss"] = table.row.map(ok.val_loss.mean())
     table["parameters"] = table.row.map(runs.groupby("row").parameters.first())
-    final, compared = ORIGINAL["final"], table.original.notna()
-    table["original_epochs"] = [final[m]["epochs"] if c else math.nan for m, c in zip(table.model, compared)]
-    table["original_seconds"] = [final[m]["seconds"] if c else math.nan for m, c in zip(table.model, compared)]
     table["best"] = _clearly_best(table.reset_index(drop=True))   # the best across rows
     cols = ["row", "model", "config", "runs", "diverged", "epochs", "parameters", "train_loss", "val_loss", "acc",
-            "mean", "std", "original", "diff", "interval", "verdict", "seconds", "original_epochs", "original_seconds",
-            "best"]
+            "mean", "std", "original", "diff", "interval", "verdict", "seconds", "best"]
     return table[cols]
 
 
@@ -141,6 +144,20 @@ def _find(table, model, settings, main):
     if exact:
         return rows.loc[exact[0]]
     return rows.iloc[0] if settings is None and len(rows) else None
+
+
+def unmeasured(table):
+    """The effects (EFFECTS, then the interaction) that `table` (architecture_table) lacks the rows
+    to measure, and so `effects` leaves out."""
+    main = table.epochs.mode().iloc[0]
+    out = []
+    for what, (m_with, s_with), (m_without, s_without) in EFFECTS:
+        a, b = _find(table, m_without, s_without, main), _find(table, m_with, s_with, main)
+        if a is None or b is None or a.row == b.row:
+            out.append(what)
+    if any(_find(table, m, {}, main) is None for m in CELLS.values()):
+        out.append("their interaction")
+    return out
 
 
 def effects(table):

@@ -153,7 +153,7 @@ def profile_runs(profile):
 
 def build(profile="quick", out_dir=None, allow_missing=False, pdf=True, execute_notebooks=True, force=False, log=print):
     started = time.time()
-    out_dir = Path(out_dir) if out_dir else BUILD / profile
+    out_dir = (Path(out_dir) if out_dir else BUILD / profile).resolve()   # absolute: the kernels run in notebooks/
     out_dir.mkdir(parents=True, exist_ok=True)
     pending = profile_settings(profile)["pending"]
     if pending:

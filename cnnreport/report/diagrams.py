@@ -29,7 +29,7 @@ def networks(models):
     """One row per network (`models`, by id): a box per stage (taller for a larger side, labelled with its channels
     and side; under it, the operation that made it), arcs for the concatenations that skip ahead;
     "res" marks residual blocks."""
-    fig = Figure(figsize=(WIDTH, 1.5 * len(models)), layout="constrained")
+    fig = Figure(figsize=(WIDTH, 1.2 * len(models)), layout="constrained")
     axes = fig.subplots(len(models), 1, squeeze=False)[:, 0]
     for ax, model in zip(axes, models):
         stages = STAGES[model]

@@ -154,8 +154,8 @@ def reproduction(sweeps):
     return (f"**Against the original report, {medians(stats.per_network(stats.reproduction(sweeps)))}.** Of its {len(r)} "
             f"final accuracies that we reran, {', '.join(told[:-1]) + ' and ' + told[-1] if len(told) > 1 else told[0]}; "
             f"the largest difference is {signed(worst['diff'])} points (the {MODELS[worst.model]} at {setting}: ours "
-            f"{worst['mean']:.1f} %, the original report's {worst.original:.1f} %; {worst.verdict}). The section *Ours "
-            f"against the original report* weighs the causes.")
+            f"{worst['mean']:.1f} %, the original report's {worst.original:.1f} %; {worst.verdict}); @sec:12_reproduction "
+            "weighs the causes.")
 
 
 def medians(networks):

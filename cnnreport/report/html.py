@@ -80,6 +80,32 @@ def number_figures(sections):
     return numbers
 
 
+LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+
+
+SECTION_REFERENCE = re.compile(r"@sec:([\w/-]+)")
+
+
+def refer_to_sections(sections, targets):
+    """Replace each reference `@sec:<notebook>` or `@sec:<notebook>/<part>` (an entry of
+    notebooks/contents.yaml) in markdown by a link to that section: "Appendix C" for an appendix, the
+    section's title in italics for the body. targets: {entry: (text, anchor)}. A reference to a
+    section the report does not hold stops the build naming the notebook."""
+    for stem, cells in sections:
+        def link(m):
+            if m.group(1) not in targets:
+                raise NotebookFailed(f"notebook {stem} refers to @sec:{m.group(1)}, which is no section of the report "
+                                     "(notebooks/contents.yaml)")
+            text, ident = targets[m.group(1)]
+            return f"[{text}](#{ident})"
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = SECTION_REFERENCE.sub(link, cell.source)
+            for out in cell.get("outputs", []):
+                if "text/markdown" in out.get("data", {}):
+                    out.data["text/markdown"] = SECTION_REFERENCE.sub(link, "".join(out.data["text/markdown"]))
+
+
 def add_sources(sections, titles):
     """Give each figure's and table's Source element (present._captioned: the runs it was computed
     from) the notebook that made it, by title (titles: {notebook: title}) and file name, and the code
@@ -104,11 +130,12 @@ def sources_and_provenance(found, numbers, runs):
     """The last appendix, as markdown: a table of where each figure and table comes from (its number,
     its section's title, its notebook's file, its runs by count and settings: add_sources), and the
     provenance, the build facts that matter for reproducing the report, in one paragraph."""
-    rows = "".join(f"<tr><td>{KINDS[label[:3]]}&nbsp;{numbers[label]}</td><td>{html_text.escape(title)}</td>"
-                   f"<td>{file}</td><td>{html_text.escape(runs_said)}</td></tr>" for label, title, file, runs_said in found)
+    rows = "".join(f'<tr><td>{KINDS[label[:3]]}&nbsp;{numbers[label]}</td><td class="report-prose">{html_text.escape(title)}</td>'
+                   f'<td>{file}</td><td class="report-prose">{html_text.escape(runs_said)}</td></tr>'
+                   for label, title, file, runs_said in found)
     table = ("Each figure and table of this report, the notebook whose cell made it and the runs it was computed "
              "from; in the HTML report, its Source (under its caption) also holds the cell's code and the runs' keys.\n\n"
-             '<table class="report-wrap report-sources"><thead><tr><th>figure or table</th><th>section</th>'
+             '<table class="report-sources"><thead><tr><th>figure or table</th><th>section</th>'
              f"<th>notebook</th><th>runs</th></tr></thead><tbody>{rows}</tbody></table>") if found else ""
     return ('<div id="sources" class="report-section"></div>\n\n# Sources and provenance\n\n'
             f"## Where each figure and table comes from\n\n{table}\n\n## Provenance\n\n{provenance(runs)}")
@@ -124,8 +151,7 @@ def provenance(runs):
     trained = (f"The runs trained on {describe_data(runs)}, with {', '.join(versions)}, on {' and '.join(machines)}. "
                if runs else "")
     return (trained + f"This report was built from commit {git_commit()} of the cnnreport repository, with torch "
-            f"{torch.__version__} and Python {platform.python_version()}; `make reproduce` retrains any of its runs and "
-            "compares them with these (Appendix D).")
+            f"{torch.__version__} and Python {platform.python_version()}.")
 
 
 def cite_all(sections):
@@ -162,11 +188,12 @@ def unbroken(text):
 
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
+ITEM = re.compile(r"^(?:[-*+]|\d+\.)\s")   # a list item: a list is kept with its heading item by item
 
 
 def _block_end(lines, j):
     """The index after the markdown block that starts at lines[j]: a fenced code block or $$ maths
-    to its closing line, anything else to the next blank line or heading."""
+    to its closing line, a list item to the next item, anything else to the next blank line or heading."""
     fence = FENCE.match(lines[j]) or (lines[j].strip().startswith("$$") and lines[j].strip().count("$$") == 1)
     if fence:
         close = FENCE if FENCE.match(lines[j]) else re.compile(r".*\$\$")
@@ -175,7 +202,7 @@ def _block_end(lines, j):
             k += 1
         return min(k + 1, len(lines))
     k = j
-    while k < len(lines) and lines[k].strip() and not (k > j and HEADING.match(lines[k])):
+    while k < len(lines) and lines[k].strip() and not (k > j and (HEADING.match(lines[k]) or ITEM.match(lines[k]))):
         k += 1
     return k
 
@@ -184,7 +211,7 @@ def keep_headings(source, anchor, last=False):
     """Markdown in which every heading (levels 1-3, with any headings right after it) and the first
     block after it are wrapped in one <div class="report-keep"> that print never splits
     (report.css), so that no heading is left at the foot of a page; anchor(level, text) gives the
-    heading's id (None: no anchor) and the wrapper's classes. Returns (markdown, tail): headings
+    heading's id (None: no anchor), the wrapper's classes and the heading's text as printed. Returns (markdown, tail): headings
     that end the source are left out and returned as markdown, for the caller to keep with
     whatever comes next, unless `last` (then they stay, unwrapped)."""
     lines, out, fence = source.split("\n"), [], None
@@ -207,10 +234,10 @@ def keep_headings(source, anchor, last=False):
         marked, classes = [], set()
         for line in headings:
             level, text = HEADING.match(line).groups()
-            ident, more = anchor(len(level), text)
+            ident, more, text = anchor(len(level), text)
             classes |= set(more)
             marked += ([f'<div id="{ident}"></div>', ""] if ident else []) + [f"{level} {unbroken(text)}", ""]
-        out += [f'<div class="{" ".join(["report-keep", *sorted(classes)])}">', "", *marked, *lines[j:k], "", "</div>"]
+        out += [f'<div class="{" ".join(["report-keep", *sorted(classes)])}">', "", *marked, *lines[j:k], "", "</div>", ""]
         i = k
     return "\n".join(out).strip(), ""
 
@@ -221,7 +248,7 @@ def keep_html(tail, anchor, html):
     marked, classes = [], set()
     for line in tail.split("\n"):
         level, text = HEADING.match(line).groups()
-        ident, more = anchor(len(level), text)
+        ident, more, text = anchor(len(level), text)
         classes |= set(more)
         marked.append((f'<div id="{ident}"></div>' if ident else "") + f"<h{len(level)}>{_inline(text)}</h{len(level)}>")
     return f'<div class="{" ".join(["report-keep", *sorted(classes)])}">{"".join(marked)}{html}</div>'
@@ -259,7 +286,7 @@ def combine(executed, placed, profile, runs, author=None):
                 if (stem, part) not in where and any(map(shown, cells))]
     if unplaced:
         raise NotebookFailed(f"notebooks/contents.yaml places no section {', '.join(unplaced)}, which the report would show")
-    sections, contents, body_ends = [], [], None
+    sections, contents, body_ends, targets, letters = [], [], None, {}, iter(LETTERS)
     for i, section in enumerate((s for s in placed if s.notebook in parts), 1):
         if section.appendix and body_ends is None:
             body_ends = (len(sections), len(contents))   # where the references go
@@ -267,11 +294,18 @@ def combine(executed, placed, profile, runs, author=None):
 
         def anchor(level, text):
             if level > 2:
-                return None, ()
+                return None, (), text
             n = next(tops) if level == 1 else None
             ident = section_id(i, n) if level == 1 else f"s{i}-{next(counter)}"
+            if level == 1 and section.appendix:   # every appendix gets its letter: "Appendix C. Precision"
+                letter = next(letters)
+                targets.setdefault(str(section), (f"Appendix {letter}", ident))
+                text = f"Appendix {letter}. {text}"
+            elif level == 1:
+                targets.setdefault(str(section), (f"*{text.split(':')[0]}*", ident))
             contents.append((level, text, ident))
-            return ident, ("report-section",) if n == 0 else ()   # a section starts a page, not each of its `#`
+            # a page starts the body (after the contents) and each appendix, not each section of the body
+            return ident, ("report-section",) if n == 0 and (section.appendix or i == 1) else (), text
 
         tail = ""   # headings that ended the last markdown cell, kept with what follows them
         for cell in filter(None, map(shown, parts[section.notebook][section.part])):
@@ -297,6 +331,7 @@ def combine(executed, placed, profile, runs, author=None):
             cells.append(_md(keep_headings(tail, anchor, last=True)[0]))
         sections.append((str(section), cells))
     numbers = number_figures(sections)
+    refer_to_sections(sections, targets)
     found = add_sources(sections, {stem: title_of([c for cells in p.values() for c in cells]) or stem
                                    for stem, p in parts.items()})
     cited = cite_all(sections)

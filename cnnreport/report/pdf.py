@@ -1,6 +1,6 @@
 """Typeset the report's maths and print it: headless Chromium runs MathJax (as SVG) and saves the
-HTML as typeset, without MathJax, so it shows its maths on any machine offline, its tables fitted
-to the page's text width (FIT_TABLES); it then prints the HTML to PDF, and the page of every
+HTML as typeset, without MathJax, so it shows its maths on any machine offline (tables are set at
+their size, never shrunk: tools/table_rows.py finds one too wide for the page); it then prints the HTML to PDF, and the page of every
 heading, read back from the PDF (pdfinfo), goes into the contents."""
 import os
 import re
@@ -40,49 +40,16 @@ def chromium(*args, timeout=600):
 TEXT_WIDTH = 703   # CSS pixels: an A4 page's text width, 210 mm less report.css's 2 x 12 mm @page margins
 
 
-# Table cells never wrap (report.css): a table wider than the text gets narrower gaps between its
-# columns, then a smaller font, down to 62 % of its own, rather than being clipped. A table still
-# too wide at the smallest font is marked report-wrap: its cells may wrap.
-# Runs once MathJax has typeset the maths (cells may hold maths); the saved page keeps the result.
-FIT_TABLES = """<script id="report-fit-tables">
-(function () {
-  function room(t) {
-    var box = (t.closest('figure') || t).parentElement, s = getComputedStyle(box);
-    return 0.99 * (box.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight));
-  }
-  function width(t) { return t.getBoundingClientRect().width; }
-  function fit() {
-    document.querySelectorAll('.jp-Notebook table').forEach(function (t) {
-      if (width(t) > room(t)) t.classList.add('report-tight');   // narrower gaps between columns first
-      var size = parseFloat(getComputedStyle(t).fontSize), smallest = 0.62 * size;
-      while (width(t) > room(t) && size > smallest) {
-        size = Math.max(smallest, size * Math.min(0.97, room(t) / width(t)));
-        t.style.fontSize = size.toFixed(2) + 'px';
-      }
-      if (width(t) > room(t)) t.classList.add('report-wrap');
-    });
-  }
-  window.addEventListener('load', function () {
-    if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(fit); else fit();
-  });
-})();
-</script>"""
-
-
 def typeset(html):
     """Save the HTML as Chromium shows it once MathJax has typeset the maths as SVG, and without
     MathJax: the file then needs no script, font or network to show its maths."""
     # at an A4 page's text width, so that equation numbers sit where printed and tables fit the page
-    text = html.read_text(encoding="utf-8")
-    html.write_text(text.replace("</body>", FIT_TABLES + "\n</body>", 1) if "</body>" in text else text + FIT_TABLES,
-                    encoding="utf-8")
     done = chromium(f"--window-size={TEXT_WIDTH},1000", "--dump-dom", html.resolve().as_uri())
     page = done.stdout
     if "MathJax_SVG" not in page:
         raise RuntimeError(f"MathJax typeset nothing (Chromium exit {done.returncode}):\n{done.stderr[-3000:]}")
     page = re.sub(r'<script[^>]*src="[^"]*MathJax[^"]*"[^>]*>\s*</script>', "", page)
     page = re.sub(r'<script type="text/x-mathjax-config[^"]*">.*?</script>', "", page, flags=re.S)
-    page = re.sub(r'<script id="report-fit-tables">.*?</script>', "", page, flags=re.S)
     html.write_text("<!DOCTYPE html>\n" + page, encoding="utf-8")
     return html
 

@@ -10,6 +10,7 @@ import textwrap
 
 import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
@@ -55,16 +56,10 @@ def _original(sweep, original=None):
     return table, theirs
 
 
-@print_size
-def sweep_plot(sweep, original=None, title=None):
-    """Final val acc against the swept value, one line per network: our mean over seeds (error bars:
-    std, when there are several seeds), the original report's numbers as hollow markers on a dotted
-    line, and diverged values as an x on the bottom edge, labelled. The y axis spans the numbers
-    drawn, not 0 to 100, so that differences of a point or two show; sweep_caption says all this."""
+def _sweep_axes(ax, sweep, original=None):
+    """Draw a sweep on `ax` (see sweep_plot); returns the legend's handles: ours, then the original's."""
     field = sweep.field
     table, theirs = _original(sweep, original)
-    fig = Figure(figsize=(WIDTH, 3.8), layout="constrained")
-    ax = fig.subplots()
     colour = _colours(table.model.unique())
     ours, reported = [], []
     for model, g in table.groupby("model", sort=False):
@@ -91,19 +86,49 @@ def sweep_plot(sweep, original=None, title=None):
     else:
         ax.set_xticks(sorted(set(table.value) | {x for t in theirs.values() for x in t}))   # the values tried, not 1.5
     ax.set_xlabel(LABELS.get(field) or field_name(field))
+    ax.grid(alpha=0.3)
+    return ours + reported, bool(reported)
+
+
+@print_size
+def sweep_plot(sweep, original=None, title=None):
+    """Final val acc against the swept value, one line per network: our mean over seeds (error bars:
+    std, when there are several seeds), the original report's numbers as hollow markers on a dotted
+    line, and diverged values as an x on the bottom edge, labelled. The y axis spans the numbers
+    drawn, not 0 to 100, so that differences of a point or two show; sweep_caption says all this."""
+    fig = Figure(figsize=(WIDTH, 3.8), layout="constrained")
+    ax = fig.subplots()
+    handles, reported = _sweep_axes(ax, sweep, original)
     ax.set_ylabel("final validation accuracy (%)")
     ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(handles=ours + reported, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2 if reported else 4,
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2 if reported else 4,
               frameon=False)   # below the axes: ours in one column, the original report's in the other
     return fig
 
 
+@print_size
+def sweeps_plot(sweeps):
+    """The sweeps side by side, one panel each ({what: Sweep}, e.g. {"NF": ..., "learning rate": ...}),
+    each drawn as sweep_plot draws it on its own y axis, with one legend for all."""
+    fig = Figure(figsize=(WIDTH, 2.9), layout="constrained")
+    axes = fig.subplots(1, len(sweeps), squeeze=False)[0]
+    legend = {}
+    for ax, (what, grid) in zip(axes, sweeps.items()):
+        handles, _ = _sweep_axes(ax, grid)
+        legend.update({h.get_label(): h for h in handles})
+    axes[0].set_ylabel("final validation accuracy (%)")
+    fig.legend(handles=list(legend.values()), loc="outside lower center", ncols=min(4, len(legend)), frameon=False)
+    return fig
+
+
 def sweep_caption(sweep, what, original=None):
-    """The caption of sweep_plot(sweep): it names what the figure draws and nothing else (error bars
-    only with several seeds, the original report's markers only where it gives numbers, the x only
-    when a setting diverged). what: the swept setting in words, e.g. "NF" or "learning rate"."""
-    table, theirs = _original(sweep, original)
+    """The caption of sweep_plot(sweep), or of sweeps_plot given {what: Sweep}: it names what the figure
+    draws and nothing else (error bars only with several seeds, the original report's markers only where
+    it gives numbers, the x only when a setting diverged). what: the swept setting in words, e.g. "NF"
+    or "learning rate"."""
+    drawn = [_original(s, original) for s in (sweep.values() if isinstance(sweep, dict) else [sweep])]
+    table = pd.concat([t for t, _ in drawn])
+    theirs = any(t for _, t in drawn)
     several = (table.runs > 1).any()
     text = f"Final validation accuracy against {what}: " + (
         "our mean over seeds (error bars: std over seeds)" if several else "ours (one seed)")
@@ -141,17 +166,17 @@ def _band(ax, x, mean, lo, hi, **style):
 @print_size
 def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
     """Per-epoch curves of a Sweep as small multiples: one panel per (network, value), titled with
-    `label` (a format of {model} and {value}), at most 4 across, all on the same axes; in each the
-    mean over seeds of each metric (train_* and val_*, in the colours and styles of STAGES, named by
-    one legend), with a band from the lowest to the highest seed. Diverged runs are left out (their
-    losses are not finite). The y axis is always logarithmic: a barely converging run (losses in
-    the hundreds) then flattens no other panel, and every loss figure reads on one rule."""
+    `label` (a format of {model} and {value}), at most 4 across, sharing the epochs but each with a
+    y axis of its own (a barely converging run, losses in the hundreds, would flatten every other
+    panel of a shared one); in each the mean over seeds of each metric (train_* and val_*, in the
+    colours and styles of STAGES, named by one legend), with a band from the lowest to the highest
+    seed. Diverged runs are left out (their losses are not finite). The y axes are logarithmic."""
     curves = {metric: _mean_curves(sweep, metric, label) for metric in metrics}
     names = list(curves[metrics[0]])
     cols = math.ceil(len(names) / math.ceil(len(names) / 4)) if names else 1   # rows as full as can be
     rows = max(1, math.ceil(len(names) / cols))
     fig = Figure(figsize=(WIDTH, 0.6 + 1.5 * rows), layout="constrained")
-    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
     for ax in axes[len(names):]:
         ax.remove()
     handles = {}
@@ -163,8 +188,7 @@ def curves_plot(sweep, metrics, ylabel, label="{model}", title=None):
         ax.grid(alpha=0.3)
     for ax in axes[max(0, len(names) - cols):len(names)]:
         ax.xaxis.set_tick_params(labelbottom=True)   # the lowest panel of each column, in a row left part empty too
-    if names:
-        ax = axes[0]
+    for ax in axes[:len(names)]:
         ax.set_yscale("log")
         decades = math.log10(ax.get_ylim()[1] / ax.get_ylim()[0])   # label as many ticks as the span leaves room for
         subs = (1, 1.5, 2, 2.5, 3, 4, 5, 7) if decades < 0.8 else (1, 2, 5) if decades < 1.5 else (1, 3) if decades < 2.5 else (1,)
@@ -309,7 +333,7 @@ def confusion(matrix, palette, title=None):
 def tradeoff(quality, x="pixel_acc", y="balanced_acc", title=None):
     """What rebalancing trades, per network: an arrow from the plain to the rebalanced mean of two
     metrics (stats.metric_table of a sweep over rebalance), error bars the seed std."""
-    fig = Figure(figsize=(WIDTH, 4.2))
+    fig = Figure(figsize=(WIDTH, 3.3))
     ax = fig.subplots()
     colour = _colours(quality.model.unique())
     for model, g in quality.groupby("model", sort=False):

@@ -118,6 +118,20 @@ def fixed(digits, signed=False):
     return lambda x: "–" if x is None or isinstance(x, float) and math.isnan(x) else format(round(x, digits) + 0.0, spec)
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def powers(digits=2):
+    """A formatter for numbers far from 1 in powers of ten, e.g. 3.2 × 10⁻⁷ (never e-notation); numbers
+    between 0.01 and 1,000 as plain decimals with `digits` significant digits, zero as 0."""
+    def show(x):
+        if x == 0 or 0.01 <= abs(x) < 1000:
+            return f"{x:.{digits}g}"
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+    return show
+
+
 def signed(x, digits=1):
     """A difference with its sign, e.g. +1.2 or -0.5; one that rounds to zero reads +0.0, never -0.0."""
     return fixed(digits, signed=True)(x)

@@ -306,6 +306,45 @@ def confusion_sentence(matrix, near=2):
             "for the most frequent true colour.")
 
 
+def table_notes(table):
+    """What a summary table (stats.summary) needs said beyond its caption, only where it applies: the
+    settings that diverged or collapsed, and values with one seed; "" when nothing applies."""
+    notes = []
+    if (table.diverged > 0).any():
+        notes.append("Diverged runs read *diverged* and count in no mean.")
+    if table.acc.str.contains("collapsed").any():
+        notes.append("A setting whose runs give one colour to at least 90 % of the test pixels reads *collapsed*.")
+    if (table.runs == 1).any():
+        notes.append("With one seed per value there is no interval and no ranking.")
+    return " ".join(notes)
+
+
+def unmeasured_sentence(missing):
+    """The effects of the architecture comparison that its runs cannot measure (stats.unmeasured), so
+    that a reader does not take a difference that carries several changes for one change's; "" when
+    every effect is measured."""
+    if not missing:
+        return ""
+    said = [what.replace(", ", " ").replace("their interaction", "the interaction of down/up-sampling and skips")
+            for what in missing]
+    return (f"These runs lack the rows that would measure {listed(said)}; until they are trained, the "
+            f"difference of a change whose last column lists more than that change carries all it lists.")
+
+
+def spans_sentence(sweeps):
+    """Which swept setting moves accuracy most ({what: Sweep}): per setting, the span of the mean final
+    accuracy over its values, for each network (the lesson of the sweeps together)."""
+    from cnnreport.analysis.stats import spans as spans_of
+    spans = {what: spans_of(grid) for what, grid in sweeps.items()}
+    order = sorted(spans, key=lambda w: spans[w].max(), reverse=True)
+    def said(what):
+        s = spans[what]
+        return (f"{what} by {s.min():.1f} to {s.max():.1f} points" if len(s) > 1 and not math.isclose(s.min(), s.max(), abs_tol=0.05)
+                else f"{what} by {s.max():.1f} points")
+    return (f"Over the values tried, the mean final accuracy of a network moves with {listed(said(w) for w in order)}: "
+            f"{order[0]} matters most here and {order[-1]} least.")
+
+
 def sweep_sentence(table, what):
     """What a sweep's accuracy plot (plots.sweep_plot) shows, per network (stats.summary): where the
     mean peaks, the span over the values, and on which side of the original report's numbers ours lie."""

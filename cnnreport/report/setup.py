@@ -72,7 +72,7 @@ def networks_table(runs, label, caption):
     rows = [dict(network=MODELS[m], design=DESIGNS[m], parameters=r.parameters,
                  **{"multiply-adds per image": mult_adds(r.config), "epochs": ", ".join(map(str, sorted(epochs[m])))})
             for m, r in first.items()]
-    return table(pd.DataFrame(rows), label, caption, runs=runs)
+    return table(pd.DataFrame(rows), label, caption, runs=runs, prose=("design",))
 
 
 def training_text(runs):
@@ -115,7 +115,7 @@ def hardware_text(runs):
     where = " and ".join(f"{n} of them on {m}" if len(machines) > 1 else f"all on {m}" for m, n in machines.most_common())
     return (f"The experiments that follow rest on {len(runs)} training runs, {sum(len(r.history) for r in runs):,} epochs and "
             f"{sum(r.final['seconds'] for r in runs) / 3600:.1f} hours of training, {where} (the measurements of our "
-            "JPEG copy add runs of their own, listed in Appendix A). "
+            "JPEG copy add runs of their own, listed in @sec:14_appendix). "
             "Where the hardware computes bfloat16 (bf16) natively, convolutions and matrix products run in bf16 "
             "(autocast) while the weights, the optimiser and the loss stay in float32; the section on precision "
             "measures what this changes against float32 throughout. Times in the tables are those of this "

@@ -1,17 +1,18 @@
 """The abstract, the conclusions and the limitations: built from the same analyses as the findings,
 so that every number and verdict in them is the runs' own (claims: cnnreport.analysis.claims)."""
+import math
 import re
 
 import pandas as pd
 from IPython.display import Markdown
 
-from cnnreport.analysis import claims, stats
+from cnnreport.analysis import claims, measurements, stats
 from cnnreport.analysis.original import ORIGINAL, ORIGINAL_CHOICES
 from cnnreport.analysis.sweeps import distinct
 from cnnreport.report import findings
-from cnnreport.report.names import MODELS, field_name
+from cnnreport.report.names import MODELS, field_name, network
 from cnnreport.report.present import number, signed, table
-from cnnreport.report.sentences import said
+from cnnreport.report.sentences import beside_lookup, listed, spans_sentence
 
 
 def _headline(text):
@@ -19,43 +20,106 @@ def _headline(text):
     return re.match(r"\*\*(.+?)\*\*", text).group(1).rstrip(".:") + "." if text else None
 
 
-def results(sweeps, jpeg=True):
-    """The report's results as computed sentences, one per finding that makes a claim: the best
-    network, what each architectural change adds, the comparison with the original report, and
-    the headlines of the measured causes and of rebalancing."""
-    out = []
-    if "07_architectures" in sweeps:
-        arch = stats.architecture_table(sweeps["07_architectures"])
-        out.append(_headline(findings.architectures(arch)))
-        out.append("Measured change by change: " + ", ".join(
-            f"{r.change} {signed(r.diff)} points ({said(r.interval)})" for r in stats.effects(arch).itertuples()) + ".")
-    repro = stats.reproduction(sweeps)
-    final = repro[repro.epoch == "final"]
-    if len(final):
-        out.append(f"Of the original report's {len(final)} final accuracies that we reran, "
-                   f"{(final.verdict == 'within noise').sum()} lie within the prediction interval of one more run of "
-                   f"ours; {findings.medians(stats.per_network(repro))}.")
-    parts = [findings.consistency(sweeps), findings.jpeg_copy() if jpeg else None,
-             findings.precision(sweeps["10_precision"]) if "10_precision" in sweeps else None,
-             findings.size(sweeps["11_size"]) if "11_size" in sweeps else None,
-             findings.rebalancing(sweeps["08_colour_quality"]) if "08_colour_quality" in sweeps else None]
-    return out + [_headline(p) for p in parts if p]
+SWEPT = {"04_num_filters": "the number of filters", "05_learning_rate": "the learning rate", "06_kernel_size": "the kernel size"}
+
+# Why the report exists, in one sentence: the motivation is the report's framing, not a result.
+MOTIVATION = "Colourization as classification is a small, complete test of what a convolutional network's design choices buy."
 
 
 def abstract(sweeps, jpeg=True):
-    """One paragraph: the task, how much was trained, and the results (see `results`)."""
+    """One paragraph of at most 200 words: motivation, method, the headline results per network and the
+    lessons, each computed as the findings and the lessons compute them."""
     runs = distinct(run for s in sweeps.values() for run in s.runs)
     seeds = len({run.config.seed for run in runs})
-    return Markdown("We rerun and extend a student's deep-learning homework report [@original] on colourization as classification: "
-                    f"grey CIFAR-10 horses in, one of {runs[0].config.num_colours} colour categories per pixel out, "
-                    f"with a CNN, a U-Net, the U-Net without its skips and a residual network, over {len(runs)} training "
-                    f"runs with {seeds} seeds per setting. A difference counts only where its 95 % interval excludes zero. "
-                    + " ".join(results(sweeps, jpeg)))
+    out = [MOTIVATION]
+    if "07_architectures" in sweeps:
+        grid = sweeps["07_architectures"]
+        names = listed(f"a {network(r)}" for r in dict.fromkeys(grid.row(run) for run in grid.runs) if r in MODELS)
+        out.append(f"We rerun a student's homework report [@original] with {names}: {len(runs)} training runs, {seeds} seeds "
+                   "per setting, each difference judged by its 95 % interval.")
+        arch = stats.architecture_table(grid)
+        out.append(_headline(findings.architectures(arch))[:-1] + " (final accuracy: " + ", ".join(
+            f"{network(r.row)} {r['mean']:.1f} %" for _, r in arch.dropna(subset=["mean"]).iterrows() if r.row in MODELS) + ").")
+        effects = stats.effects(arch)
+        effects = effects[effects.rows.map(len) == 2]
+        clear = effects[effects.verdict == "clear"]
+        out.append("Change by change, " + "; ".join(
+            [*(f"{r.change} adds {signed(r.diff)} points" for r in clear.itertuples()),
+             *([f"{listed(effects[effects.verdict != 'clear'].change)}: no clear effect"] if len(clear) < len(effects) else [])]) + ".")
+        base = measurements.baselines(grid.runs[0])
+        if base:
+            out.append(f"Yet each grey level's most frequent colour alone gets {base['grey_lookup']:.1f} % of the pixels right.")
+    swept = {SWEPT[nb]: sweeps[nb] for nb in SWEPT if nb in sweeps}
+    if swept:
+        spans = {what: stats.spans(grid) for what, grid in swept.items()}
+        order = sorted(spans, key=lambda w: spans[w].max(), reverse=True)
+        out.append(_capital(listed([f"{order[0]} moves accuracy by up to {spans[order[0]].max():.1f} points",
+                                    *(f"{w} by {spans[w].max():.1f}" for w in order[1:])])) + ".")
+    repro = stats.reproduction(sweeps)
+    final = repro[repro.epoch == "final"]
+    if len(final):
+        medians = stats.per_network(repro)
+        out.append("Against the original report, ours differ by a median of " + listed(
+            f"{signed(r.median)} points ({MODELS[r.model]})" for r in medians.itertuples())
+            + f"; {(final.verdict == 'within noise').sum()} of its {len(final)} numbers lie within the prediction interval "
+            "of one more run of ours.")
+    if jpeg:
+        out.append(_headline(findings.jpeg_copy()))
+    return Markdown(" ".join(out))
 
 
-def conclusions(sweeps, jpeg=True):
-    """The results (see `results`), one line each, as a Markdown list."""
-    return Markdown("\n".join(f"- {sentence}" for sentence in results(sweeps, jpeg)))
+def _capital(text):
+    return text[:1].upper() + text[1:]
+
+
+def lessons(sweeps):
+    """What the results mean, as a Markdown list: which settings matter, where the accuracy of the
+    architectures comes from, what pixel accuracy measures, what one run per setting can tell, and
+    what to try next; each computed from the results."""
+    items = []
+    swept = {SWEPT[nb]: sweeps[nb] for nb in SWEPT if nb in sweeps}
+    if swept:
+        items.append(spans_sentence(swept))
+    if "07_architectures" in sweeps:
+        grid = sweeps["07_architectures"]
+        arch = stats.architecture_table(grid)
+        effects = stats.effects(arch)
+        clear = effects[effects.verdict == "clear"].sort_values("diff", ascending=False)
+        if len(clear):
+            items.append("Of the design changes measured, " + listed(f"{r.change} ({signed(r.diff)} points)"
+                                                                      for r in clear.itertuples())
+                         + (" add clearly, in that order" if len(clear) > 1 else " adds clearly")
+                         + "; the others are within seed noise (@tab:effects).")
+        base = measurements.baselines(grid.runs[0])
+        if base:
+            items.append(f"Pixel accuracy is a weak judge of colourization here: each grey level's most frequent colour "
+                         f"alone scores {base['grey_lookup']:.1f} % ({beside_lookup(arch, base)}), so the colour "
+                         "measures of @sec:08_colour_quality are needed to tell the networks' colours apart.")
+        rising = stats.curves(grid)
+        rising = rising[rising.rising]
+        if len(rising):
+            items.append(f"Validation accuracy was still rising at the last epoch for {listed(f'the {network(r)}' for r in rising.row)}: "
+                         "more epochs would tell how far they go.")
+    repro = stats.reproduction(sweeps)
+    final = repro[(repro.epoch == "final") & repro.interval.map(lambda i: i is not None and not math.isnan(i.low))]
+    if len(final):
+        half = final.interval.map(lambda i: (i.high - i.low) / 2).median()
+        items.append(f"One run per setting cannot settle differences of a few points: the prediction interval of one more "
+                     f"run of ours is ±{half:.1f} points wide at its median, and {(final.verdict == 'within noise').sum()} "
+                     f"of the original report's {len(final)} numbers lie inside theirs.")
+    return Markdown("\n".join(f"- {item}" for item in items))
+
+
+def _skips_verdict(resampling, skipping):
+    """Whether the U-Net's gain over the CNN is its skips' (the original report's claim), from the
+    effects (stats.effects rows) of learned down/up-sampling and of skips."""
+    def clear(rows):
+        return [r["diff"] for r in rows if r.verdict == "clear"]
+    if clear(resampling) and clear(skipping):
+        return ("in part: learned down/up-sampling adds more" if max(clear(resampling)) > max(clear(skipping))
+                else "mostly by its skips")
+    return ("mostly by learned down/up-sampling" if clear(resampling) else "by its skips" if clear(skipping)
+            else "not separable")
 
 
 def original_conclusions(sweeps, label, caption):
@@ -82,10 +146,8 @@ def original_conclusions(sweeps, label, caption):
         if resampling and skipping:
             both = resampling + skipping
             rows.append({"the original report": "the U-Net gains over the CNN by its skips",
-                         "we measure": ", ".join(f"{c} {signed(r['diff'])}" for c, r in steps.loc[[r.name for r in both]].iterrows()),
-                         "verdict": "mostly by learned resampling" if any(r.verdict == "clear" for r in resampling)
-                         and not any(r.verdict == "clear" for r in skipping) else
-                         "by its skips" if any(r.verdict == "clear" for r in skipping) else "not separable"})
+                         "we measure": "; ".join(f"{c} {signed(r['diff'])}" for c, r in steps.loc[[r.name for r in both]].iterrows()),
+                         "verdict": _skips_verdict(resampling, skipping)})
         compared = arch[(arch.model == "resnet") & arch.original.notna()]
         res = compared.iloc[0] if len(compared) else None
         if res is not None:
@@ -96,7 +158,7 @@ def original_conclusions(sweeps, label, caption):
                          "verdict": f"{against.verdict} {against}".replace(" –", "")})
     read = [run for nb in ("04_num_filters", "05_learning_rate", "06_kernel_size", "07_architectures") if nb in sweeps
             for run in sweeps[nb].runs]
-    return table(pd.DataFrame(rows), label, caption, runs=read)
+    return table(pd.DataFrame(rows), label, caption, runs=read, prose=("the original report", "we measure", "verdict"))
 
 
 def limitations(sweeps):

@@ -1,5 +1,7 @@
 """The report's tables, built on cnnreport.report.present.table: each formats one analysis table
 for reading (display names, mean ± std cells that do not break, signed differences, verdicts)."""
+import re
+
 import pandas as pd
 from IPython.display import Markdown
 
@@ -33,6 +35,30 @@ def summary_table(summary, field, label, caption, *, runs):
                   "time per run (s)": fixed(0)}, runs=runs)
 
 
+def sweeps_table(sweeps, label, caption):
+    """The sweeps together ({what: Sweep}), one row per sweep and network: the best value
+    (stats.best_values) with its mean, its gap to the runner-up with the interval's verdict, the span
+    of the means over the values, and the original report's choice."""
+    from cnnreport.analysis.original import ORIGINAL_CHOICES
+    from cnnreport.analysis.stats import best_values, summary
+    rows = []
+    for what, grid in sweeps.items():
+        means = summary(grid)
+        for r in best_values(means).itertuples():
+            g = means[(means.row == r.row) & means["mean"].notna()]
+            theirs = ORIGINAL_CHOICES.get(grid.field, {}).get(r.model)
+            rows.append({"setting": what, "network": network(r.row), "best": number(r.best) if r.best is not None else "–",
+                         "val acc (%)": r.mean,
+                         "runner-up": number(r.runner_up) if r.runner_up is not None else "–",
+                         "gap (points)": r.gap, "95 % interval": _bounds([r.interval])[0], "verdict":
+                         r.interval.verdict if r.interval is not None else "–",
+                         "span (points)": g["mean"].max() - g["mean"].min(),
+                         "original's choice": number(theirs) if theirs is not None else "–"})
+    df = pd.DataFrame(rows)
+    return table(df, label, caption, {"val acc (%)": fixed(1), "gap (points)": fixed(1), "span (points)": fixed(1)},
+                 runs=[run for grid in sweeps.values() for run in grid.runs])
+
+
 def runs_table(sweep, label, caption):
     """Every run of a Sweep, one row each: final and best-epoch accuracy, losses and time. The seed
     and status columns (finished, diverged, or collapsed: sweeps.COLLAPSED) appear only where they
@@ -48,37 +74,36 @@ def runs_table(sweep, label, caption):
                                              "train loss": fixed(3), "val loss": fixed(3), "time (s)": fixed(0)}, runs=sweep)
 
 
-BASELINES = {"chance": "baseline: chance", "majority": "baseline: the majority colour",
-             "grey_lookup": "baseline: a colour per grey level"}
+BASELINES = {"chance": "chance", "majority": "majority colour", "grey_lookup": "grey-level lookup"}   # their rows' names
 
 
 def architecture_table(arch, label, caption, *, runs, baselines=None):
-    """The architecture comparison (stats.architecture_table) beside the original report's, the
-    difference with its verdict; time per run (mean over seeds); then, if given, the predictors
-    without a network (measurements.baselines). Losses are in runs_table: an A4 page holds no more
+    """The architecture comparison (stats.architecture_table) beside the original report's, ours minus
+    its with the verdict; time per run (mean over seeds); then, if given, the predictors without a
+    network (measurements.baselines: chance, the majority colour, a colour per grey level). Losses are in runs_table: an A4 page holds no more
     columns."""
     df = pd.DataFrame({"network": arch.row.map(network), "epochs": arch.epochs, "parameters": arch.parameters,
                        "val acc (%)": [_star(a, b) for a, b in zip(arch.acc, arch.best)],
-                       "original report (%)": arch.original, "ours − original (points)": arch["diff"],
-                       "95 % interval": _bounds(arch.interval), "verdict": arch.verdict, "time (s)": arch.seconds, "original epochs": arch.original_epochs,
-                       "original time (s)": arch.original_seconds})
+                       "original (%)": arch.original, "difference (points)": arch["diff"],
+                       "95 % interval": _bounds(arch.interval), "verdict": arch.verdict, "time (s)": arch.seconds})
     if baselines:
         df = pd.concat([df, pd.DataFrame({"network": list(BASELINES.values()),
                                           "val acc (%)": [f"{baselines[k]:.1f}" for k in BASELINES]})], ignore_index=True)
+        caption += (" The last three rows score predictors without a network: chance, the training pixels' most "
+                    "frequent colour everywhere, and each grey level's most frequent colour.")
     return table(df[known(df, df.columns)], label, caption,
-                 {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
-                  "time (s)": fixed(0), "original time (s)": fixed(0)}, runs=runs)
+                 {"original (%)": fixed(1), "difference (points)": fixed(1, signed=True), "time (s)": fixed(0)}, runs=runs)
 
 
 def effects_table(effects, label, caption, *, runs):
     """What each change the comparison measures adds (stats.effects): the rows with and without it,
     the difference with Welch's interval and its verdict, and all else that differs between them."""
-    df = pd.DataFrame({"change": effects.change, "networks": [" − ".join(map(network, r[:2])) if len(r) == 2
-                                                               else "the 2x2" for r in effects.rows],
+    df = pd.DataFrame({"change (the rows compared)": [f"{c} ({' − '.join(map(network, r[:2])) if len(r) == 2 else 'the 2x2'})"
+                                                      for c, r in zip(effects.change, effects.rows)],
                        "difference (points)": effects["diff"], "95 % interval": _bounds(effects.interval),
                        "verdict": effects.verdict, "all that differs": effects.differs})
     return table(df, label, caption, {"difference (points)": fixed(1, signed=True)}, runs=runs,
-                 prose=("change", "all that differs"))
+                 prose=("change (the rows compared)", "all that differs"))
 
 
 def verdicts(best, field):
@@ -94,16 +119,27 @@ def verdicts(best, field):
     return Markdown("\n".join(lines))
 
 
+def _stage(layer):
+    """The stage a layer belongs to, from its place in the network: "down 1", "down 1, shortcut",
+    "final"; "" for a layer of a plain stack or a skip's concatenation or sum (its operation says it)."""
+    stage, *rest = layer.split(".")
+    if stage in ("layers", "cat", "add"):
+        return ""
+    return re.sub(r"(\D)(\d+)$", r"\1 \2", stage) + (", shortcut" if "shortcut" in rest else "")
+
+
 def layer_table(model, label, caption):
     """A network layer by layer (cnnreport.science.layers): output shape, parameters, exact and textbook
     receptive field; the caption ends with the totals."""
     from cnnreport.science.layers import layer_table as rows_of
     from cnnreport.science.layers import total
     rows = rows_of(model)
-    df = pd.DataFrame({"layer": [r["layer"] for r in rows], "operation": [r["op"] for r in rows],
+    df = pd.DataFrame({"stage": [_stage(r["layer"]) for r in rows], "operation": [r["op"] for r in rows],
                        "output (C, H, W)": ["({}, {}, {})".format(*r["shape"]) for r in rows],
                        "parameters": [r["params"] for r in rows], "RF": [r["rf"] for r in rows],
                        "RF textbook": [r["rf_textbook"] for r in rows]})
+    if not df.stage.any():
+        df = df.drop(columns="stage")   # a plain stack: its operations say it all
     rf = rows[-1]["rf"]
     return table(df, label, f"{caption} In all {total(rows, 'params'):,} parameters; an output pixel depends on "
                             f"{rf} x {rf} input pixels.", runs=())
@@ -159,15 +195,15 @@ def decoding_table(decoded, label, caption, *, runs):
 def reproduction_table(repro, label, caption, *, runs):
     """Every original-report number a sweep reran (stats.reproduction) beside ours: mean ± std
     over seeds of the same epoch, the difference, the difference had we taken our best epochs,
-    and the verdict."""
-    setting = [f"{field_name(f)} {number(v)}" if isinstance(f, str) else f"{e} epochs"
+    and the verdict. A sweep's setting is its value alone (the experiment names the field)."""
+    setting = [number(v) if isinstance(f, str) else f"{e} epochs"
                for f, v, e in zip(repro.field, repro.value, repro.epochs)]
     df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": setting,
-                       "epoch": repro.epoch, "original report (%)": repro.original,
+                       "epoch": repro.epoch, "original (%)": repro.original,
                        "ours (%)": [_mean_std(m, s, 1) for m, s in zip(repro["mean"], repro["std"])],
-                       "ours − original (points)": repro["diff"], "95 % interval": _bounds(repro.interval),
+                       "difference (points)": repro["diff"], "95 % interval": _bounds(repro.interval),
                        "verdict": repro.verdict, "with our best epoch": repro.best_diff})
-    return table(df, label, caption, {"original report (%)": fixed(1), "ours − original (points)": fixed(1, signed=True),
+    return table(df, label, caption, {"original (%)": fixed(1), "difference (points)": fixed(1, signed=True),
                                       "with our best epoch": fixed(1, signed=True)}, runs=runs)
 
 
@@ -240,7 +276,8 @@ def weighed_table(causes, label, caption, *, runs):
         return f"{fmt(lo)} to {fmt(hi)}".replace(" ", "\u00a0")
     size = [size(lo, hi, c) for lo, hi, c in zip(causes.low, causes.high, causes.cause)]
     return table(pd.DataFrame({"cause": causes.cause, "measured as": causes.measured, "effect (points)": size,
-                               "what it explains": causes.verdict}), label, caption, runs=runs)
+                               "what it explains": causes.verdict}), label, caption, runs=runs,
+                 prose=("cause", "measured as", "what it explains"))
 
 
 def gaps_table(gaps, label, caption, *, runs):
@@ -283,7 +320,7 @@ def formula_table(kernel, label, caption):
     from cnnreport.science.models import ARCHITECTURES
     return table(pd.DataFrame([{"network": MODELS[a], **{name: format_formula(count_formula(a, q, kernel))
                                                          for q, name in QUANTITIES.items()}} for a in ARCHITECTURES]),
-                 label, caption, runs=())
+                 label, caption, runs=(), prose=tuple(QUANTITIES.values()))
 
 
 def count_table(kernel, num_filters, num_colours, label, caption):
@@ -312,4 +349,4 @@ def settings_table(experiments, label, caption):
                          "varied": f"{field_name(field)}: {values(mine, field)}" if field else "the network",
                          **{field_name(name): "" if name == field else values(mine, name) for name in differing(experiments)},
                          "seeds": values(mine, "seed")})
-    return table(pd.DataFrame(rows), label, caption, runs=())
+    return table(pd.DataFrame(rows), label, caption, runs=(), prose=("varied",))

@@ -93,15 +93,18 @@ def _width(field):
 
 
 def describe(m):
+    """A layer in words, e.g. "3x3 convolution, 32 → 64, stride 2", "2x2 max-pooling"."""
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         k, s = _one(m.kernel_size), _one(m.stride)
-        return f"{type(m).__name__} {m.in_channels}->{m.out_channels} {k}x{k}" + (f" /{s}" if s > 1 else "")
+        kind = "transposed convolution" if isinstance(m, nn.ConvTranspose2d) else "convolution"
+        return f"{k}x{k} {kind}, {m.in_channels} → {m.out_channels}" + (f", stride {s}" if s > 1 else "")
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-        return f"{type(m).__name__} {_one(m.kernel_size)}x{_one(m.kernel_size)}"
+        kind = "max-pooling" if isinstance(m, nn.MaxPool2d) else "average pooling"
+        return f"{_one(m.kernel_size)}x{_one(m.kernel_size)} {kind}"
     if isinstance(m, nn.Upsample):
-        return f"Upsample x{int(m.scale_factor)} ({m.mode})"
+        return f"x{int(m.scale_factor)} {m.mode} upsampling"
     if isinstance(m, nn.BatchNorm2d):
-        return f"BatchNorm2d {m.num_features}"
+        return f"batch normalisation, {m.num_features} channels"
     return type(m).__name__
 
 

@@ -71,8 +71,8 @@ def batchnorm_by_hand():
     y_eval_hand = (bn.weight.view(1, -1, 1, 1) * (z - run_mean.view(1, -1, 1, 1))
                    / torch.sqrt(run_var.view(1, -1, 1, 1) + bn.eps) + bn.bias.view(1, -1, 1, 1))
     pairs = {"training output, eqs. (1)-(4)": (y, y_hand), "running mean": (bn.running_mean, run_mean),
-             "running variance (unbiased)": (bn.running_var, run_var), "dL/dgamma": (bn.weight.grad, grad_gamma),
-             "dL/dbeta": (bn.bias.grad, grad_beta), "inference output (running statistics)": (y_eval, y_eval_hand)}
+             "running variance (unbiased)": (bn.running_var, run_var), "∂L/∂γ": (bn.weight.grad, grad_gamma),
+             "∂L/∂β": (bn.bias.grad, grad_beta), "inference output (running statistics)": (y_eval, y_eval_hand)}
     return {name: (a - b).abs().max().item() for name, (a, b) in pairs.items()}, (y - y_eval).abs().max().item()
 
 
