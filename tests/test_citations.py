@@ -17,6 +17,10 @@ def test_keys_render_as_author_year_links_and_are_collected_in_order():
     assert 'href="#ref-zhang2016"' in text and list(cited) == ["zhang2016", "ioffe2015", "santurkar2018"]
 
 
+def test_a_name_with_a_latex_accent_reads_as_printed():
+    assert citations.label("hasler2003") == ("Hasler & Süsstrunk", "2003")   # S{\"u}sstrunk in references.bib
+
+
 @pytest.mark.parametrize("text, message", [
     ("As [@zhang2017] shows.", "notebook nb cites @zhang2017, which references.bib does not hold"),
     ("As Zhang et al. 2016 show.", "notebook nb types the citation 'Zhang et al. 2016'"),

@@ -53,7 +53,7 @@ def test_diverged_runs_show_as_diverged_and_count_in_no_mean(data_dir):
     assert best_values(table).iloc[0].best == 0.01
     assert plots.sweep_plot(grid).axes[0].texts[0].get_text() == "CNN diverged"   # drawn on the bottom edge, named
     assert plots.sweep_caption(grid, "learning rate").endswith(", diverged settings as an x on the bottom edge.")
-    curves = plots.loss_curves(grid, label="{model}, learning rate {value:g}")
+    curves = plots.loss_curves(grid, label="{model}, learning rate {value}")
     assert [ax.get_title() for ax in curves.axes] == ["CNN, learning rate 0.01"]      # a panel for the finished value only
     assert [t.get_text() for t in curves.legends[0].get_texts()] == ["training", "validation"]
     assert plots.loss_caption(grid, "learning rate").endswith("left out: CNN at learning rate 1e+30 (2 of 2 seeds, no panel).")

@@ -36,8 +36,10 @@ def library(path=None):
 
 def label(key, bib=None):
     """(authors, year) of an entry as the text names it: "Zhang et al.", "Ioffe & Szegedy", "Krizhevsky"."""
+    from pybtex.richtext import Text
     entry = (bib or library()).entries[key]
-    names = [" ".join(p.last_names).strip("{}") for p in entry.persons.get("author", [])]
+    names = [Text.from_latex(" ".join(p.last_names)).render_as("text")   # S{\"u}sstrunk: Süsstrunk
+             for p in entry.persons.get("author", [])]
     authors = names[0] if len(names) == 1 else " & ".join(names) if len(names) == 2 else f"{names[0]} et al."
     return authors, entry.fields.get("year", "n.d.")
 

@@ -146,9 +146,9 @@ def provenance(runs):
     import torch
     machines = sorted({f"{r.info['cpu']} ({r.info['device'].upper() if r.info['device'] == 'cpu' else r.info['device']}, "
                        f"{r.info['precision']})" for r in runs})
-    versions = sorted({f"torch {r.info['torch']}" + (f" and Python {r.info['python']}" if r.info.get("python") else "")
-                       for r in runs})
-    trained = (f"The runs trained on {describe_data(runs)}, with {', '.join(versions)}, on {' and '.join(machines)}. "
+    pythons = sorted({r.info["python"] for r in runs if r.info.get("python")})
+    versions = f"torch {', '.join(sorted({r.info['torch'] for r in runs}))}" + (f" and Python {', '.join(pythons)}" if pythons else "")
+    trained = (f"The runs trained on {describe_data(runs)}, with {versions}, on {' and '.join(machines)}. "
                if runs else "")
     return (trained + f"This report was built from commit {git_commit()} of the cnnreport repository, with torch "
             f"{torch.__version__} and Python {platform.python_version()}.")

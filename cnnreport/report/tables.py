@@ -64,7 +64,8 @@ def runs_table(sweep, label, caption):
     and status columns (finished, diverged, or collapsed: sweeps.COLLAPSED) appear only where they
     tell runs apart."""
     runs = sweep.table
-    df = pd.DataFrame({"network": runs.model.map(MODELS), field_name(sweep.field) if sweep.field else "value": runs.value,
+    value = runs.value.map(lambda v: ("no", "yes")[bool(v)] if pd.api.types.is_bool(v) else v)   # rebalanced loss, bf16
+    df = pd.DataFrame({"network": runs.model.map(MODELS), field_name(sweep.field) if sweep.field else "value": value,
                        "seed": runs.seed,
                        "status": runs.status.where(~runs.collapsed, "collapsed"), "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
                        "best val acc (%)": runs.best_val_acc, "train loss": runs.train_loss,
@@ -262,7 +263,7 @@ def palette_table(palette, label, caption):
     """The palettes fitted on two copies of the same images against each other (measurements.palette_effect)."""
     columns = {"median move (CIELAB ΔE)": "median_delta_e", "largest move (ΔE)": "max_delta_e",
                "pixels changing category, each its own palette (%)": "labels_changed_own_palettes",
-               "… with one palette for both (%)": "labels_changed_one_palette"}
+               "pixels changing category, one palette for both (%)": "labels_changed_one_palette"}
     return table(pd.DataFrame([{name: palette[key] for name, key in columns.items()}]), label, caption,
                  {name: fixed(1) for name in columns}, runs=())
 
@@ -288,7 +289,9 @@ def gaps_table(gaps, label, caption, *, runs):
     df = pd.DataFrame({"network": gaps.model.map(MODELS), "ours − original": gaps.gap.map(cell),
                        "on the original images": gaps.data.map(cell), "data verdict": [i and i.verdict for i in gaps.data],
                        "in float32": gaps.precision.map(cell), "precision verdict": [i and i.verdict for i in gaps.precision],
-                       "clear effects together": gaps.counted.map(cell), "left": gaps.left.map(cell)})
+                       "clear effects together": [cell(c) if any(i is not None and i.clear for i in (d, p)) else "none"
+                                                  for c, d, p in zip(gaps.counted, gaps.data, gaps.precision)],
+                       "left": gaps.left.map(cell)})
     return table(df, label, caption, runs=runs)
 
 
