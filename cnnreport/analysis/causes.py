@@ -29,8 +29,9 @@ def weighed(repro, first, training, precision, sizes, pairs):
         ("best against final epoch", "our best epoch − our final epoch, per setting", span(final.best_diff - final["diff"]),
          "moves every difference the same way, upwards"),
         ("the batch size", f"ours − the original's ({ORIGINAL_TRAINING['batch_size']} images)",
-         span([b - ORIGINAL_TRAINING["batch_size"] for b in batch_sizes]), "the same batch size: not a cause"
-         if set(batch_sizes) == {ORIGINAL_TRAINING["batch_size"]} else "a different batch size: not measured"),
+         span([b - ORIGINAL_TRAINING["batch_size"] for b in batch_sizes]), "no run compared with the original"
+         if not batch_sizes else "the same batch size: not a cause" if set(batch_sizes) == {ORIGINAL_TRAINING["batch_size"]}
+         else "a different batch size: not measured"),
         ("the JPEG copy", "trained and tested on the originals − on the JPEG twins", span(training["matched"]),
          f"{int((training.matched_verdict == 'clear').sum())} of {len(training)} networks clear by the paired interval "
          "over seeds"),
