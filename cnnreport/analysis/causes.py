@@ -55,18 +55,19 @@ def architecture_gaps(repro, training, precision):
     that would move ours to the original's conditions, each with its interval and verdict: its data
     (trained and tested on the original images instead of our JPEG copy: training_effect's matched
     comparison, the data effect counted once) and its precision (float32 instead of bf16:
-    -precision_effect). `counted` sums the clear ones (claims.summed: their half-widths propagated),
-    `left` is the gap that remains with them: gap + counted."""
+    -precision_effect). `clear` names the clear ones, `counted` sums them (claims.summed: their
+    half-widths propagated), `left` is the gap that remains with them: gap + counted."""
     final = repro[(repro.experiment == "architectures") & (repro.epoch == "final")]
     data = training.set_index("model").matched_interval if len(training) else {}
     cost = precision.set_index("model").interval if len(precision) else {}
     rows = []
     for r in final.itertuples():
         effects = {"data": data.get(r.model), "precision": cost[r.model].negated() if r.model in cost else None}
-        counted = claims.summed([e for e in effects.values() if e is not None and e.clear])
+        clear = [name for name, e in effects.items() if e is not None and e.clear]   # the effects that count
+        counted = claims.summed([effects[name] for name in clear])
         gap = r.interval
         left = claims.summed([gap, counted]) if not math.isnan(gap.low) else claims.Interval(
             gap.diff + counted.diff, math.nan, math.nan, 1, gap.verdict)
-        rows.append(dict(model=r.model, gap=gap, data=effects["data"], precision=effects["precision"], counted=counted,
-                         left=left))
-    return pd.DataFrame(rows, columns=["model", "gap", "data", "precision", "counted", "left"])
+        rows.append(dict(model=r.model, gap=gap, data=effects["data"], precision=effects["precision"], clear=clear,
+                         counted=counted, left=left))
+    return pd.DataFrame(rows, columns=["model", "gap", "data", "precision", "clear", "counted", "left"])

@@ -204,7 +204,7 @@ def gaps_sentence(gaps):
         return "No network of the comparison was trained as long as the original report's runs: no gap to weigh."
     parts = []
     for r in gaps.itertuples():
-        clear = [name for name, e in (("the original images", r.data), ("float32", r.precision)) if e is not None and e.clear]
+        clear = [{"data": "the original images", "precision": "float32"}[name] for name in r.clear]
         moved = (f"; of the measured effects only {' and '.join(clear)} would move ours, by {signed(r.counted.diff)} "
                  f"points together, leaving {signed(r.left.diff)} ({said(r.left)})" if clear else
                  "; no measured effect is clear, so none explains any of it")

@@ -289,8 +289,7 @@ def gaps_table(gaps, label, caption, *, runs):
     df = pd.DataFrame({"network": gaps.model.map(MODELS), "ours − original": gaps.gap.map(cell),
                        "on the original images": gaps.data.map(cell), "data verdict": [i and i.verdict for i in gaps.data],
                        "in float32": gaps.precision.map(cell), "precision verdict": [i and i.verdict for i in gaps.precision],
-                       "clear effects together": [cell(c) if any(i is not None and i.clear for i in (d, p)) else "none"
-                                                  for c, d, p in zip(gaps.counted, gaps.data, gaps.precision)],
+                       "clear effects together": [cell(c) if clear else "none" for c, clear in zip(gaps.counted, gaps.clear)],
                        "left": gaps.left.map(cell)})
     return table(df, label, caption, runs=runs)
 
