@@ -18,7 +18,7 @@ from cnnreport.analysis.consistency import FAMILY, learned
 from cnnreport.analysis.original import original_numbers
 from cnnreport.analysis.stats import summary
 from cnnreport.report.names import FIELDS, METRICS, MODELS, field_name, network
-from cnnreport.report.present import number
+from cnnreport.report.present import setting
 
 LABELS = {**FIELDS, "num_filters": "NF (number of filters)", **METRICS}   # axis labels
 
@@ -151,8 +151,7 @@ def _mean_curves(sweep, metric, label):
     for (row, value), histories in groups.items():
         n = min(len(h) for h in histories)
         y = np.array([[row[metric] for row in h[:n]] for h in histories], dtype=float)
-        value = number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-        curves[label.format(model=network(row), value=value)] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
+        curves[label.format(model=network(row), value=setting(value))] = (np.arange(1, n + 1), y.mean(0), y.min(0), y.max(0))
     return curves
 
 
@@ -233,7 +232,7 @@ def loss_caption(sweep, what=None):
     for (row, value), g in runs.groupby(["row", "value"], sort=False, dropna=False):
         k = (g.status == "diverged").sum()
         if k:
-            at = f" at {what} {number(value) if isinstance(value, float) else value}" if what else ""
+            at = f" at {what} {setting(value)}" if what else ""
             gone.append(f"{network(row)}{at} ({k} of {len(g)} seeds{', no panel' if k == len(g) else ''})")
     if gone:
         text += "; runs that diverged are left out: " + ", ".join(gone)

@@ -74,8 +74,7 @@ def runs_summary(runs):
 
     def values(name):
         seen = sorted({getattr(c, name) for c in configs}, key=lambda v: (str(type(v)), v))
-        return ", ".join(MODELS.get(v, v) if name == "model" else ("yes" if v else "no") if isinstance(v, bool)
-                         else number(v) for v in seen)
+        return ", ".join(MODELS.get(v, v) if name == "model" else setting(v) for v in seen)
     defaults = Config()
     shown = [f for f in Config.names() if f == "model" or len({getattr(c, f) for c in configs}) > 1
              or getattr(configs[0], f) != getattr(defaults, f)]
@@ -109,6 +108,12 @@ def number(x):
     if 1e-6 <= abs(x) < 1e6:
         return np.format_float_positional(float(f"{x:.6g}"), trim="-")
     return f"{x:g}"
+
+
+def setting(v):
+    """A setting's value as people write it: yes or no, a plain number (`number`), or its text."""
+    return ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else number(v) if isinstance(v, numbers.Number) \
+        else str(v)
 
 
 def fixed(digits, signed=False):

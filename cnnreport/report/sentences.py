@@ -537,13 +537,12 @@ def common_settings(experiments):
     """The settings that settings_table leaves out, in words: those every run of the experiments
     ({title: (the field it varies or None, its Configs)}) shares unless its experiment varies them."""
     from cnnreport.analysis.sweeps import differing
-    from cnnreport.report.present import number
+    from cnnreport.report.present import setting
     from cnnreport.training.config import Config
 
     def said(name):
         value = next(getattr(c, name) for field, cs in experiments.values() if field != name for c in cs)
-        return ("yes" if value else "no") if isinstance(value, bool) else "all" if name.endswith("_images") and not value \
-            else number(value) if isinstance(value, (int, float)) else str(value)
+        return "all" if name.endswith("_images") and not value else setting(value)
     shared = [f for f in Config.names() if f not in ("model", "seed", *differing(experiments))]
     return ("Unless its experiment varies it, every run has the same " +
             "; ".join(f"{field_name(f)}: {said(f)}" for f in shared) + ".")

@@ -8,7 +8,7 @@ from IPython.display import Markdown
 from cnnreport.analysis import claims
 from cnnreport.analysis.sweeps import differing
 from cnnreport.report.names import METRICS, MODELS, field_name, network
-from cnnreport.report.present import fixed, known, number, signed, table
+from cnnreport.report.present import fixed, known, number, setting, signed, table
 
 
 def _bounds(intervals):
@@ -64,7 +64,7 @@ def runs_table(sweep, label, caption):
     and status columns (finished, diverged, or collapsed: sweeps.COLLAPSED) appear only where they
     tell runs apart."""
     runs = sweep.table
-    value = runs.value.map(lambda v: ("no", "yes")[bool(v)] if pd.api.types.is_bool(v) else v)   # rebalanced loss, bf16
+    value = runs.value.map(lambda v: setting(v) if pd.api.types.is_bool(v) else v)   # rebalanced loss, bf16; numbers stay numbers
     df = pd.DataFrame({"network": runs.model.map(MODELS), field_name(sweep.field) if sweep.field else "value": value,
                        "seed": runs.seed,
                        "status": runs.status.where(~runs.collapsed, "collapsed"), "epochs": runs.epochs, "final val acc (%)": runs.val_acc,
@@ -197,9 +197,8 @@ def reproduction_table(repro, label, caption, *, runs):
     """Every original-report number a sweep reran (stats.reproduction) beside ours: mean ± std
     over seeds of the same epoch, the difference, the difference had we taken our best epochs,
     and the verdict. A sweep's setting is its value alone (the experiment names the field)."""
-    setting = [number(v) if isinstance(f, str) else f"{e} epochs"
-               for f, v, e in zip(repro.field, repro.value, repro.epochs)]
-    df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": setting,
+    what = [number(v) if isinstance(f, str) else f"{e} epochs" for f, v, e in zip(repro.field, repro.value, repro.epochs)]
+    df = pd.DataFrame({"experiment": repro.experiment, "network": repro.model.map(MODELS), "setting": what,
                        "epoch": repro.epoch, "original (%)": repro.original,
                        "ours (%)": [_mean_std(m, s, 1) for m, s in zip(repro["mean"], repro["std"])],
                        "difference (points)": repro["diff"], "95 % interval": _bounds(repro.interval),
@@ -342,7 +341,7 @@ def settings_table(experiments, label, caption):
 
     def values(cs, name):
         seen = sorted({getattr(c, name) for c in cs}, reverse=name == "lr")
-        return ", ".join(("yes" if v else "no") if isinstance(v, bool) else number(v) for v in seen)
+        return ", ".join(setting(v) for v in seen)
     rows = []
     for title, (field, cs) in experiments.items():
         for i, model in enumerate(dict.fromkeys(c.model for c in cs)):
